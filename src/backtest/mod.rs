@@ -1,0 +1,1 @@
+//! Replay CloudWatch metric traces through the engine on an in-process estate.

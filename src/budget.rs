@@ -1,0 +1,1 @@
+//! Budget periods, forecasts and thresholds. Pure.

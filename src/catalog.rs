@@ -1,0 +1,1 @@
+//! Instance classes tidegate knows: engine, vCPUs, memory.

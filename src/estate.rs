@@ -1,0 +1,142 @@
+//! The observed world: one [`Member`] per AWS resource a policy resource
+//! selects, with its current settings, status and pending changes.
+//!
+//! Built by the observers (AWS adapters, or the backtest's in-process estate).
+//! Plain data: the decision core reads it and never changes it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::policy::{KnobName, ResourceKind, SpotMix};
+
+/// Everything observed in one run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Estate {
+    /// Observed resources, any order.
+    pub members: Vec<Member>,
+}
+
+impl Estate {
+    /// Members selected by the policy resource `policy_id`.
+    pub fn members_of<'a>(&'a self, policy_id: &'a str) -> impl Iterator<Item = &'a Member> + 'a {
+        self.members.iter().filter(move |m| m.policy_id == policy_id)
+    }
+}
+
+/// One AWS resource, as observed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    /// The policy resource that selected it.
+    pub policy_id: String,
+    /// Its AWS identifier (DB instance id, cluster name, group name, ...).
+    pub identifier: String,
+    /// Kind.
+    pub kind: ResourceKind,
+    /// Lifecycle status as AWS reports it, normalised.
+    pub status: Status,
+    /// AWS reports modifications not yet applied (RDS pending modified
+    /// values, an MSK operation in flight, ...).
+    pub pending_changes: bool,
+    /// Current value of each knob.
+    pub settings: BTreeMap<KnobName, Setting>,
+    /// Multi-AZ (RDS) or more than one AZ.
+    pub multi_az: bool,
+    /// Current instances distribution (ASG with a MixedInstancesPolicy).
+    pub spot_mix: Option<SpotMix>,
+    /// Storage in use, percent of the current size/ceiling (drives growth).
+    pub storage_used_percent: Option<f64>,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Member {
+    /// A readable reference: `policy-id` or `policy-id/identifier` when a
+    /// tag selector picked it.
+    pub fn label(&self) -> String {
+        if self.identifier == self.policy_id {
+            self.identifier.clone()
+        } else {
+            format!("{}/{}", self.policy_id, self.identifier)
+        }
+    }
+}
+
+/// Lifecycle status, normalised across services.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state", content = "detail")]
+pub enum Status {
+    /// `available` / `ACTIVE` / `InService`: may be changed.
+    Available,
+    /// Stopped (RDS); may only be started.
+    Stopped,
+    /// Any other status, as AWS spells it (`modifying`, `CREATING`,
+    /// `storage-optimization`, ...).
+    Busy(String),
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Status::Available => f.write_str("available"),
+            Status::Stopped => f.write_str("stopped"),
+            Status::Busy(s) => f.write_str(s),
+        }
+    }
+}
+
+/// The value of one knob.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Setting {
+    /// An instance class / node type / broker type.
+    Class(String),
+    /// A count (readers, brokers, shards, replicas, desired capacity).
+    Count(u32),
+    /// A Serverless v2 capacity range.
+    Acu {
+        /// MinCapacity.
+        min: f64,
+        /// MaxCapacity.
+        max: f64,
+    },
+    /// An ASG's size: min, max and desired together.
+    Capacity {
+        /// MinSize.
+        min: u32,
+        /// MaxSize.
+        max: u32,
+        /// DesiredCapacity.
+        desired: u32,
+    },
+    /// Storage in GiB (MSK per-broker volume, RDS storage ceiling).
+    Gib(u32),
+    /// RDS running or stopped.
+    Power(Power),
+}
+
+/// Running or stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Power {
+    /// Running.
+    Running,
+    /// Stopped.
+    Stopped,
+}
+
+impl std::fmt::Display for Setting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Setting::Class(c) => f.write_str(c),
+            Setting::Count(n) => write!(f, "{n}"),
+            Setting::Acu { min, max } => write!(f, "{min}–{max} ACU"),
+            Setting::Capacity { min, max, desired } => {
+                write!(f, "desired {desired} (min {min}, max {max})")
+            }
+            Setting::Gib(g) => write!(f, "{g} GiB"),
+            Setting::Power(Power::Running) => f.write_str("running"),
+            Setting::Power(Power::Stopped) => f.write_str("stopped"),
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! What tidegate did before: the history the guards read (cooldown clocks,
+//! the hourly action count, oscillation, storage waiting periods, the budget
+//! emergency latch).
+//!
+//! [`History`] is the decision core's read-only view. Persistent backends
+//! (DynamoDB for the Lambdas, a file for the CLI) load it and record into it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::policy::{Direction, KnobName};
+
+/// Past actions and latches, as the guards need them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    /// Actions carried out (not refused, not failed), any order.
+    pub actions: Vec<PastAction>,
+    /// When the budget emergency profile came into force, while it is.
+    pub emergency_since: Option<DateTime<Utc>>,
+}
+
+/// One action carried out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PastAction {
+    /// AWS identifier of the resource.
+    pub identifier: String,
+    /// Which knob moved.
+    pub knob: KnobName,
+    /// Which way.
+    pub direction: Direction,
+    /// When it was carried out.
+    pub at: DateTime<Utc>,
+}
+
+impl History {
+    /// The latest action on `identifier`, optionally only in `direction`.
+    pub fn last_change(
+        &self,
+        identifier: &str,
+        direction: Option<Direction>,
+    ) -> Option<&PastAction> {
+        self.actions
+            .iter()
+            .filter(|a| a.identifier == identifier)
+            .filter(|a| direction.is_none_or(|d| a.direction == d))
+            .max_by_key(|a| a.at)
+    }
+
+    /// The latest action on `identifier`'s `knob`.
+    pub fn last_knob_change(&self, identifier: &str, knob: KnobName) -> Option<&PastAction> {
+        self.actions
+            .iter()
+            .filter(|a| a.identifier == identifier && a.knob == knob)
+            .max_by_key(|a| a.at)
+    }
+
+    /// Actions carried out in the hour up to `now` (exclusive of the future).
+    pub fn actions_in_hour_before(&self, now: DateTime<Utc>) -> usize {
+        let since = now - chrono::TimeDelta::hours(1);
+        self.actions
+            .iter()
+            .filter(|a| a.at > since && a.at <= now)
+            .count()
+    }
+
+    /// Forgets actions older than `keep` before `now` (they no longer
+    /// matter to any guard).
+    pub fn prune(&mut self, now: DateTime<Utc>, keep: chrono::TimeDelta) {
+        let since = now - keep;
+        self.actions.retain(|a| a.at >= since);
+    }
+}

@@ -1,0 +1,30 @@
+//! tidegate keeps the stateful layer of an AWS estate (RDS and Aurora, MSK,
+//! ElastiCache Redis, Auto Scaling groups) sized to its load, its business
+//! hours and its budget, from one policy file.
+//!
+//! The flow is observe → decide → guard → act → record:
+//!
+//! - [`policy`]: the shared policy file; load, validate (pure), schema.
+//! - [`estate`]: the observed world the decision reads.
+//! - [`signals`]: alarm states, metric values and spend.
+//! - [`ledger`]: what was done before (cooldowns, rate limit, latches).
+//! - [`schedule`]: which profile is in force at an instant.
+//! - [`budget`]: budget periods, forecasts and thresholds.
+//! - [`pricing`]: the price book the decision prices actions with.
+//! - [`catalog`]: instance classes, their engines and sizes.
+//! - [`decide`]: the pure decision core and its guards.
+//! - [`plan`]: the decision's output.
+//! - [`backtest`]: replay metric traces through the engine on an in-process
+//!   estate.
+
+pub mod backtest;
+pub mod budget;
+pub mod catalog;
+pub mod decide;
+pub mod estate;
+pub mod ledger;
+pub mod plan;
+pub mod policy;
+pub mod pricing;
+pub mod schedule;
+pub mod signals;

@@ -1,0 +1,198 @@
+//! The decision core's output: what would change, why, at what price, and
+//! what a guard held back.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::estate::Setting;
+use crate::policy::{BudgetPeriod, Direction, KnobName, ResourceKind};
+
+/// A plan: every action considered in one decision.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    /// The instant decided for.
+    pub at: DateTime<Utc>,
+    /// Actions, planned and refused, in the order they would run.
+    pub actions: Vec<Action>,
+    /// Profile in force per AWS identifier.
+    pub profiles: BTreeMap<String, String>,
+    /// Budget standing, when the policy has budgets and spend is known.
+    pub budget: Vec<BudgetStanding>,
+}
+
+impl Plan {
+    /// Actions that would run.
+    pub fn planned(&self) -> impl Iterator<Item = &Action> {
+        self.actions.iter().filter(|a| a.refused.is_none())
+    }
+
+    /// Actions a guard held back.
+    pub fn refused(&self) -> impl Iterator<Item = &Action> {
+        self.actions.iter().filter(|a| a.refused.is_some())
+    }
+
+    /// True when nothing would change.
+    pub fn is_empty(&self) -> bool {
+        self.planned().next().is_none()
+    }
+
+    /// Sum of the hourly cost deltas of planned actions that are priced.
+    pub fn cost_delta_per_hour(&self) -> f64 {
+        self.planned().filter_map(|a| a.cost_delta_per_hour).sum()
+    }
+}
+
+/// One change to one resource.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Action {
+    /// Policy resource id.
+    pub policy_id: String,
+    /// AWS identifier.
+    pub identifier: String,
+    /// Kind.
+    pub kind: ResourceKind,
+    /// What changes.
+    pub knob: KnobName,
+    /// From.
+    pub from: Setting,
+    /// To.
+    pub to: Setting,
+    /// Up, down, or neither (a reconfiguration such as the spot mix).
+    pub direction: Option<Direction>,
+    /// What asked for it.
+    pub cause: Cause,
+    /// One line, for a person.
+    pub reason: String,
+    /// Change in hourly cost, USD (None when a price is missing).
+    pub cost_delta_per_hour: Option<f64>,
+    /// Set when a guard held the action back.
+    pub refused: Option<Refusal>,
+    /// Things the operator should know (failover, maintenance window, ...).
+    pub notes: Vec<String>,
+}
+
+/// What asked for an action.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum Cause {
+    /// A scale rule fired.
+    Rule {
+        /// The rule's label (alarm name or threshold).
+        rule: String,
+        /// The alarm name it maps to.
+        alarm: String,
+        /// Critical rules may pass the budget headroom guard.
+        critical: bool,
+    },
+    /// The profile in force asks for it.
+    Schedule {
+        /// Schedule name (or `budget` for the emergency profile).
+        schedule: String,
+        /// Profile in force.
+        profile: String,
+    },
+    /// The budget emergency profile asks for it.
+    Budget {
+        /// The emergency profile.
+        profile: String,
+        /// The period that crossed its threshold.
+        period: BudgetPeriod,
+    },
+    /// Storage use crossed its growth threshold.
+    StorageGrowth {
+        /// Used percent observed.
+        used_percent: f64,
+    },
+    /// The resource differs from its workload class's spot mix.
+    SpotMix {
+        /// Workload class.
+        class: String,
+    },
+}
+
+/// A guard's refusal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Refusal {
+    /// Which guard.
+    pub guard: Guard,
+    /// Why, for a person.
+    pub why: String,
+}
+
+/// The guards, each a small named unit in `decide::guards`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Guard {
+    /// The target is off the ladder or outside the policy bounds.
+    Bounds,
+    /// The target is below the protected floor.
+    ProtectedFloor,
+    /// The profile in force does not allow the target.
+    Profile,
+    /// The resource is not available or has pending changes.
+    ResourceStatus,
+    /// Too soon after the last change in that direction.
+    Cooldown,
+    /// An up too soon after a down.
+    Oscillation,
+    /// The estate-wide hourly limit is used up.
+    RateLimit,
+    /// The scale-up would push a budget past its emergency threshold.
+    BudgetHeadroom,
+    /// Storage changed too recently (AWS waiting period).
+    StorageWait,
+}
+
+impl Guard {
+    /// The guard's name as shown in plans.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Guard::Bounds => "bounds",
+            Guard::ProtectedFloor => "protected_floor",
+            Guard::Profile => "profile",
+            Guard::ResourceStatus => "resource_status",
+            Guard::Cooldown => "cooldown",
+            Guard::Oscillation => "oscillation",
+            Guard::RateLimit => "rate_limit",
+            Guard::BudgetHeadroom => "budget_headroom",
+            Guard::StorageWait => "storage_wait",
+        }
+    }
+}
+
+impl std::fmt::Display for Guard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where spend stands against one budget.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BudgetStanding {
+    /// Period.
+    pub period: BudgetPeriod,
+    /// Limit, USD.
+    pub limit_usd: f64,
+    /// Spent so far, USD.
+    pub actual_usd: f64,
+    /// Forecast at period end, USD.
+    pub forecast_usd: f64,
+    /// Forecast as percent of the limit.
+    pub forecast_percent: f64,
+    /// Ok, warn or emergency.
+    pub level: BudgetLevel,
+}
+
+/// How close to a budget limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BudgetLevel {
+    /// Under the warn threshold.
+    Ok,
+    /// At or over warn, under emergency.
+    Warn,
+    /// At or over the emergency threshold.
+    Emergency,
+}

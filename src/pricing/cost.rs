@@ -1,0 +1,1 @@
+//! The hourly cost of a resource in a given configuration.

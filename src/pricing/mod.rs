@@ -1,0 +1,45 @@
+//! Prices: the [`PriceBook`] trait the decision core reads (an input, not a
+//! call) and its sources. Today the source is the snapshot built into the
+//! binary; the Pricing API takes its place later behind the same trait.
+
+mod cost;
+mod snapshot;
+
+
+use serde::Serialize;
+
+/// Which price to look up.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PriceKey {
+    /// `ec2`, `rds`, `aurora`, `elasticache`, `msk`.
+    pub service: &'static str,
+    /// Instance type, or `storage` / `acu` style pseudo-types as the CSV has them.
+    pub instance_type: String,
+    /// Engine column (`postgresql`, `aurora-mysql`, `redis`, `linux`, ...).
+    pub engine: String,
+    /// Deployment column (`single-az`, `multi-az`, `node`, `broker`, ...).
+    pub deployment: String,
+}
+
+/// A price and where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Quote {
+    /// Price in `unit`.
+    pub usd: f64,
+    /// `USD/hour`, `USD/ACU-hour`, `USD/GB-month`, ...
+    pub unit: String,
+    /// Where the number came from.
+    pub source: String,
+    /// Date of the price data.
+    pub as_of: String,
+}
+
+/// A source of prices. Implementations do their I/O before the decision;
+/// lookups are pure.
+pub trait PriceBook {
+    /// The price for `key`, if known.
+    fn quote(&self, key: &PriceKey) -> Option<Quote>;
+
+    /// A one-line description of the source (shown in reports).
+    fn describe(&self) -> String;
+}

@@ -1,0 +1,1 @@
+//! The price snapshot built into the binary.
