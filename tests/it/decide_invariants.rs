@@ -1,0 +1,1 @@
+//! decide_invariants
