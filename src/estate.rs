@@ -113,6 +113,8 @@ pub enum Setting {
     Gib(u32),
     /// RDS running or stopped.
     Power(Power),
+    /// An ASG's instances distribution.
+    Mix(SpotMix),
 }
 
 /// Running or stopped.
@@ -137,6 +139,7 @@ impl std::fmt::Display for Setting {
             Setting::Gib(g) => write!(f, "{g} GiB"),
             Setting::Power(Power::Running) => f.write_str("running"),
             Setting::Power(Power::Stopped) => f.write_str("stopped"),
+            Setting::Mix(mix) => write!(f, "{mix}"),
         }
     }
 }

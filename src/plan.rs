@@ -20,6 +20,11 @@ pub struct Plan {
     pub profiles: BTreeMap<String, String>,
     /// Budget standing, when the policy has budgets and spend is known.
     pub budget: Vec<BudgetStanding>,
+    /// True while the budget emergency profile is in force.
+    pub emergency: bool,
+    /// Things worth knowing that are not actions (resources off their
+    /// ladder, rules without data, ...).
+    pub notes: Vec<String>,
 }
 
 impl Plan {

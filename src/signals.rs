@@ -13,8 +13,8 @@ use crate::policy::BudgetPeriod;
 pub struct Signals {
     /// CloudWatch alarm states by alarm name.
     pub alarms: BTreeMap<String, AlarmState>,
-    /// Latest metric values by (AWS identifier, metric name).
-    pub metrics: BTreeMap<MetricKey, f64>,
+    /// Latest metric values: AWS identifier → metric name → value.
+    pub metrics: BTreeMap<String, BTreeMap<String, f64>>,
     /// Spend so far and forecast per budget period, if known.
     pub spend: BTreeMap<BudgetPeriod, PeriodSpend>,
 }
@@ -22,33 +22,16 @@ pub struct Signals {
 impl Signals {
     /// The latest value of `metric` for the resource `identifier`.
     pub fn metric(&self, identifier: &str, metric: &str) -> Option<f64> {
-        self.metrics
-            .get(&MetricKey {
-                identifier: identifier.to_owned(),
-                metric: metric.to_owned(),
-            })
-            .copied()
+        self.metrics.get(identifier)?.get(metric).copied()
     }
 
     /// Records a metric value.
     pub fn set_metric(&mut self, identifier: &str, metric: &str, value: f64) {
-        self.metrics.insert(
-            MetricKey {
-                identifier: identifier.to_owned(),
-                metric: metric.to_owned(),
-            },
-            value,
-        );
+        self.metrics
+            .entry(identifier.to_owned())
+            .or_default()
+            .insert(metric.to_owned(), value);
     }
-}
-
-/// Which resource and metric a value belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct MetricKey {
-    /// AWS identifier of the resource.
-    pub identifier: String,
-    /// CloudWatch metric name.
-    pub metric: String,
 }
 
 /// CloudWatch alarm state.

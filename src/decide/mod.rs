@@ -1,15 +1,32 @@
 //! The decision core. Pure: same inputs, same [`Plan`]. No clock, no I/O, no
 //! async: every input is a parameter, so every decision can be tested and
 //! replayed.
+//!
+//! For each observed resource: find the profiles in force (schedule, budget
+//! emergency), let each knob propose a move (profile range first, then the
+//! first firing rule), price it, run the guards, then order what is left by
+//! urgency and spend the hourly allowance on it.
+
+pub(crate) mod guards;
+mod knobs;
+mod propose;
+mod rules;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-use crate::estate::Estate;
+use self::guards::{Context, HistoryIndex, Step};
+use self::propose::{InForce, Proposal, settings_after};
+use crate::estate::{Estate, Member};
 use crate::ledger::History;
-use crate::plan::Plan;
-use crate::policy::Policy;
-use crate::pricing::PriceBook;
+use crate::plan::{Action, BudgetLevel, Cause, Guard, Plan, Refusal};
+use crate::policy::{Direction, Policy, Resource};
+use crate::pricing::{PriceBook, hourly_cost};
 use crate::signals::Signals;
+use crate::{budget, schedule};
+
+pub use self::guards::storage_wait::STORAGE_WAIT_HOURS;
 
 /// Everything a decision depends on.
 pub struct Inputs<'a> {
@@ -29,10 +46,223 @@ pub struct Inputs<'a> {
 
 /// Decides what should change now, and what the guards hold back.
 pub fn decide(inputs: &Inputs<'_>) -> Plan {
-    Plan {
-        at: inputs.now,
-        actions: Vec::new(),
-        profiles: Default::default(),
-        budget: Vec::new(),
+    let Inputs {
+        policy,
+        estate,
+        signals,
+        history,
+        prices,
+        now,
+    } = *inputs;
+
+    let standings = policy
+        .budgets
+        .as_ref()
+        .map(|b| budget::standings(b, &signals.spend))
+        .unwrap_or_default();
+    let emergency = policy
+        .budgets
+        .as_ref()
+        .filter(|b| budget::emergency_in_force(b, &standings, history.emergency_since))
+        .and_then(|b| {
+            // The period furthest over its limit names the emergency.
+            let worst = standings
+                .iter()
+                .max_by(|a, b| a.forecast_percent.total_cmp(&b.forecast_percent))?;
+            let why = format!(
+                "{} forecast {:.0}% of ${}",
+                worst.period, worst.forecast_percent, worst.limit_usd
+            );
+            Some((b.emergency_profile.as_str(), worst.period, why))
+        });
+
+    let scheduled: HashMap<&str, Option<schedule::InForce>> = policy
+        .schedules
+        .iter()
+        .map(|(name, s)| (name.as_str(), schedule::profile_at(s, now)))
+        .collect();
+    let resources: HashMap<&str, &Resource> =
+        policy.resources.iter().map(|r| (r.id.as_str(), r)).collect();
+
+    let ctx = Context {
+        now,
+        policy,
+        history: HistoryIndex::new(history, now),
+        spend: &signals.spend,
+    };
+
+    let mut notes = Vec::new();
+    let mut profiles = BTreeMap::new();
+    let mut candidates: Vec<(Action, bool)> = Vec::new();
+    for member in &estate.members {
+        let Some(resource) = resources.get(member.policy_id.as_str()) else {
+            notes.push(format!(
+                "{}: policy resource `{}` is not in the policy; left alone",
+                member.identifier, member.policy_id
+            ));
+            continue;
+        };
+        let scheduled = resource.schedule.as_deref().and_then(|s| {
+            let f = scheduled.get(s)?.as_ref()?;
+            Some((s, f.profile.as_str(), f.describe()))
+        });
+        let in_force = InForce {
+            scheduled,
+            emergency: emergency.clone(),
+        };
+        let label = match (&in_force.scheduled, &in_force.emergency) {
+            (_, Some((p, _, _))) => (*p).to_owned(),
+            (Some((_, p, _)), None) => (*p).to_owned(),
+            (None, None) => "default".to_owned(),
+        };
+        profiles.insert(member.identifier.clone(), label);
+
+        for proposal in propose::propose(policy, resource, member, signals, &in_force, &mut notes)
+        {
+            candidates.push(judge(proposal, resource, member, prices, &ctx));
+        }
     }
+
+    candidates.sort_by(|(a, ac), (b, bc)| {
+        urgency(a, *ac)
+            .cmp(&urgency(b, *bc))
+            .then_with(|| saving_first(a, b))
+    });
+    let actions = spend_allowance(candidates, &ctx);
+
+    Plan {
+        at: now,
+        actions,
+        profiles,
+        emergency: emergency.is_some(),
+        budget: standings,
+        notes,
+    }
+}
+
+/// Prices a proposal and runs every guard but the rate limit on it.
+fn judge(
+    p: Proposal,
+    resource: &Resource,
+    member: &Member,
+    prices: &dyn PriceBook,
+    ctx: &Context<'_>,
+) -> (Action, bool) {
+    let before = hourly_cost(
+        resource,
+        &member.settings,
+        member.multi_az,
+        member.spot_mix.as_ref(),
+        prices,
+    );
+    let after = hourly_cost(
+        resource,
+        &settings_after(member, p.knob, &p.to),
+        member.multi_az,
+        p.mix.as_ref().or(member.spot_mix.as_ref()),
+        prices,
+    );
+    let cost_delta = match (before, after) {
+        (Ok(b), Ok(a)) => Some(a.usd_per_hour - b.usd_per_hour),
+        _ => None,
+    };
+    let refused = {
+        let step = p.step.as_ref().and_then(|(from, to, window)| {
+            Some(Step {
+                knob: resource.knob(p.knob)?,
+                from: *from,
+                to: *to,
+                window,
+            })
+        });
+        guards::check(
+            &guards::Proposal {
+                member,
+                resource,
+                knob: p.knob,
+                direction: p.direction,
+                cause: &p.cause,
+                critical: p.critical,
+                cost_delta,
+                step,
+            },
+            ctx,
+        )
+    };
+    let mut notes = knobs::notes(p.knob, resource, member.multi_az);
+    if cost_delta.is_none() {
+        notes.push("not priced: a price is missing from the price book".to_owned());
+    }
+    (
+        Action {
+            policy_id: member.policy_id.clone(),
+            identifier: member.identifier.clone(),
+            kind: member.kind,
+            knob: p.knob,
+            from: p.from,
+            to: p.to,
+            direction: p.direction,
+            cause: p.cause,
+            reason: p.reason,
+            cost_delta_per_hour: cost_delta,
+            refused,
+            notes,
+        },
+        p.critical,
+    )
+}
+
+/// Lower runs first: protect the service, then honour commitments, then
+/// save money, then tidy up.
+fn urgency(a: &Action, critical: bool) -> u8 {
+    match (a.direction, &a.cause) {
+        (Some(Direction::Up), _) if critical => 0,
+        (Some(Direction::Up), Cause::Rule { .. }) => 1,
+        (Some(Direction::Up), _) => 2,
+        (Some(Direction::Down), Cause::Budget { .. }) => 3,
+        (Some(Direction::Down), Cause::Schedule { .. }) => 4,
+        (Some(Direction::Down), _) => 5,
+        (None, _) => 6,
+    }
+}
+
+/// Among equals, the biggest saving first (an emergency sheds the most
+/// expensive capacity before the rest).
+fn saving_first(a: &Action, b: &Action) -> std::cmp::Ordering {
+    let d = |x: &Action| x.cost_delta_per_hour.unwrap_or(0.0);
+    d(a).total_cmp(&d(b))
+}
+
+/// Walks the ordered candidates: one change per resource per decision, and
+/// no more than the hourly allowance across the estate.
+fn spend_allowance(candidates: Vec<(Action, bool)>, ctx: &Context<'_>) -> Vec<Action> {
+    let limit = ctx.policy.guardrails.max_actions_per_hour;
+    let mut used = ctx.history.in_last_hour;
+    let mut busy: HashSet<String> = HashSet::new();
+    candidates
+        .into_iter()
+        .map(|(mut action, _)| {
+            if action.refused.is_some() {
+                return action;
+            }
+            if busy.contains(&action.identifier) {
+                action.refused = Some(Refusal {
+                    guard: Guard::ResourceStatus,
+                    why: "one change at a time: another change to this resource runs first"
+                        .to_owned(),
+                });
+            } else if let Some(r) = guards::rate_limit::check(used, limit) {
+                action.refused = Some(r);
+            } else {
+                used += 1;
+                busy.insert(action.identifier.clone());
+            }
+            action
+        })
+        .collect()
+}
+
+/// True when any standing is at or past its emergency threshold.
+pub fn any_emergency(plan: &Plan) -> bool {
+    plan.budget.iter().any(|s| s.level == BudgetLevel::Emergency)
 }

@@ -448,6 +448,10 @@ pub enum KnobName {
     Replicas,
     /// ASG desired capacity.
     Capacity,
+    /// RDS running or stopped (set by a profile's `stopped`, never by a rule).
+    Power,
+    /// ASG instances distribution (set from the workload class, never by a rule).
+    SpotMix,
 }
 
 impl KnobName {
@@ -465,6 +469,8 @@ impl KnobName {
             KnobName::Shards => "shards",
             KnobName::Replicas => "replicas",
             KnobName::Capacity => "capacity",
+            KnobName::Power => "power",
+            KnobName::SpotMix => "spot_mix",
         }
     }
 }

@@ -5,6 +5,13 @@
 mod cost;
 mod snapshot;
 
+pub use cost::{
+    Cost, CostChange, CostLine, HOURS_PER_MONTH, SPOT_ESTIMATE_FRACTION, Unpriced, hourly_change,
+    hourly_cost, monthly,
+};
+pub use snapshot::{
+    COLUMNS, Column, EMBEDDED_NAME, SERVICES, SnapshotError, SnapshotPriceBook, SnapshotProblem,
+};
 
 use serde::Serialize;
 

@@ -1,1 +1,702 @@
-//! The price snapshot built into the binary.
+//! The price snapshot built into the binary: a CSV of AWS list prices for one
+//! region, parsed once and then looked up by [`PriceKey`] in O(log n). Pure
+//! after parsing: no I/O, no clock.
+//!
+//! The CSV has the columns [`COLUMNS`], in that order, one price per row. The
+//! `usd_per_hour` column holds the price in the row's `unit` (`USD/hour`,
+//! `USD/ACU-hour`, `USD/GB-month`, ...), so every [`Quote`] carries its unit
+//! and callers check it before adding prices up. Provenance of every number is
+//! in `data/prices/README.md`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::NaiveDate;
+
+use super::{PriceBook, PriceKey, Quote};
+
+/// The name the embedded snapshot goes by in reports (its path in the repo).
+pub const EMBEDDED_NAME: &str = "data/prices/aws-us-east-1.csv";
+
+/// The snapshot shipped with tidegate.
+const EMBEDDED_CSV: &str = include_str!("../../data/prices/aws-us-east-1.csv");
+
+/// The header a snapshot CSV must have, in this order.
+pub const COLUMNS: [&str; 9] = [
+    "service",
+    "instance_type",
+    "engine",
+    "deployment",
+    "region",
+    "usd_per_hour",
+    "unit",
+    "source",
+    "as_of",
+];
+
+/// Services a snapshot may price ([`PriceKey::service`] is one of these).
+pub const SERVICES: [&str; 5] = ["ec2", "rds", "aurora", "elasticache", "msk"];
+
+/// Column indices (0-based) into [`COLUMNS`].
+const SERVICE: usize = 0;
+const INSTANCE_TYPE: usize = 1;
+const ENGINE: usize = 2;
+const DEPLOYMENT: usize = 3;
+const REGION: usize = 4;
+const USD: usize = 5;
+const UNIT: usize = 6;
+const SOURCE: usize = 7;
+const AS_OF: usize = 8;
+
+/// A [`PriceBook`] over a CSV snapshot of list prices for one region.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotPriceBook {
+    /// How the snapshot is named in reports (a path, usually).
+    name: String,
+    /// True for the snapshot compiled into the binary.
+    built_in: bool,
+    /// The one region every row is for.
+    region: String,
+    /// Prices by key, with the line each came from.
+    prices: BTreeMap<PriceKey, (Quote, usize)>,
+    /// Oldest and newest `as_of` date.
+    oldest: NaiveDate,
+    newest: NaiveDate,
+}
+
+impl SnapshotPriceBook {
+    /// The snapshot compiled into the binary ([`EMBEDDED_NAME`]).
+    ///
+    /// # Panics
+    ///
+    /// Never in a released build: the embedded CSV is part of the source
+    /// tree and a unit test parses it. A panic here means someone replaced
+    /// `data/prices/aws-us-east-1.csv` with a file that does not parse.
+    pub fn embedded() -> Self {
+        match Self::from_csv(EMBEDDED_CSV, EMBEDDED_NAME) {
+            Ok(book) => Self {
+                built_in: true,
+                ..book
+            },
+            Err(e) => panic!("the built-in price snapshot does not parse: {e}"),
+        }
+    }
+
+    /// Parses a snapshot from CSV text. `name` names it in errors and in
+    /// [`PriceBook::describe`].
+    ///
+    /// Blank lines are skipped, `\r\n` and a leading byte-order mark are
+    /// accepted, and fields may be double-quoted (`""` inside quotes is a
+    /// quote). Every row must have all nine columns, a known service, a
+    /// finite non-negative price, a `USD/...` unit, an ISO `as_of` date and
+    /// the same region as the first row; no two rows may share a key.
+    ///
+    /// # Errors
+    ///
+    /// The first problem found, with its 1-based line and, where one column
+    /// is at fault, its 1-based column and name.
+    pub fn from_csv(text: &str, name: &str) -> Result<Self, SnapshotError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let err = |line: usize, column: Option<usize>, problem: SnapshotProblem| SnapshotError {
+            name: name.to_string(),
+            line,
+            column: column.map(|index| Column {
+                index: index + 1,
+                name: COLUMNS[index],
+            }),
+            problem,
+        };
+
+        let mut lines = text
+            .split('\n')
+            .enumerate()
+            .map(|(i, l)| (i + 1, l.strip_suffix('\r').unwrap_or(l)))
+            .filter(|(_, l)| !l.trim().is_empty());
+
+        let (header_line, header) = lines
+            .next()
+            .ok_or_else(|| err(1, None, SnapshotProblem::NoHeader))?;
+        let header = split_fields(header).map_err(|i| err(header_line, i, SnapshotProblem::Quote))?;
+        if header.len() != COLUMNS.len() {
+            return Err(err(
+                header_line,
+                None,
+                SnapshotProblem::FieldCount { found: header.len() },
+            ));
+        }
+        if let Some((i, found)) = header
+            .iter()
+            .enumerate()
+            .find(|(i, h)| h.as_str() != COLUMNS[*i])
+        {
+            return Err(err(
+                header_line,
+                Some(i),
+                SnapshotProblem::Header {
+                    found: found.clone(),
+                },
+            ));
+        }
+
+        let mut prices: BTreeMap<PriceKey, (Quote, usize)> = BTreeMap::new();
+        let mut region: Option<(String, usize)> = None;
+        let mut dates: Option<(NaiveDate, NaiveDate)> = None;
+
+        for (line, text) in lines {
+            let fields = split_fields(text).map_err(|i| err(line, i, SnapshotProblem::Quote))?;
+            if fields.len() != COLUMNS.len() {
+                return Err(err(
+                    line,
+                    None,
+                    SnapshotProblem::FieldCount {
+                        found: fields.len(),
+                    },
+                ));
+            }
+            if let Some(i) = fields.iter().position(|f| f.is_empty()) {
+                return Err(err(line, Some(i), SnapshotProblem::EmptyField));
+            }
+
+            let service = SERVICES
+                .iter()
+                .copied()
+                .find(|s| *s == fields[SERVICE])
+                .ok_or_else(|| {
+                    err(
+                        line,
+                        Some(SERVICE),
+                        SnapshotProblem::UnknownService {
+                            found: fields[SERVICE].clone(),
+                        },
+                    )
+                })?;
+
+            match &region {
+                None => region = Some((fields[REGION].clone(), line)),
+                Some((first, first_line)) if *first != fields[REGION] => {
+                    return Err(err(
+                        line,
+                        Some(REGION),
+                        SnapshotProblem::MixedRegion {
+                            found: fields[REGION].clone(),
+                            first: first.clone(),
+                            first_line: *first_line,
+                        },
+                    ));
+                }
+                Some(_) => {}
+            }
+
+            let usd: f64 = fields[USD].parse().map_err(|_| {
+                err(
+                    line,
+                    Some(USD),
+                    SnapshotProblem::BadNumber {
+                        found: fields[USD].clone(),
+                    },
+                )
+            })?;
+            if !usd.is_finite() || usd < 0.0 {
+                return Err(err(
+                    line,
+                    Some(USD),
+                    SnapshotProblem::BadPrice {
+                        found: fields[USD].clone(),
+                    },
+                ));
+            }
+
+            if !fields[UNIT].starts_with("USD/") || fields[UNIT].len() == "USD/".len() {
+                return Err(err(
+                    line,
+                    Some(UNIT),
+                    SnapshotProblem::BadUnit {
+                        found: fields[UNIT].clone(),
+                    },
+                ));
+            }
+
+            let as_of = NaiveDate::parse_from_str(&fields[AS_OF], "%Y-%m-%d").map_err(|_| {
+                err(
+                    line,
+                    Some(AS_OF),
+                    SnapshotProblem::BadDate {
+                        found: fields[AS_OF].clone(),
+                    },
+                )
+            })?;
+            dates = Some(match dates {
+                None => (as_of, as_of),
+                Some((lo, hi)) => (lo.min(as_of), hi.max(as_of)),
+            });
+
+            let key = PriceKey {
+                service,
+                instance_type: fields[INSTANCE_TYPE].clone(),
+                engine: fields[ENGINE].clone(),
+                deployment: fields[DEPLOYMENT].clone(),
+            };
+            if let Some((_, first_line)) = prices.get(&key) {
+                return Err(err(
+                    line,
+                    None,
+                    SnapshotProblem::Duplicate {
+                        key: describe_key(&key),
+                        first_line: *first_line,
+                    },
+                ));
+            }
+            let quote = Quote {
+                usd,
+                unit: fields[UNIT].clone(),
+                source: fields[SOURCE].clone(),
+                as_of: fields[AS_OF].clone(),
+            };
+            prices.insert(key, (quote, line));
+        }
+
+        match (region, dates) {
+            (Some((region, _)), Some((oldest, newest))) => Ok(Self {
+                name: name.to_string(),
+                built_in: false,
+                region,
+                prices,
+                oldest,
+                newest,
+            }),
+            _ => Err(err(header_line, None, SnapshotProblem::NoRows)),
+        }
+    }
+
+    /// The name given at parse time (a path, usually).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The region every price is for.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// Number of prices.
+    pub fn len(&self) -> usize {
+        self.prices.len()
+    }
+
+    /// True when the snapshot holds no price (never, once parsed).
+    pub fn is_empty(&self) -> bool {
+        self.prices.is_empty()
+    }
+
+    /// Oldest and newest `as_of` date of the prices.
+    pub fn as_of_range(&self) -> (NaiveDate, NaiveDate) {
+        (self.oldest, self.newest)
+    }
+
+    /// Every price, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&PriceKey, &Quote)> {
+        self.prices.iter().map(|(k, (q, _))| (k, q))
+    }
+}
+
+impl PriceBook for SnapshotPriceBook {
+    fn quote(&self, key: &PriceKey) -> Option<Quote> {
+        self.prices.get(key).map(|(q, _)| q.clone())
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "{} {} ({}, {} prices as of {} … {})",
+            if self.built_in {
+                "built-in snapshot"
+            } else {
+                "price snapshot"
+            },
+            self.name,
+            self.region,
+            self.prices.len(),
+            self.oldest,
+            self.newest
+        )
+    }
+}
+
+/// `service instance_type engine deployment`, as errors name a price.
+pub(crate) fn describe_key(key: &PriceKey) -> String {
+    format!(
+        "{} {} {} {}",
+        key.service, key.instance_type, key.engine, key.deployment
+    )
+}
+
+/// Splits one CSV line into fields. Unquoted fields are trimmed; quoted
+/// fields are taken as written, with `""` for a quote. On a malformed quote,
+/// returns the 0-based index of the field at fault.
+fn split_fields(line: &str) -> Result<Vec<String>, Option<usize>> {
+    let mut fields = Vec::new();
+    let mut chars = line.chars().peekable();
+    loop {
+        let index = fields.len();
+        // Skip leading blanks to see whether the field is quoted.
+        while chars.peek().is_some_and(|c| *c == ' ' || *c == '\t') {
+            chars.next();
+        }
+        let mut field = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next() {
+                    Some('"') if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        field.push('"');
+                    }
+                    Some('"') => break,
+                    Some(c) => field.push(c),
+                    None => return Err(column_at(index)),
+                }
+            }
+            while chars.peek().is_some_and(|c| *c == ' ' || *c == '\t') {
+                chars.next();
+            }
+            match chars.next() {
+                Some(',') => fields.push(field),
+                None => {
+                    fields.push(field);
+                    return Ok(fields);
+                }
+                Some(_) => return Err(column_at(index)),
+            }
+        } else {
+            loop {
+                match chars.next() {
+                    Some(',') => break,
+                    Some('"') => return Err(column_at(index)),
+                    Some(c) => field.push(c),
+                    None => {
+                        fields.push(field.trim().to_string());
+                        return Ok(fields);
+                    }
+                }
+            }
+            fields.push(field.trim().to_string());
+        }
+    }
+}
+
+/// The column at 0-based `index`, if the header has one there.
+fn column_at(index: usize) -> Option<usize> {
+    (index < COLUMNS.len()).then_some(index)
+}
+
+/// Why a snapshot CSV was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name}: line {line}{}: {problem}", at_column(.column))]
+pub struct SnapshotError {
+    /// The snapshot as named by the caller.
+    pub name: String,
+    /// 1-based line.
+    pub line: usize,
+    /// The column at fault, when one is.
+    pub column: Option<Column>,
+    /// What is wrong.
+    pub problem: SnapshotProblem,
+}
+
+/// A column of the snapshot CSV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    /// 1-based position.
+    pub index: usize,
+    /// Header name, e.g. `usd_per_hour`.
+    pub name: &'static str,
+}
+
+impl fmt::Display for Column {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "column {} ({})", self.index, self.name)
+    }
+}
+
+fn at_column(column: &Option<Column>) -> String {
+    column.map(|c| format!(", {c}")).unwrap_or_default()
+}
+
+/// What is wrong with one line of a snapshot CSV.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SnapshotProblem {
+    /// The text is empty.
+    #[error("no header line (expected `{}`)", COLUMNS.join(","))]
+    NoHeader,
+    /// A header column is not the expected one.
+    #[error("header is `{found}` here, expected `{}`", COLUMNS.join(","))]
+    Header {
+        /// The column name found.
+        found: String,
+    },
+    /// Wrong number of fields.
+    #[error("{found} fields, expected {}", COLUMNS.len())]
+    FieldCount {
+        /// Fields found.
+        found: usize,
+    },
+    /// An unterminated or stray double quote.
+    #[error("malformed double quote")]
+    Quote,
+    /// A required field is empty.
+    #[error("empty")]
+    EmptyField,
+    /// The service is not one tidegate prices.
+    #[error("unknown service `{found}` (expected one of {})", SERVICES.join(", "))]
+    UnknownService {
+        /// The value found.
+        found: String,
+    },
+    /// The price is not a number.
+    #[error("`{found}` is not a number")]
+    BadNumber {
+        /// The value found.
+        found: String,
+    },
+    /// The price is negative or not finite.
+    #[error("`{found}` is not a price (expected a finite number >= 0)")]
+    BadPrice {
+        /// The value found.
+        found: String,
+    },
+    /// The unit is not `USD/<something>`.
+    #[error("unit `{found}` is not `USD/...` (e.g. `USD/hour`, `USD/GB-month`)")]
+    BadUnit {
+        /// The value found.
+        found: String,
+    },
+    /// The date is not `YYYY-MM-DD`.
+    #[error("`{found}` is not a date (expected YYYY-MM-DD)")]
+    BadDate {
+        /// The value found.
+        found: String,
+    },
+    /// A second region: a snapshot holds one region's prices.
+    #[error("region `{found}` differs from `{first}` on line {first_line}; one snapshot holds one region")]
+    MixedRegion {
+        /// The region found.
+        found: String,
+        /// The region of the first row.
+        first: String,
+        /// The line of the first row.
+        first_line: usize,
+    },
+    /// Two rows with the same service, instance type, engine and deployment.
+    #[error("duplicate price for {key} (first on line {first_line})")]
+    Duplicate {
+        /// `service instance_type engine deployment`.
+        key: String,
+        /// Where the first one is.
+        first_line: usize,
+    },
+    /// A header and no price.
+    #[error("no prices after the header")]
+    NoRows,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str =
+        "service,instance_type,engine,deployment,region,usd_per_hour,unit,source,as_of";
+
+    fn key(service: &'static str, instance_type: &str, engine: &str, deployment: &str) -> PriceKey {
+        PriceKey {
+            service,
+            instance_type: instance_type.to_string(),
+            engine: engine.to_string(),
+            deployment: deployment.to_string(),
+        }
+    }
+
+    fn parse_err(body: &str) -> SnapshotError {
+        match SnapshotPriceBook::from_csv(&format!("{HEADER}\n{body}"), "t.csv") {
+            Ok(_) => panic!("expected an error for {body:?}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn embedded_parses_every_row() {
+        let book = SnapshotPriceBook::embedded();
+        let data_lines = EMBEDDED_CSV
+            .lines()
+            .skip(1)
+            .filter(|l| !l.trim().is_empty())
+            .count();
+        assert_eq!(data_lines, 267);
+        assert_eq!(book.len(), data_lines);
+        assert_eq!(book.region(), "us-east-1");
+        assert_eq!(book.name(), EMBEDDED_NAME);
+        for (service, count) in [
+            ("ec2", 82),
+            ("rds", 96),
+            ("aurora", 20),
+            ("elasticache", 51),
+            ("msk", 18),
+        ] {
+            assert_eq!(
+                book.iter().filter(|(k, _)| k.service == service).count(),
+                count,
+                "{service}"
+            );
+        }
+    }
+
+    #[test]
+    fn embedded_describes_itself_with_its_date_range() {
+        let book = SnapshotPriceBook::embedded();
+        assert_eq!(
+            book.describe(),
+            "built-in snapshot data/prices/aws-us-east-1.csv \
+             (us-east-1, 267 prices as of 2021-08-03 … 2026-07-20)"
+        );
+    }
+
+    #[test]
+    fn embedded_quotes_carry_unit_source_and_date() {
+        let book = SnapshotPriceBook::embedded();
+        let q = book
+            .quote(&key("rds", "db.r6g.xlarge", "postgresql", "multi-az"))
+            .expect("db.r6g.xlarge postgresql multi-az is in the snapshot");
+        assert_eq!(q.usd, 0.899);
+        assert_eq!(q.unit, "USD/hour");
+        assert_eq!(q.as_of, "2024-09-28");
+        assert!(q.source.starts_with("github:yeo/ec2.shop@"), "{}", q.source);
+
+        let acu = book
+            .quote(&key(
+                "aurora",
+                "db.serverless(ACU)",
+                "aurora-mysql",
+                "serverless-v2-standard",
+            ))
+            .expect("aurora-mysql serverless v2 is in the snapshot");
+        assert_eq!((acu.usd, acu.unit.as_str()), (0.12, "USD/ACU-hour"));
+
+        let ebs = book
+            .quote(&key("msk", "storage-ebs", "kafka", "broker-storage"))
+            .expect("msk storage is in the snapshot");
+        assert_eq!((ebs.usd, ebs.unit.as_str()), (0.1, "USD/GB-month"));
+    }
+
+    #[test]
+    fn unknown_key_has_no_quote() {
+        let book = SnapshotPriceBook::embedded();
+        // No aurora-postgresql Serverless v2 price in the data (see README).
+        assert_eq!(
+            book.quote(&key(
+                "aurora",
+                "db.serverless(ACU)",
+                "aurora-postgresql",
+                "serverless-v2-standard"
+            )),
+            None
+        );
+        // The policy engine name `postgres` is not a CSV engine.
+        assert_eq!(
+            book.quote(&key("rds", "db.r6g.large", "postgres", "single-az")),
+            None
+        );
+    }
+
+    #[test]
+    fn crlf_bom_blank_lines_and_quotes_are_accepted() {
+        let text = format!(
+            "\u{feff}{HEADER}\r\n\r\nrds,db.t4g.micro,mysql,single-az,us-east-1,0.016,USD/hour,\"a, \"\"b\"\"\",2024-09-28\r\n"
+        );
+        let book = SnapshotPriceBook::from_csv(&text, "x.csv").expect("parses");
+        let q = book
+            .quote(&key("rds", "db.t4g.micro", "mysql", "single-az"))
+            .expect("row present");
+        assert_eq!(q.source, "a, \"b\"");
+        assert_eq!(book.describe(), "price snapshot x.csv (us-east-1, 1 prices as of 2024-09-28 … 2024-09-28)");
+    }
+
+    #[test]
+    fn bad_number_names_line_and_column() {
+        let e = parse_err(
+            "ec2,m5.large,linux,on-demand,us-east-1,0.096,USD/hour,s,2026-07-20\n\
+             ec2,m5.xlarge,linux,on-demand,us-east-1,0.1.92,USD/hour,s,2026-07-20",
+        );
+        assert_eq!(e.line, 3);
+        assert_eq!(
+            e.column,
+            Some(Column {
+                index: 6,
+                name: "usd_per_hour"
+            })
+        );
+        assert_eq!(
+            e.to_string(),
+            "t.csv: line 3, column 6 (usd_per_hour): `0.1.92` is not a number"
+        );
+    }
+
+    #[test]
+    fn each_bad_field_is_located() {
+        let row = |fields: [&str; 9]| fields.join(",");
+        let good = [
+            "ec2", "m5.large", "linux", "on-demand", "us-east-1", "0.096", "USD/hour", "s",
+            "2026-07-20",
+        ];
+        let cases: [(usize, &str, &str); 6] = [
+            (SERVICE, "lambda", "unknown service `lambda`"),
+            (USD, "-1", "`-1` is not a price"),
+            (USD, "NaN", "`NaN` is not a price"),
+            (UNIT, "EUR/hour", "unit `EUR/hour`"),
+            (AS_OF, "28/09/2024", "`28/09/2024` is not a date"),
+            (INSTANCE_TYPE, "", "empty"),
+        ];
+        for (column, value, message) in cases {
+            let mut fields = good;
+            fields[column] = value;
+            let e = parse_err(&row(fields));
+            assert_eq!((e.line, e.column.map(|c| c.name)), (2, Some(COLUMNS[column])));
+            assert!(e.to_string().contains(message), "{e}");
+        }
+    }
+
+    #[test]
+    fn structural_problems_are_located() {
+        let e = parse_err("ec2,m5.large,linux,on-demand,us-east-1,0.096,USD/hour,s");
+        assert_eq!((e.line, e.problem.clone()), (2, SnapshotProblem::FieldCount { found: 8 }));
+
+        let e = parse_err("ec2,m5.large,linux,on-demand,us-east-1,0.096,USD/hour,\"s,2026-07-20");
+        assert_eq!((e.line, e.problem, e.column.map(|c| c.index)), (2, SnapshotProblem::Quote, Some(8)));
+
+        let e = SnapshotPriceBook::from_csv(
+            "service,instance_type,engine,deployment,region,price,unit,source,as_of\n",
+            "h.csv",
+        )
+        .expect_err("header with a wrong column");
+        assert_eq!((e.line, e.column.map(|c| c.name)), (1, Some("usd_per_hour")));
+
+        let e = SnapshotPriceBook::from_csv(&format!("{HEADER}\n\n"), "h.csv").expect_err("no rows");
+        assert_eq!(e.problem, SnapshotProblem::NoRows);
+
+        let e = SnapshotPriceBook::from_csv("", "h.csv").expect_err("empty");
+        assert_eq!(e.problem, SnapshotProblem::NoHeader);
+    }
+
+    #[test]
+    fn duplicates_and_mixed_regions_are_refused() {
+        let row = "msk,storage-ebs,kafka,broker-storage,us-east-1,0.1,USD/GB-month,s,2025-10-09";
+        let e = parse_err(&format!("{row}\n{row}"));
+        assert_eq!(
+            e.to_string(),
+            "t.csv: line 3: duplicate price for msk storage-ebs kafka broker-storage (first on line 2)"
+        );
+
+        let e = parse_err(&format!(
+            "{row}\nmsk,kafka.m5.large,kafka,broker,eu-west-1,0.2,USD/hour,s,2025-10-09"
+        ));
+        assert_eq!((e.line, e.column.map(|c| c.name)), (3, Some("region")));
+        assert!(e.to_string().contains("differs from `us-east-1` on line 2"), "{e}");
+    }
+}

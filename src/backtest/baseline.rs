@@ -1,0 +1,141 @@
+//! The static-peak baseline tidegate is compared with: each resource held
+//! all the time at the smallest setting that keeps the trace's peak demand
+//! at or under the SLO. Pure.
+//!
+//! The knob sized is the one the rules on the traced metric move; the
+//! others stay at their starting settings. Only positions at or above the
+//! protected floor count (the policy's range). When even the top of the
+//! scale breaches, the baseline is the top. A resource with no trace holds
+//! its starting settings. The baseline is costed with the same price book
+//! and the same Serverless v2 billing as the replay.
+
+use std::collections::BTreeMap;
+
+use super::costing::CostCache;
+use super::load;
+use super::sim::{SimError, Subject, describe_settings};
+use super::timeline::{STEP_SECS, Window};
+use crate::estate::Setting;
+use crate::policy::{Knob, KnobName, Scale, Trigger};
+use crate::pricing::PriceBook;
+
+/// One resource's static-peak baseline.
+#[derive(Debug, Clone)]
+pub struct Baseline {
+    /// Settings held all the time.
+    pub settings: BTreeMap<KnobName, Setting>,
+    /// The knob that was sized, when one was.
+    pub knob: Option<KnobName>,
+    /// USD over the replay.
+    pub cost_usd: f64,
+    /// Intervals over the SLO.
+    pub breach_intervals: usize,
+    /// True when even the top of the scale cannot hold the peak.
+    pub peak_exceeds_scale: bool,
+}
+
+/// The baseline for `subject` over `window`.
+pub fn choose(
+    subject: &Subject<'_>,
+    window: &Window,
+    prices: &dyn PriceBook,
+    slo_percent: f64,
+) -> Result<Baseline, SimError> {
+    let mut settings = subject.start.clone();
+    let mut knob_sized = None;
+    let mut peak_exceeds_scale = false;
+    if let (Some(driven), Some(knob)) = (&subject.driven, sized_knob(subject)) {
+        let peak = driven.peak_demand();
+        let mut fits = None;
+        let top = knob.scale.len().saturating_sub(1);
+        for pos in knob.floor.min(top)..=top {
+            let Some(setting) = setting_at(knob, pos, subject.start.get(&knob.name)) else {
+                continue;
+            };
+            settings.insert(knob.name, setting);
+            let units = load::capacity_units(subject.resource, &settings)?;
+            if load::utilisation(peak, units) <= slo_percent {
+                fits = Some(pos);
+                break;
+            }
+        }
+        peak_exceeds_scale = fits.is_none();
+        knob_sized = Some(knob.name);
+    }
+
+    let mut cache = CostCache::default();
+    let hours = STEP_SECS as f64 / 3600.0;
+    let units = load::capacity_units(subject.resource, &settings)?;
+    let mut cost_usd = 0.0;
+    let mut breach_intervals = 0;
+    for i in 0..window.intervals {
+        let demand = subject.driven.as_ref().map(|d| d.demand(i));
+        let usd = cache
+            .hourly(
+                subject.resource,
+                &settings,
+                subject.spot_mix.as_ref(),
+                demand,
+                prices,
+            )
+            .map_err(|source| SimError::Unpriced {
+                resource: subject.resource.id.clone(),
+                settings: describe_settings(&settings),
+                source,
+            })?;
+        cost_usd += usd * hours;
+        if demand.is_some_and(|d| load::utilisation(d, units) > slo_percent) {
+            breach_intervals += 1;
+        }
+    }
+    Ok(Baseline {
+        settings,
+        knob: knob_sized,
+        cost_usd,
+        breach_intervals,
+        peak_exceeds_scale,
+    })
+}
+
+/// The knob the first rule on the traced metric moves.
+fn sized_knob<'p>(subject: &Subject<'p>) -> Option<&'p Knob> {
+    let metric = &subject.driven.as_ref()?.metric;
+    let resource = subject.resource;
+    resource
+        .rules()
+        .find(|r| matches!(&r.trigger, Trigger::Metric(m) if &m.metric == metric))
+        .and_then(|r| resource.knob(r.knob))
+}
+
+/// The setting at `pos`, shaped like `start` (an ASG keeps its widest
+/// bounds; Serverless v2 keeps its starting minimum ACU where it fits).
+pub fn setting_at(knob: &Knob, pos: usize, start: Option<&Setting>) -> Option<Setting> {
+    match &knob.scale {
+        Scale::Classes(ladder) => ladder.get(pos).cloned().map(Setting::Class),
+        Scale::Counts(counts) => {
+            let n = *counts.get(pos)?;
+            Some(match knob.name {
+                KnobName::Capacity => Setting::Capacity {
+                    min: counts.first().copied().unwrap_or(n).min(n),
+                    max: counts.last().copied().unwrap_or(n).max(n),
+                    desired: n,
+                },
+                _ => Setting::Count(n),
+            })
+        }
+        Scale::Acu {
+            max_values,
+            min_acu,
+        } => {
+            let max = *max_values.get(pos)?;
+            let min = match start {
+                Some(Setting::Acu { min, .. }) => *min,
+                _ => *min_acu,
+            };
+            Some(Setting::Acu {
+                min: min.min(max),
+                max,
+            })
+        }
+    }
+}

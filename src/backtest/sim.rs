@@ -1,0 +1,407 @@
+//! The replay loop: every 5 minutes, observe the in-process estate under
+//! the trace's load, decide, apply the plan at once, record it, and count
+//! cost and SLO breaches. Pure: no clock, no I/O; same inputs, same tallies.
+//!
+//! Each interval, in order:
+//! 1. each traced resource's utilisation (demand ÷ capacity now) feeds its
+//!    emulated alarms;
+//! 2. the run's own spend so far in each budget period, with the estate's
+//!    current run-rate, becomes the spend signal (so budget guards work);
+//! 3. [`crate::decide::decide`] plans; planned actions change the estate at
+//!    once and go into the history (cooldowns, rate limit, oscillation);
+//!    the budget emergency latch follows the plan;
+//! 4. the interval is costed (hourly cost × 5/60) and checked against the
+//!    SLO on the settings it now runs with.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::alarms::Alarms;
+use super::costing::CostCache;
+use super::load;
+use super::timeline::{STEP_SECS, Window};
+use crate::budget;
+use crate::decide::{Inputs, decide};
+use crate::estate::{Estate, Member, Setting, Status};
+use crate::ledger::{History, PastAction};
+use crate::plan::{Action, Cause, Guard};
+use crate::policy::{BudgetPeriod, Direction, Knob, KnobName, Policy, Resource, Scale, SpotMix};
+use crate::pricing::{PriceBook, Unpriced};
+use crate::signals::Signals;
+
+/// One policy resource in the replay.
+#[derive(Debug, Clone)]
+pub struct Subject<'p> {
+    /// Its policy.
+    pub resource: &'p Resource,
+    /// The AWS identifier the in-process member carries.
+    pub identifier: String,
+    /// Starting settings.
+    pub start: BTreeMap<KnobName, Setting>,
+    /// Starting instances distribution (ASGs: their workload class's).
+    pub spot_mix: Option<SpotMix>,
+    /// The load, when a trace drives it.
+    pub driven: Option<Driven>,
+}
+
+/// A trace's load on one resource.
+#[derive(Debug, Clone)]
+pub struct Driven {
+    /// The metric the trace stands for.
+    pub metric: String,
+    /// Utilisation (%) at the starting setting, per interval.
+    pub percents: Vec<f64>,
+    /// Capacity units of the starting setting.
+    pub start_units: f64,
+}
+
+impl Driven {
+    /// Demand (capacity units) in interval `i`.
+    pub fn demand(&self, i: usize) -> f64 {
+        load::demand(self.percents.get(i).copied().unwrap_or(0.0), self.start_units)
+    }
+
+    /// The largest demand of the replay.
+    pub fn peak_demand(&self) -> f64 {
+        load::demand(self.percents.iter().copied().fold(0.0, f64::max), self.start_units)
+    }
+}
+
+/// What happened to one resource.
+#[derive(Debug, Clone, Default)]
+pub struct Tally {
+    /// USD spent over the replay.
+    pub cost_usd: f64,
+    /// Intervals whose (uncapped) utilisation exceeded the SLO.
+    pub breach_intervals: usize,
+    /// Highest uncapped utilisation seen (after each interval's changes).
+    pub peak_utilisation: f64,
+    /// Actions carried out, in order.
+    pub taken: Vec<Taken>,
+    /// Refusals per guard, counted once per decision.
+    pub refused: BTreeMap<Guard, usize>,
+    /// Lowest and highest setting held, per positional knob.
+    pub visited: BTreeMap<KnobName, (usize, usize)>,
+    /// Settings at the end.
+    pub end: BTreeMap<KnobName, Setting>,
+}
+
+/// One action carried out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Taken {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Which knob.
+    pub knob: KnobName,
+    /// From.
+    pub from: Setting,
+    /// To.
+    pub to: Setting,
+    /// Up, down, or a reconfiguration.
+    pub direction: Option<Direction>,
+    /// What asked, for a person (`schedule office/weekend`, `CPUUtilization > 80`).
+    pub cause: String,
+    /// Positions moved on the knob's scale (0 for reconfigurations).
+    pub positions: usize,
+}
+
+/// Estate-wide budget findings.
+#[derive(Debug, Clone, Default)]
+pub struct BudgetTally {
+    /// Highest forecast seen per period, percent of its limit.
+    pub peak_forecast_percent: BTreeMap<BudgetPeriod, f64>,
+    /// Intervals the emergency profile was in force.
+    pub emergency_intervals: usize,
+}
+
+/// Why the replay stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// A configuration could not be priced.
+    #[error("{resource} at {settings}: {source}")]
+    Unpriced {
+        /// Policy resource id.
+        resource: String,
+        /// The settings, for a person.
+        settings: String,
+        /// What is missing.
+        source: Unpriced,
+    },
+    /// The load model could not size a configuration.
+    #[error(transparent)]
+    Load(#[from] load::LoadModelError),
+}
+
+/// The replay's result: one tally per subject, in subject order.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Per subject.
+    pub tallies: Vec<Tally>,
+    /// Budget standing over the replay.
+    pub budget: BudgetTally,
+}
+
+/// Replays `window` over `subjects`.
+pub fn run(
+    policy: &Policy,
+    subjects: &[Subject<'_>],
+    window: &Window,
+    prices: &dyn PriceBook,
+    slo_percent: f64,
+) -> Result<Outcome, SimError> {
+    let mut estate = Estate {
+        members: subjects.iter().map(member).collect(),
+    };
+    let mut alarms: Vec<Option<Alarms>> = subjects
+        .iter()
+        .map(|s| {
+            s.driven
+                .as_ref()
+                .map(|d| Alarms::new(s.resource, &d.metric, STEP_SECS as u64).0)
+        })
+        .collect();
+    let mut caches: Vec<CostCache> = subjects.iter().map(|_| CostCache::default()).collect();
+    let mut tallies: Vec<Tally> = subjects.iter().map(|_| Tally::default()).collect();
+    let mut history = History::default();
+    let mut signals = Signals::default();
+    let mut spend: BTreeMap<BudgetPeriod, (DateTime<Utc>, f64)> = BTreeMap::new();
+    let mut budget_tally = BudgetTally::default();
+    let keep = history_horizon(policy);
+    let hours_per_interval = STEP_SECS as f64 / 3600.0;
+
+    let mut run_rate = 0.0;
+    for (k, s) in subjects.iter().enumerate() {
+        let m = &estate.members[k];
+        let demand = s.driven.as_ref().map(|d| d.demand(0));
+        run_rate += hourly(&mut caches[k], s, m, demand, prices)?;
+    }
+
+    for i in 0..window.intervals {
+        let now = window.at(i);
+
+        // 1. Load → utilisation → alarms.
+        for (k, s) in subjects.iter().enumerate() {
+            let (Some(d), Some(a)) = (&s.driven, alarms[k].as_mut()) else {
+                continue;
+            };
+            let units = load::capacity_units(s.resource, &estate.members[k].settings)?;
+            a.push(load::signal(load::utilisation(d.demand(i), units)));
+            for (name, state) in a.states() {
+                signals.alarms.insert(name.to_owned(), state);
+            }
+        }
+
+        // 2. Spend so far, per budget period, and its forecast.
+        if let Some(budgets) = &policy.budgets {
+            for (&period, &limit) in &budgets.limits {
+                let (start, _) = budget::period_bounds(period, now);
+                let entry = spend.entry(period).or_insert((start, 0.0));
+                if entry.0 != start {
+                    *entry = (start, 0.0);
+                }
+                let f = budget::forecast(period, now, entry.1, run_rate);
+                let pct = f.forecast_usd / limit * 100.0;
+                let peak = budget_tally.peak_forecast_percent.entry(period).or_insert(0.0);
+                *peak = peak.max(pct);
+                signals.spend.insert(period, f);
+            }
+        }
+
+        // 3. Decide and follow the plan.
+        let plan = decide(&Inputs {
+            policy,
+            estate: &estate,
+            signals: &signals,
+            history: &history,
+            prices,
+            now,
+        });
+        for action in &plan.actions {
+            let Some(k) = subjects.iter().position(|s| s.identifier == action.identifier) else {
+                continue;
+            };
+            if let Some(refusal) = &action.refused {
+                *tallies[k].refused.entry(refusal.guard).or_insert(0) += 1;
+                continue;
+            }
+            apply(&mut estate.members[k], action);
+            if let Some(direction) = action.direction {
+                history.actions.push(PastAction {
+                    identifier: action.identifier.clone(),
+                    knob: action.knob,
+                    direction,
+                    at: now,
+                });
+            }
+            tallies[k].taken.push(taken(subjects[k].resource, action, now));
+        }
+        if plan.emergency {
+            history.emergency_since.get_or_insert(now);
+            budget_tally.emergency_intervals += 1;
+        } else {
+            history.emergency_since = None;
+        }
+
+        // 4. Cost and SLO on the settings the interval runs with.
+        run_rate = 0.0;
+        for (k, s) in subjects.iter().enumerate() {
+            let m = &estate.members[k];
+            let demand = s.driven.as_ref().map(|d| d.demand(i));
+            let usd_per_hour = hourly(&mut caches[k], s, m, demand, prices)?;
+            run_rate += usd_per_hour;
+            let t = &mut tallies[k];
+            t.cost_usd += usd_per_hour * hours_per_interval;
+            visit(&mut t.visited, s.resource, &m.settings);
+            if let Some(demand) = demand {
+                let u = load::utilisation(demand, load::capacity_units(s.resource, &m.settings)?);
+                t.peak_utilisation = t.peak_utilisation.max(u);
+                if u > slo_percent {
+                    t.breach_intervals += 1;
+                }
+            }
+        }
+        let interval_usd = run_rate * hours_per_interval;
+        for entry in spend.values_mut() {
+            entry.1 += interval_usd;
+        }
+
+        if i % 288 == 287 {
+            history.prune(now, keep);
+        }
+    }
+
+    for (k, t) in tallies.iter_mut().enumerate() {
+        t.end = estate.members[k].settings.clone();
+    }
+    Ok(Outcome {
+        tallies,
+        budget: budget_tally,
+    })
+}
+
+/// The in-process member a subject starts as: available, nothing pending.
+fn member(s: &Subject<'_>) -> Member {
+    Member {
+        policy_id: s.resource.id.clone(),
+        identifier: s.identifier.clone(),
+        kind: s.resource.kind,
+        status: Status::Available,
+        pending_changes: false,
+        settings: s.start.clone(),
+        multi_az: s.resource.multi_az,
+        spot_mix: s.spot_mix.clone(),
+        storage_used_percent: None,
+        tags: BTreeMap::new(),
+    }
+}
+
+fn hourly(
+    cache: &mut CostCache,
+    s: &Subject<'_>,
+    m: &Member,
+    demand: Option<f64>,
+    prices: &dyn PriceBook,
+) -> Result<f64, SimError> {
+    cache
+        .hourly(s.resource, &m.settings, m.spot_mix.as_ref(), demand, prices)
+        .map_err(|source| SimError::Unpriced {
+            resource: s.resource.id.clone(),
+            settings: describe_settings(&m.settings),
+            source,
+        })
+}
+
+/// `instance_class db.r6g.large, storage 100 GiB`.
+pub fn describe_settings(settings: &BTreeMap<KnobName, Setting>) -> String {
+    settings
+        .iter()
+        .filter(|(k, _)| **k != KnobName::Power)
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The estate follows the plan at once.
+fn apply(member: &mut Member, action: &Action) {
+    match &action.to {
+        Setting::Mix(mix) => member.spot_mix = Some(mix.clone()),
+        to => {
+            member.settings.insert(action.knob, to.clone());
+        }
+    }
+}
+
+fn taken(resource: &Resource, action: &Action, now: DateTime<Utc>) -> Taken {
+    let positions = resource
+        .knob(action.knob)
+        .and_then(|k| Some(position(k, &action.from)?.abs_diff(position(k, &action.to)?)))
+        .unwrap_or(0);
+    Taken {
+        at: now,
+        knob: action.knob,
+        from: action.from.clone(),
+        to: action.to.clone(),
+        direction: action.direction,
+        cause: cause_label(&action.cause),
+        positions,
+    }
+}
+
+/// A cause in a few words.
+pub fn cause_label(cause: &Cause) -> String {
+    match cause {
+        Cause::Rule { rule, .. } => rule.clone(),
+        Cause::Schedule { schedule, profile } if schedule.is_empty() => format!("profile {profile}"),
+        Cause::Schedule { schedule, profile } => format!("schedule {schedule}/{profile}"),
+        Cause::Budget { profile, period } => format!("budget {period} emergency/{profile}"),
+        Cause::StorageGrowth { used_percent } => format!("storage {used_percent:.0}% used"),
+        Cause::SpotMix { class } => format!("spot mix {class}"),
+    }
+}
+
+/// Where `setting` sits on `knob`'s scale.
+pub fn position(knob: &Knob, setting: &Setting) -> Option<usize> {
+    match (&knob.scale, setting) {
+        (Scale::Classes(ladder), Setting::Class(c)) => ladder.iter().position(|x| x == c),
+        (Scale::Counts(counts), Setting::Count(n))
+        | (Scale::Counts(counts), Setting::Capacity { desired: n, .. }) => {
+            counts.iter().position(|x| x == n)
+        }
+        (Scale::Acu { max_values, .. }, Setting::Acu { max, .. }) => {
+            max_values.iter().position(|x| (x - max).abs() < 1e-9)
+        }
+        _ => None,
+    }
+}
+
+fn visit(
+    visited: &mut BTreeMap<KnobName, (usize, usize)>,
+    resource: &Resource,
+    settings: &BTreeMap<KnobName, Setting>,
+) {
+    for knob in &resource.knobs {
+        let Some(pos) = settings.get(&knob.name).and_then(|s| position(knob, s)) else {
+            continue;
+        };
+        let range = visited.entry(knob.name).or_insert((pos, pos));
+        range.0 = range.0.min(pos);
+        range.1 = range.1.max(pos);
+    }
+}
+
+/// How much history the guards can still need: the longest cooldown or
+/// damping window, the AWS storage wait, and the rate limit's hour, plus
+/// an hour.
+fn history_horizon(policy: &Policy) -> TimeDelta {
+    let longest = policy
+        .resources
+        .iter()
+        .flat_map(|r| [r.cooldown.up, r.cooldown.down])
+        .chain([policy.guardrails.oscillation_window])
+        .map(|s| s.to_chrono())
+        .max()
+        .unwrap_or_default();
+    let storage = TimeDelta::hours(crate::decide::STORAGE_WAIT_HOURS);
+    longest.max(storage).max(TimeDelta::hours(1)) + TimeDelta::hours(1)
+}

@@ -1,0 +1,30 @@
+//! Oscillation damping: a rule's scale-up within the window after a
+//! scale-down of the same resource is held, so a resource does not flap.
+//! Schedules and the budget are not damped: a profile's minimum is a
+//! commitment, not a reaction.
+
+use super::{Context, Proposal, ago};
+use crate::plan::{Cause, Guard, Refusal};
+use crate::policy::Direction;
+
+/// Refuses a rule-driven scale-up too soon after a scale-down.
+pub(crate) fn check(p: &Proposal<'_>, ctx: &Context<'_>) -> Option<Refusal> {
+    if p.direction != Some(Direction::Up) || !matches!(p.cause, Cause::Rule { .. }) {
+        return None;
+    }
+    let window = ctx.policy.guardrails.oscillation_window;
+    if window.as_secs() == 0 {
+        return None;
+    }
+    let last_down = ctx
+        .history
+        .latest(&p.member.identifier, |a| a.direction == Direction::Down)?;
+    let since = ctx.now - last_down.at;
+    (since < window.to_chrono()).then(|| Refusal {
+        guard: Guard::Oscillation,
+        why: format!(
+            "scaled down {} ago; an up within {window} of a down is held",
+            ago(since)
+        ),
+    })
+}

@@ -1,0 +1,316 @@
+//! What each resource asks for before any guard looks: one proposal per
+//! knob that should move, with its cause and reason. Pure.
+
+use std::collections::BTreeMap;
+
+use super::knobs::{self, Window};
+use super::rules;
+use crate::estate::{Member, Power, Setting};
+use crate::plan::Cause;
+use crate::policy::{Direction, Knob, KnobName, Policy, Resource, SpotMix};
+use crate::signals::Signals;
+
+/// The profiles in force for one resource.
+pub(crate) struct InForce<'a> {
+    /// Scheduled profile and its schedule, with a description of why.
+    pub scheduled: Option<(&'a str, &'a str, String)>,
+    /// The emergency profile and the period that triggered it.
+    pub emergency: Option<(&'a str, crate::policy::BudgetPeriod, String)>,
+}
+
+impl InForce<'_> {
+    /// Profile names to narrow by, scheduled first.
+    fn names(&self, with_emergency: bool) -> Vec<&str> {
+        let mut v = Vec::new();
+        if let Some((_, p, _)) = self.scheduled {
+            v.push(p);
+        }
+        if with_emergency && let Some((p, _, _)) = self.emergency {
+            v.push(p);
+        }
+        v
+    }
+}
+
+/// A change one resource asks for.
+pub(crate) struct Proposal {
+    /// Which knob.
+    pub knob: KnobName,
+    /// From.
+    pub from: Setting,
+    /// To (equal to `from` when a step past the scale's end was asked).
+    pub to: Setting,
+    /// Up, down, or a reconfiguration.
+    pub direction: Option<Direction>,
+    /// What asked.
+    pub cause: Cause,
+    /// For a person.
+    pub reason: String,
+    /// Critical rule or storage growth.
+    pub critical: bool,
+    /// Positional move, for the guards.
+    pub step: Option<(usize, isize, Window)>,
+    /// The replacement spot mix (spot-mix proposals only).
+    pub mix: Option<SpotMix>,
+}
+
+/// Everything `member` asks for now, and notes on what could not be judged.
+pub(crate) fn propose(
+    policy: &Policy,
+    resource: &Resource,
+    member: &Member,
+    signals: &Signals,
+    in_force: &InForce<'_>,
+    notes: &mut Vec<String>,
+) -> Vec<Proposal> {
+    let mut out = Vec::new();
+    for knob in &resource.knobs {
+        let Some(current) = member.settings.get(&knob.name) else {
+            notes.push(format!("{}: no observed {}; left alone", member.label(), knob.name));
+            continue;
+        };
+        let Some(pos) = knobs::position(knob, current) else {
+            notes.push(format!(
+                "{}: {} {current} is not on its policy scale; left alone",
+                member.label(),
+                knob.name
+            ));
+            continue;
+        };
+        if let Some(p) = positional(resource, member, signals, in_force, knob, current, pos) {
+            out.push(p);
+        }
+    }
+    out.extend(storage(resource, member));
+    out.extend(power(resource, member, in_force));
+    out.extend(spot_mix(policy, resource, member));
+    out
+}
+
+fn positional(
+    resource: &Resource,
+    member: &Member,
+    signals: &Signals,
+    in_force: &InForce<'_>,
+    knob: &Knob,
+    current: &Setting,
+    pos: usize,
+) -> Option<Proposal> {
+    let window = knobs::window(knob, resource, &in_force.names(true));
+    let up = rules::first_firing(&resource.scale_up, knob.name, resource, member, signals);
+    let down = rules::first_firing(&resource.scale_down, knob.name, resource, member, signals);
+
+    let (to, cause, reason, critical, window) = if pos < window.lo {
+        let (cause, who) = profile_cause(in_force, window.raised_by.as_deref());
+        let reason = format!("{who} keeps at least {}", knobs::describe(knob, window.lo));
+        (window.lo as isize, cause, reason, false, window)
+    } else if pos > window.hi {
+        let (cause, who) = profile_cause(in_force, window.capped_by.as_deref());
+        let reason = format!("{who} allows at most {}", knobs::describe(knob, window.hi));
+        (window.hi as isize, cause, reason, false, window)
+    } else if let Some(fired) = up {
+        // A critical rule may reach past the emergency profile's cap (never
+        // past the scheduled profile or the ladder).
+        let window = if fired.rule.critical && in_force.emergency.is_some() {
+            knobs::window(knob, resource, &in_force.names(false))
+        } else {
+            window
+        };
+        let cause = rule_cause(fired.rule);
+        let reason = format!("{}: one step up", fired.evidence);
+        (pos as isize + 1, cause, reason, fired.rule.critical, window)
+    } else if let Some(fired) = down {
+        let cause = rule_cause(fired.rule);
+        let reason = format!("{}: one step down", fired.evidence);
+        (pos as isize - 1, cause, reason, false, window)
+    } else {
+        // In range and no rule: only the shape may drift (ASG min/max,
+        // Serverless v2 minimum ACU) when the profile changes.
+        let target = knobs::setting_at(knob, pos, &window)?;
+        if &target == current {
+            return None;
+        }
+        let (cause, who) = profile_cause(
+            in_force,
+            window.capped_by.as_deref().or(window.raised_by.as_deref()),
+        );
+        return Some(Proposal {
+            knob: knob.name,
+            from: current.clone(),
+            reason: format!("{who} sets {target}"),
+            to: target,
+            direction: None,
+            cause,
+            critical: false,
+            step: Some((pos, pos as isize, window)),
+            mix: None,
+        });
+    };
+
+    let to_setting = usize::try_from(to)
+        .ok()
+        .and_then(|t| knobs::setting_at(knob, t, &window))
+        .unwrap_or_else(|| current.clone());
+    let direction = match to.cmp(&(pos as isize)) {
+        std::cmp::Ordering::Greater => Some(Direction::Up),
+        std::cmp::Ordering::Less => Some(Direction::Down),
+        std::cmp::Ordering::Equal => None,
+    };
+    Some(Proposal {
+        knob: knob.name,
+        from: current.clone(),
+        to: to_setting,
+        direction,
+        cause,
+        reason,
+        critical,
+        step: Some((pos, to, window)),
+        mix: None,
+    })
+}
+
+fn rule_cause(rule: &crate::policy::Rule) -> Cause {
+    Cause::Rule {
+        rule: rule.label(),
+        alarm: rule.alarm_name.clone(),
+        critical: rule.critical,
+    }
+}
+
+/// The cause and a readable "who" for a move the profile `profile` asks for.
+fn profile_cause(in_force: &InForce<'_>, profile: Option<&str>) -> (Cause, String) {
+    if let (Some((emergency, period, why)), Some(p)) = (&in_force.emergency, profile)
+        && p == *emergency
+    {
+        return (
+            Cause::Budget {
+                profile: p.to_owned(),
+                period: *period,
+            },
+            format!("budget emergency ({why}): {p}"),
+        );
+    }
+    match (&in_force.scheduled, profile) {
+        (Some((schedule, p, why)), _) => (
+            Cause::Schedule {
+                schedule: (*schedule).to_owned(),
+                profile: (*p).to_owned(),
+            },
+            format!("{p} ({why})"),
+        ),
+        (None, p) => (
+            Cause::Schedule {
+                schedule: String::new(),
+                profile: p.unwrap_or_default().to_owned(),
+            },
+            "the policy".to_owned(),
+        ),
+    }
+}
+
+fn storage(resource: &Resource, member: &Member) -> Option<Proposal> {
+    let rule = resource.storage?;
+    let Some(Setting::Gib(current)) = member.settings.get(&KnobName::Storage) else {
+        return None;
+    };
+    let used = member.storage_used_percent?;
+    if used < rule.grow_when_used_percent {
+        return None;
+    }
+    let grown = (f64::from(*current) * (1.0 + rule.grow_by_percent / 100.0)).ceil() as u32;
+    let target = grown.max(current + rule.min_grow_gib).min(rule.max_gib);
+    let reason = format!(
+        "storage {used:.0}% used ≥ {}%: grow by max({}%, {} GiB) up to {} GiB",
+        rule.grow_when_used_percent, rule.grow_by_percent, rule.min_grow_gib, rule.max_gib
+    );
+    // At the maximum already: keep the proposal so the plan shows why
+    // nothing grows (the bounds guard refuses it).
+    let at_max = target <= *current;
+    Some(Proposal {
+        knob: KnobName::Storage,
+        from: Setting::Gib(*current),
+        to: Setting::Gib(target.max(*current)),
+        direction: Some(Direction::Up),
+        cause: Cause::StorageGrowth { used_percent: used },
+        reason: if at_max {
+            format!("{reason}; already at the maximum")
+        } else {
+            reason
+        },
+        critical: true,
+        step: None,
+        mix: None,
+    })
+    .filter(|_| !at_max)
+}
+
+fn power(resource: &Resource, member: &Member, in_force: &InForce<'_>) -> Option<Proposal> {
+    if !resource.allow_stop {
+        return None;
+    }
+    let Some(Setting::Power(current)) = member.settings.get(&KnobName::Power) else {
+        return None;
+    };
+    let (schedule, profile, why) = in_force.scheduled.as_ref()?;
+    let stop = resource
+        .profile(profile)
+        .and_then(|l| l.stopped)
+        .unwrap_or(false);
+    let (to, direction, verb) = match (current, stop) {
+        (Power::Running, true) => (Power::Stopped, Direction::Down, "stops"),
+        (Power::Stopped, false) => (Power::Running, Direction::Up, "starts"),
+        _ => return None,
+    };
+    Some(Proposal {
+        knob: KnobName::Power,
+        from: Setting::Power(*current),
+        to: Setting::Power(to),
+        direction: Some(direction),
+        cause: Cause::Schedule {
+            schedule: (*schedule).to_owned(),
+            profile: (*profile).to_owned(),
+        },
+        reason: format!("{profile} ({why}) {verb} the instance"),
+        critical: false,
+        step: None,
+        mix: None,
+    })
+}
+
+fn spot_mix(policy: &Policy, resource: &Resource, member: &Member) -> Option<Proposal> {
+    let class = resource.workload_class.as_deref()?;
+    let wanted = policy.spot_mix.get(class)?.distribution();
+    if member.spot_mix.as_ref() == Some(&wanted) {
+        return None;
+    }
+    let from = member.spot_mix.clone().unwrap_or_else(|| SpotMix {
+        on_demand_base: 0,
+        on_demand_percent_above_base: 100,
+        allocation_strategy: "none".to_owned(),
+        instance_types: Vec::new(),
+    });
+    Some(Proposal {
+        knob: KnobName::SpotMix,
+        from: Setting::Mix(from),
+        to: Setting::Mix(wanted.clone()),
+        direction: None,
+        cause: Cause::SpotMix {
+            class: class.to_owned(),
+        },
+        reason: format!("workload class {class} asks for {wanted}"),
+        critical: false,
+        step: None,
+        mix: Some(wanted),
+    })
+}
+
+/// `member`'s settings with `knob` set to `to`.
+pub(crate) fn settings_after(
+    member: &Member,
+    knob: KnobName,
+    to: &Setting,
+) -> BTreeMap<KnobName, Setting> {
+    let mut s = member.settings.clone();
+    s.insert(knob, to.clone());
+    s
+}

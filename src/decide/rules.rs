@@ -1,0 +1,70 @@
+//! Which scale rules fire for one resource, and on what evidence. Pure.
+
+use crate::catalog;
+use crate::estate::{Member, Setting};
+use crate::policy::{Comparison, KnobName, Resource, Rule, Trigger};
+use crate::signals::{AlarmState, Signals};
+
+/// A rule that fired, with the evidence in words.
+#[derive(Debug, Clone)]
+pub(crate) struct Fired<'p> {
+    /// The rule.
+    pub rule: &'p Rule,
+    /// e.g. `CPUUtilization 86.2 > 80` or `alarm orders-high is ALARM`.
+    pub evidence: String,
+}
+
+/// The first rule of `rules` that fires for `knob` of `member`, if any.
+/// File order decides between several: the operator wrote the most
+/// important first.
+pub(crate) fn first_firing<'p>(
+    rules: &'p [Rule],
+    knob: KnobName,
+    resource: &Resource,
+    member: &Member,
+    signals: &Signals,
+) -> Option<Fired<'p>> {
+    rules
+        .iter()
+        .filter(|r| r.knob == knob)
+        .find_map(|rule| evidence(rule, resource, member, signals).map(|e| Fired { rule, evidence: e }))
+}
+
+/// Why `rule` fires now, or None when it does not.
+fn evidence(rule: &Rule, resource: &Resource, member: &Member, signals: &Signals) -> Option<String> {
+    if signals.alarms.get(&rule.alarm_name) == Some(&AlarmState::Alarm) {
+        return Some(format!("alarm {} is in ALARM", rule.alarm_name));
+    }
+    let Trigger::Metric(threshold) = &rule.trigger else {
+        return None;
+    };
+    let value = signals.metric(&member.identifier, &threshold.metric)?;
+    let (fires, bound) = match threshold.comparison {
+        Comparison::Above(limit) => (value > limit, format!("> {}", round(limit))),
+        Comparison::Below(limit) => (value < limit, format!("< {}", round(limit))),
+        Comparison::AbovePercentOfMaxConnections(percent) => {
+            let max = max_connections(resource, member)?;
+            let limit = max * percent / 100.0;
+            (
+                value > limit,
+                format!("> {}% of max_connections {}", round(percent), max.round()),
+            )
+        }
+    };
+    fires.then(|| format!("{} {} {}", threshold.metric, round(value), bound))
+}
+
+/// The default `max_connections` of the member's current instance class.
+fn max_connections(resource: &Resource, member: &Member) -> Option<f64> {
+    let Some(Setting::Class(class)) = member.settings.get(&KnobName::InstanceClass) else {
+        return None;
+    };
+    let info = catalog::lookup(class)?;
+    catalog::max_connections(info, resource.engine.as_deref()?)
+}
+
+/// Two decimals at most, no trailing zeros: `86.2`, `80`.
+fn round(v: f64) -> String {
+    let r = (v * 100.0).round() / 100.0;
+    format!("{r}")
+}
