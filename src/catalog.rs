@@ -307,10 +307,21 @@ mod tests {
         for c in CLASSES.iter().filter(|c| c.name.starts_with("db.")) {
             let ec2 = c.name.trim_start_matches("db.");
             if let Some(e) = lookup(ec2) {
-                assert_eq!((c.vcpus, c.memory_gib), (e.vcpus, e.memory_gib), "{}", c.name);
+                assert_eq!(
+                    (c.vcpus, c.memory_gib),
+                    (e.vcpus, e.memory_gib),
+                    "{}",
+                    c.name
+                );
             }
         }
-        assert_eq!((class("db.r6g.large").vcpus, class("db.r6g.large").memory_gib), (2, 16.0));
+        assert_eq!(
+            (
+                class("db.r6g.large").vcpus,
+                class("db.r6g.large").memory_gib
+            ),
+            (2, 16.0)
+        );
         assert_eq!(class("db.m6g.4xlarge").memory_gib, 64.0);
     }
 
@@ -328,10 +339,26 @@ mod tests {
         let aurora = ResourceKind::AuroraCluster;
         assert!(!is_valid_for(aurora, Some("aurora-mysql"), "db.m6g.large"));
         assert!(is_valid_for(aurora, Some("aurora-mysql"), "db.r6g.large"));
-        assert!(is_valid_for(aurora, Some("aurora-postgresql"), "db.r7g.2xlarge"));
-        assert!(is_valid_for(aurora, Some("aurora-postgresql"), "db.t4g.medium"));
-        assert!(!is_valid_for(aurora, Some("aurora-postgresql"), "db.t4g.micro"));
-        assert!(is_valid_for(ResourceKind::RdsInstance, Some("postgres"), "db.m6g.large"));
+        assert!(is_valid_for(
+            aurora,
+            Some("aurora-postgresql"),
+            "db.r7g.2xlarge"
+        ));
+        assert!(is_valid_for(
+            aurora,
+            Some("aurora-postgresql"),
+            "db.t4g.medium"
+        ));
+        assert!(!is_valid_for(
+            aurora,
+            Some("aurora-postgresql"),
+            "db.t4g.micro"
+        ));
+        assert!(is_valid_for(
+            ResourceKind::RdsInstance,
+            Some("postgres"),
+            "db.m6g.large"
+        ));
     }
 
     #[test]
@@ -340,26 +367,59 @@ mod tests {
         assert!(!is_valid_for(rds, Some("aurora-mysql"), "db.r6g.large"));
         assert!(!is_valid_for(rds, Some("postgres"), "cache.r6g.large"));
         assert!(!is_valid_for(rds, Some("postgres"), "db.x9.huge"));
-        assert!(is_valid_for(ResourceKind::ElasticacheRedis, Some("valkey"), "cache.m6g.large"));
-        assert!(is_valid_for(ResourceKind::MskCluster, None, "kafka.t3.small"));
-        assert!(is_valid_for(ResourceKind::AutoscalingGroup, None, "m7i.large"));
-        assert!(!is_valid_for(ResourceKind::AutoscalingGroup, None, "db.r6g.large"));
+        assert!(is_valid_for(
+            ResourceKind::ElasticacheRedis,
+            Some("valkey"),
+            "cache.m6g.large"
+        ));
+        assert!(is_valid_for(
+            ResourceKind::MskCluster,
+            None,
+            "kafka.t3.small"
+        ));
+        assert!(is_valid_for(
+            ResourceKind::AutoscalingGroup,
+            None,
+            "m7i.large"
+        ));
+        assert!(!is_valid_for(
+            ResourceKind::AutoscalingGroup,
+            None,
+            "db.r6g.large"
+        ));
     }
 
     #[test]
     fn every_priced_class_is_known() {
         // The classes of the shipped price snapshot, by family.
-        for family in ["db.t4g", "db.m6g", "db.r6g", "db.r7g", "cache.m6g", "cache.r6g"] {
+        for family in [
+            "db.t4g",
+            "db.m6g",
+            "db.r6g",
+            "db.r7g",
+            "cache.m6g",
+            "cache.r6g",
+        ] {
             for size in ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge"] {
-                assert!(lookup(&format!("{family}.{size}")).is_some(), "{family}.{size}");
+                assert!(
+                    lookup(&format!("{family}.{size}")).is_some(),
+                    "{family}.{size}"
+                );
             }
         }
-        for ec2 in ["m5", "m6i", "m6g", "c6i", "r6g", "m7g", "c7g", "r7g", "m7i", "c7i", "c6g"] {
+        for ec2 in [
+            "m5", "m6i", "m6g", "c6i", "r6g", "m7g", "c7g", "r7g", "m7i", "c7i", "c6g",
+        ] {
             for size in ["large", "xlarge", "2xlarge", "4xlarge"] {
                 assert!(lookup(&format!("{ec2}.{size}")).is_some(), "{ec2}.{size}");
             }
         }
-        for name in ["db.t3.medium", "db.t3.large", "kafka.t3.small", "kafka.m5.24xlarge"] {
+        for name in [
+            "db.t3.medium",
+            "db.t3.large",
+            "kafka.t3.small",
+            "kafka.m5.24xlarge",
+        ] {
             assert!(lookup(name).is_some(), "{name}");
         }
     }
@@ -376,11 +436,20 @@ mod tests {
     #[test]
     fn max_connections_follows_the_parameter_group_formulas() {
         // 16 GiB: 17179869184 / 9531392 = 1802.44 → 1802.
-        assert_eq!(max_connections(class("db.r6g.large"), "postgres"), Some(1802.0));
+        assert_eq!(
+            max_connections(class("db.r6g.large"), "postgres"),
+            Some(1802.0)
+        );
         // Capped at 5000 for PostgreSQL.
-        assert_eq!(max_connections(class("db.r6g.4xlarge"), "postgres"), Some(5000.0));
+        assert_eq!(
+            max_connections(class("db.r6g.4xlarge"), "postgres"),
+            Some(5000.0)
+        );
         // MySQL: 17179869184 / 12582880 = 1365.3 → 1365.
-        assert_eq!(max_connections(class("db.r6g.large"), "mysql"), Some(1365.0));
+        assert_eq!(
+            max_connections(class("db.r6g.large"), "mysql"),
+            Some(1365.0)
+        );
         assert_eq!(max_connections(class("cache.r6g.large"), "redis"), None);
     }
 }

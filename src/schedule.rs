@@ -16,13 +16,15 @@
 //!   Sunday = 1).
 //! - **Spring forward (DST gap).** A transition whose wall-clock time does
 //!   not exist that day (e.g. 02:30 when clocks jump from 02:00 to 03:00)
-//!   fires at the first valid instant after the gap (03:00). This holds for
-//!   fixed-time crons (one second, one minute, one hour, as every schedule
-//!   transition is in practice); a cron with a list, range or step in its
-//!   hour or minute field simply does not fire at times that do not exist.
+//!   fires at the first valid instant after the gap (03:00).
 //! - **Fall back (DST overlap).** A transition whose wall-clock time happens
 //!   twice (01:30 when clocks go back from 02:00 to 01:00) fires once, at
 //!   the first occurrence.
+//! - Both rules are croner's for *fixed-time* crons (one hour, one minute),
+//!   which is what schedule transitions are in practice. croner treats a
+//!   cron with a list, range or step in its hour or minute (`30 2,14 * * *`)
+//!   as an interval job: it does not fire at wall-clock times that do not
+//!   exist, and fires at both instants of a repeated one.
 //! - **Holidays.** On a holiday, a date on the local calendar of the
 //!   schedule's zone, the holiday profile is in force for the whole local
 //!   day, from its first instant to the first instant of the next local
@@ -38,9 +40,10 @@
 //! croner searches backwards field by field (year, month, day, hour,
 //! minute, second), not second by second, so one look-up costs about the
 //! same however far back the previous firing is: a few microseconds per
-//! transition. The exception is a cron that never matches (`0 0 30 2 *`),
-//! which walks back to year 1 (about 10 ms); the validator should refuse
-//! such crons.
+//! transition. Two exceptions: while the latest firing of a fixed-time cron
+//! is one carried past a DST gap, croner finds the gap's end second by
+//! second (about 0.1 ms); and a cron that never matches (`0 0 30 2 *`)
+//! walks back to year 1 (about 10 ms), so the validator should refuse it.
 
 use std::fmt;
 

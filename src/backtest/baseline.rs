@@ -3,20 +3,24 @@
 //! at or under the SLO. Pure.
 //!
 //! The knob sized is the one the rules on the traced metric move; the
-//! others stay at their starting settings. Only positions at or above the
-//! protected floor count (the policy's range). When even the top of the
-//! scale breaches, the baseline is the top. A resource with no trace holds
-//! its starting settings. The baseline is costed with the same price book
+//! others stay at their starting settings. A static deployment must still
+//! meet what the operator requires at all times, so every knob starts at
+//! least at its protected floor and at the highest minimum any scheduled
+//! profile sets (e.g. `business_hours: readers min 2`), and Serverless v2
+//! at the highest minimum ACU one sets; the budget emergency profile does
+//! not count. When even the top of the scale breaches, the baseline is the
+//! top. A resource with no trace holds its starting settings, raised to
+//! those minimums. The baseline is costed with the same price book
 //! and the same Serverless v2 billing as the replay.
 
 use std::collections::BTreeMap;
 
 use super::costing::CostCache;
 use super::load;
-use super::sim::{SimError, Subject, describe_settings};
+use super::sim::{SimError, Subject, describe_settings, position};
 use super::timeline::{STEP_SECS, Window};
 use crate::estate::Setting;
-use crate::policy::{Knob, KnobName, Scale, Trigger};
+use crate::policy::{Knob, KnobName, Policy, Resource, Scale, Trigger};
 use crate::pricing::PriceBook;
 
 /// One resource's static-peak baseline.
@@ -36,20 +40,38 @@ pub struct Baseline {
 
 /// The baseline for `subject` over `window`.
 pub fn choose(
+    policy: &Policy,
     subject: &Subject<'_>,
     window: &Window,
     prices: &dyn PriceBook,
     slo_percent: f64,
 ) -> Result<Baseline, SimError> {
+    let resource = subject.resource;
+    let profiles = scheduled_profiles(policy, resource);
     let mut settings = subject.start.clone();
+    for knob in &resource.knobs {
+        let (lo, min_acu) = required(knob, resource, &profiles);
+        let Some(current) = settings.get(&knob.name) else {
+            continue;
+        };
+        let pos = position(knob, current).unwrap_or(lo).max(lo);
+        if let Some(mut s) = setting_at(knob, pos, Some(current)) {
+            if let (Setting::Acu { min, max }, Some(need)) = (&mut s, min_acu) {
+                *min = min.max(need).min(*max);
+            }
+            settings.insert(knob.name, s);
+        }
+    }
     let mut knob_sized = None;
     let mut peak_exceeds_scale = false;
     if let (Some(driven), Some(knob)) = (&subject.driven, sized_knob(subject)) {
         let peak = driven.peak_demand();
+        let (lo, _) = required(knob, resource, &profiles);
+        let held = settings.get(&knob.name).cloned();
         let mut fits = None;
         let top = knob.scale.len().saturating_sub(1);
-        for pos in knob.floor.min(top)..=top {
-            let Some(setting) = setting_at(knob, pos, subject.start.get(&knob.name)) else {
+        for pos in lo.min(top)..=top {
+            let Some(setting) = setting_at(knob, pos, held.as_ref()) else {
                 continue;
             };
             settings.insert(knob.name, setting);
@@ -95,6 +117,42 @@ pub fn choose(
         breach_intervals,
         peak_exceeds_scale,
     })
+}
+
+/// Profiles the resource's schedule can put in force (not the emergency).
+fn scheduled_profiles<'p>(policy: &'p Policy, resource: &Resource) -> Vec<&'p str> {
+    let Some(schedule) = resource
+        .schedule
+        .as_deref()
+        .and_then(|s| policy.schedules.get(s))
+    else {
+        return Vec::new();
+    };
+    schedule
+        .transitions
+        .iter()
+        .map(|t| t.profile.as_str())
+        .chain(schedule.holiday_profile.as_deref())
+        .collect()
+}
+
+/// The lowest position a static deployment may hold on `knob`, and the
+/// Serverless v2 minimum ACU it must keep.
+fn required(knob: &Knob, resource: &Resource, profiles: &[&str]) -> (usize, Option<f64>) {
+    let mut lo = knob.floor;
+    let mut min_acu: Option<f64> = None;
+    for name in profiles {
+        let Some(limits) = resource.profile(name) else {
+            continue;
+        };
+        if let Some((plo, _)) = limits.ranges.get(&knob.name) {
+            lo = lo.max(*plo);
+        }
+        if let Some(m) = limits.min_acu {
+            min_acu = Some(min_acu.map_or(m, |x| x.max(m)));
+        }
+    }
+    (lo.min(knob.scale.len().saturating_sub(1)), min_acu)
 }
 
 /// The knob the first rule on the traced metric moves.

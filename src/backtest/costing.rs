@@ -45,7 +45,8 @@ impl CostCache {
         {
             return Ok(*usd);
         }
-        let usd = hourly_cost(resource, settings, resource.multi_az, spot_mix, prices)?.usd_per_hour;
+        let usd =
+            hourly_cost(resource, settings, resource.multi_az, spot_mix, prices)?.usd_per_hour;
         if self.entries.len() >= CACHE_LIMIT {
             self.entries.clear();
         }

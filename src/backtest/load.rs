@@ -20,7 +20,9 @@
 //! - Utilisation after a change = demand ÷ the new capacity units. The
 //!   signal the rules see is capped at 100%; the SLO-breach counter sees the
 //!   uncapped value. No capacity with some demand is an unbounded
-//!   utilisation (a breach) and a 100% signal.
+//!   utilisation (a breach) and a 100% signal. At no capacity, demand under
+//!   [`IDLE_UNITS`] of one unit is an idle machine's own background (the
+//!   EC2 traces never go to 0), not work waiting: utilisation 0.
 
 use std::collections::BTreeMap;
 
@@ -33,7 +35,7 @@ pub const LOAD_MODEL: &[&str] = &[
     "a trace value is utilisation (%) at the resource's starting setting; a request-count trace is scaled so its peak is 90% (or the mapping's peak_percent) there",
     "demand = utilisation × the starting setting's capacity units; utilisation after a change = demand ÷ the new capacity units",
     "capacity units: RDS = class vCPUs; Aurora = (writer + readers) × max ACU in force (or writer-class vCPUs); MSK = brokers × broker vCPUs; Redis = shards × node vCPUs; ASG = desired instances",
-    "rules see the utilisation capped at 100%; SLO breaches count the uncapped value",
+    "rules see the utilisation capped at 100%; SLO breaches count the uncapped value; at zero capacity any work (demand of 1% of a unit or more) is a breach and the rules see 100%",
     "metric rules fire as their CloudWatch alarm would: every one of the last N periods (period average) past the threshold; rules on other metrics or named alarms get no data",
 ];
 
@@ -63,7 +65,9 @@ pub fn capacity_units(
                 .map(|info| Some(f64::from(info.vcpus)))
                 .ok_or_else(|| LoadModelError {
                     resource: resource.id.clone(),
-                    why: format!("instance class {class} is not in the catalog (its vCPUs are unknown)"),
+                    why: format!(
+                        "instance class {class} is not in the catalog (its vCPUs are unknown)"
+                    ),
                 }),
             _ => Ok(None),
         }
@@ -99,12 +103,17 @@ pub fn capacity_units(
     })
 }
 
+/// Demand below this many capacity units is idle background, not work,
+/// when a resource has no capacity at all.
+pub const IDLE_UNITS: f64 = 0.01;
+
 /// Utilisation (%) of `demand` units on `capacity` units: unbounded when
-/// there is demand and no capacity, 0 when there is neither.
+/// there is work (at least [`IDLE_UNITS`]) and no capacity, 0 when there is
+/// neither.
 pub fn utilisation(demand: f64, capacity: f64) -> f64 {
     if capacity > 0.0 {
         demand / capacity * 100.0
-    } else if demand > 0.0 {
+    } else if demand >= IDLE_UNITS {
         f64::INFINITY
     } else {
         0.0

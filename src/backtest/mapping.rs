@@ -237,7 +237,10 @@ fn trace_spec(entry: &RawEntry, resource: &Resource) -> Result<Option<TraceSpec>
     let Some(metric) = &entry.metric else {
         return Err((
             format!("trace `{file}` says no `metric`"),
-            format!("`metric:` naming what the values stand for, one of: {}", watched.join(", ")),
+            format!(
+                "`metric:` naming what the values stand for, one of: {}",
+                watched.join(", ")
+            ),
         ));
     };
     if !watched.contains(&metric.as_str()) {
@@ -246,7 +249,10 @@ fn trace_spec(entry: &RawEntry, resource: &Resource) -> Result<Option<TraceSpec>
         } else {
             format!("a metric its rules watch: {}", watched.join(", "))
         };
-        return Err((format!("no rule of the resource watches `{metric}`"), expected));
+        return Err((
+            format!("no rule of the resource watches `{metric}`"),
+            expected,
+        ));
     }
     let peak_percent = match (entry.values, entry.peak_percent) {
         (ValueKind::Count, Some(p)) if !(p > 0.0 && p <= 100.0) => {
@@ -300,7 +306,9 @@ fn starts(
         let setting = match (resource.knob(*name), name) {
             (Some(knob), _) => start_on_scale(knob, value)?,
             (None, KnobName::Storage) if resource.storage.is_some() => match value {
-                StartValue::Number(n) if n.fract() == 0.0 && *n >= 1.0 && *n <= f64::from(u32::MAX) => {
+                StartValue::Number(n)
+                    if n.fract() == 0.0 && *n >= 1.0 && *n <= f64::from(u32::MAX) =>
+                {
                     Setting::Gib(*n as u32)
                 }
                 other => {
@@ -349,7 +357,13 @@ fn start_on_scale(knob: &Knob, value: &StartValue) -> Result<Setting, Why> {
                 format!("one of: {}", list.join(", ")),
             ))
         }
-        (Scale::Acu { max_values, min_acu }, value) => {
+        (
+            Scale::Acu {
+                max_values,
+                min_acu,
+            },
+            value,
+        ) => {
             let (min, max) = match value {
                 StartValue::Number(max) => (*min_acu, *max),
                 StartValue::Range { min, max } => (*min, *max),
@@ -393,7 +407,10 @@ pub fn default_starts(resource: &Resource) -> BTreeMap<KnobName, Setting> {
                 KnobName::Capacity => capacity_setting(counts, *n),
                 _ => Setting::Count(*n),
             }),
-            Scale::Acu { max_values, min_acu } => max_values.get(knob.floor).map(|max| Setting::Acu {
+            Scale::Acu {
+                max_values,
+                min_acu,
+            } => max_values.get(knob.floor).map(|max| Setting::Acu {
                 min: min_acu.min(*max),
                 max: *max,
             }),

@@ -1,11 +1,274 @@
 //! Replay CloudWatch metric traces through the engine on an in-process
-//! estate.
+//! estate, and compare what tidegate would have spent and breached with
+//! static peak provisioning. Deterministic: same files, same report.
+//!
+//! - [`trace`]: read `timestamp,value` CSVs, with their data quality.
+//! - [`mapping`]: which trace drives which resource, and the starts.
+//! - [`timeline`]: the common window, 5-minute intervals, held values.
+//! - [`load`]: the load model (utilisation → demand → utilisation).
+//! - [`alarms`]: the CloudWatch alarms the rules would have.
+//! - [`costing`]: hourly cost per interval from the price book.
+//! - [`sim`]: the replay loop around [`crate::decide::decide`].
+//! - [`baseline`]: static peak provisioning.
+//! - [`report`] and [`render`]: the result, as data and as text.
 
 pub mod alarms;
 pub mod baseline;
 pub mod costing;
 pub mod load;
 pub mod mapping;
+pub mod render;
+pub mod report;
 pub mod sim;
 pub mod timeline;
 pub mod trace;
+
+use std::path::{Path, PathBuf};
+
+use crate::policy::{self, Policy, PolicyError, Selector};
+use crate::pricing::PriceBook;
+
+use self::mapping::{Mapping, MappingError, TraceSpec};
+use self::report::{Header, Report, SubjectFacts, TraceReport};
+use self::sim::{Driven, SimError, Subject};
+use self::timeline::NoOverlap;
+use self::trace::{Trace, TraceError};
+
+/// Default SLO threshold: utilisation above this percent is a breach.
+pub const DEFAULT_SLO_PERCENT: f64 = 90.0;
+
+/// The files a backtest reads.
+#[derive(Debug, Clone)]
+pub struct Files {
+    /// The policy.
+    pub policy: PathBuf,
+    /// The directory the traces are in.
+    pub metrics: PathBuf,
+    /// The mapping file; `metrics/mapping.yaml` when None.
+    pub mapping: Option<PathBuf>,
+}
+
+impl Files {
+    /// The mapping file in effect.
+    pub fn mapping_path(&self) -> PathBuf {
+        self.mapping
+            .clone()
+            .unwrap_or_else(|| self.metrics.join("mapping.yaml"))
+    }
+}
+
+/// Why a backtest could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum BacktestError {
+    /// The policy was refused.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    /// The mapping was refused.
+    #[error(transparent)]
+    Mapping(#[from] MappingError),
+    /// A trace could not be read.
+    #[error("trace for `{resource}`: {source}")]
+    Trace {
+        /// The resource it drives.
+        resource: String,
+        /// What went wrong.
+        source: TraceError,
+    },
+    /// The mapping drives nothing.
+    #[error(
+        "{mapping}: no resource has a `trace`, so there is no load to replay; expected at least one entry with `trace:` and `metric:`"
+    )]
+    NoTrace {
+        /// The mapping file.
+        mapping: String,
+    },
+    /// The traces do not overlap.
+    #[error(transparent)]
+    NoOverlap(#[from] NoOverlap),
+    /// A traced resource starts with no capacity, so its demand is unknown.
+    #[error(
+        "{mapping}: `{resource}` starts at {start}, which has no capacity to measure its trace against; expected a `start:` with capacity above zero"
+    )]
+    NoStartCapacity {
+        /// The mapping file.
+        mapping: String,
+        /// The resource.
+        resource: String,
+        /// Its starting settings.
+        start: String,
+    },
+    /// The SLO threshold is not a percent.
+    #[error("SLO threshold {0} is not a percent; expected a number above 0")]
+    Slo(f64),
+    /// The replay stopped.
+    #[error(transparent)]
+    Sim(#[from] SimError),
+    /// The load model could not size a resource.
+    #[error(transparent)]
+    Load(#[from] load::LoadModelError),
+}
+
+/// Loads the policy, mapping and traces named by `files` and runs the
+/// backtest. `progress` hears one line per trace loaded.
+pub fn run_files(
+    files: &Files,
+    prices: &dyn PriceBook,
+    slo_percent: f64,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Report, BacktestError> {
+    let policy = policy::load_file(&files.policy)?;
+    let mapping = mapping::load(&files.mapping_path(), &policy)?;
+    let mut traces = Vec::new();
+    for entry in &mapping.entries {
+        let Some(spec) = &entry.trace else {
+            continue;
+        };
+        let trace = load_trace(&files.metrics, spec).map_err(|source| BacktestError::Trace {
+            resource: entry.resource.clone(),
+            source,
+        })?;
+        progress(&format!(
+            "loaded {} → {} ({} points, {} … {}; {})",
+            spec.file,
+            entry.resource,
+            trace.points.len(),
+            trace.start().format("%Y-%m-%d %H:%M"),
+            trace.end().format("%Y-%m-%d %H:%M"),
+            trace.quality
+        ));
+        traces.push((entry.resource.clone(), trace));
+    }
+    let header = Header {
+        policy: files.policy.display().to_string(),
+        estate: policy.estate.clone(),
+        mapping: mapping.file.clone(),
+        price_source: prices.describe(),
+        slo_percent,
+    };
+    run(&policy, &mapping, traces, prices, header)
+}
+
+/// The trace `spec` names, in `dir`.
+fn load_trace(dir: &Path, spec: &TraceSpec) -> Result<Trace, TraceError> {
+    trace::load(&dir.join(&spec.file))
+}
+
+/// Runs the backtest of `policy` with `mapping` over `traces` (resource id,
+/// parsed trace, unshifted), every trace the mapping names present.
+pub fn run(
+    policy: &Policy,
+    mapping: &Mapping,
+    traces: Vec<(String, Trace)>,
+    prices: &dyn PriceBook,
+    header: Header,
+) -> Result<Report, BacktestError> {
+    let slo_percent = header.slo_percent;
+    if !(slo_percent.is_finite() && slo_percent > 0.0) {
+        return Err(BacktestError::Slo(slo_percent));
+    }
+    let mut shifted: Vec<(String, Trace, &TraceSpec)> = Vec::new();
+    for (id, t) in traces {
+        let Some(spec) = mapping.entry(&id).and_then(|e| e.trace.as_ref()) else {
+            continue;
+        };
+        shifted.push((id, timeline::shift(t, spec), spec));
+    }
+    if shifted.is_empty() {
+        return Err(BacktestError::NoTrace {
+            mapping: mapping.file.clone(),
+        });
+    }
+    let refs: Vec<&Trace> = shifted.iter().map(|(_, t, _)| t).collect();
+    let window = timeline::window(&refs)?;
+
+    let mut subjects = Vec::new();
+    let mut trace_reports = Vec::new();
+    let mut notes = Vec::new();
+    for entry in &mapping.entries {
+        let Some(resource) = policy.resource(&entry.resource) else {
+            continue;
+        };
+        let identifier = match &resource.selector {
+            Selector::Identifier(id) => id.clone(),
+            Selector::Tags(_) => resource.id.clone(),
+        };
+        let spot_mix = resource
+            .workload_class
+            .as_deref()
+            .and_then(|c| policy.spot_mix.get(c))
+            .map(|c| c.distribution());
+        let mut resource_notes = Vec::new();
+        let (driven, trace_report) = match shifted.iter().find(|(id, _, _)| id == &entry.resource) {
+            Some((_, t, spec)) => {
+                let replay = timeline::replay(t, spec, &window);
+                let start_units = load::capacity_units(resource, &entry.start)?;
+                if start_units <= 0.0 {
+                    return Err(BacktestError::NoStartCapacity {
+                        mapping: mapping.file.clone(),
+                        resource: resource.id.clone(),
+                        start: report::summary(&entry.start),
+                    });
+                }
+                let (_, alarm_notes) = alarms::Alarms::new(resource, &spec.metric, 300);
+                resource_notes.extend(alarm_notes);
+                let tr = TraceReport {
+                    file: spec.file.clone(),
+                    metric: spec.metric.clone(),
+                    values: spec.values,
+                    count_peak: replay.count_peak,
+                    peak_percent: replay.count_peak.map(|_| spec.peak_percent),
+                    shift_weeks: spec.shift_weeks,
+                    quality: t.quality,
+                    quality_text: t.quality.to_string(),
+                    points_outside_window: replay.outside,
+                };
+                (
+                    Some(Driven {
+                        metric: spec.metric.clone(),
+                        percents: replay.percents,
+                        start_units,
+                    }),
+                    Some(tr),
+                )
+            }
+            None => (None, None),
+        };
+        subjects.push(Subject {
+            resource,
+            identifier,
+            start: entry.start.clone(),
+            spot_mix,
+            driven,
+        });
+        trace_reports.push(trace_report);
+        notes.push(resource_notes);
+    }
+
+    let outcome = sim::run(policy, &subjects, &window, prices, slo_percent)?;
+    let baselines = subjects
+        .iter()
+        .map(|s| baseline::choose(policy, s, &window, prices, slo_percent))
+        .collect::<Result<Vec<_>, _>>()?;
+    let facts = subjects
+        .iter()
+        .zip(trace_reports)
+        .zip(notes)
+        .zip(outcome.tallies.iter().zip(&baselines))
+        .map(
+            |(((subject, trace), notes), (tally, baseline))| SubjectFacts {
+                subject,
+                trace,
+                tally,
+                baseline,
+                notes,
+            },
+        )
+        .collect();
+    Ok(report::build(
+        header,
+        &window,
+        facts,
+        &outcome.budget,
+        policy.budgets.as_ref(),
+    ))
+}

@@ -59,12 +59,18 @@ pub struct Driven {
 impl Driven {
     /// Demand (capacity units) in interval `i`.
     pub fn demand(&self, i: usize) -> f64 {
-        load::demand(self.percents.get(i).copied().unwrap_or(0.0), self.start_units)
+        load::demand(
+            self.percents.get(i).copied().unwrap_or(0.0),
+            self.start_units,
+        )
     }
 
     /// The largest demand of the replay.
     pub fn peak_demand(&self) -> f64 {
-        load::demand(self.percents.iter().copied().fold(0.0, f64::max), self.start_units)
+        load::demand(
+            self.percents.iter().copied().fold(0.0, f64::max),
+            self.start_units,
+        )
     }
 }
 
@@ -79,12 +85,18 @@ pub struct Tally {
     pub peak_utilisation: f64,
     /// Actions carried out, in order.
     pub taken: Vec<Taken>,
-    /// Refusals per guard, counted once per decision.
+    /// Refusals per guard. A streak of consecutive decisions in which the
+    /// same guard holds back the same change counts once.
     pub refused: BTreeMap<Guard, usize>,
+    /// Decisions in which a guard held something back.
+    pub refused_decisions: usize,
     /// Lowest and highest setting held, per positional knob.
     pub visited: BTreeMap<KnobName, (usize, usize)>,
     /// Settings at the end.
     pub end: BTreeMap<KnobName, Setting>,
+    /// The operator notes of the actions taken (failovers, waiting
+    /// periods, ...), each with how many actions carried it.
+    pub action_notes: BTreeMap<String, usize>,
 }
 
 /// One action carried out.
@@ -102,6 +114,8 @@ pub struct Taken {
     pub direction: Option<Direction>,
     /// What asked, for a person (`schedule office/weekend`, `CPUUtilization > 80`).
     pub cause: String,
+    /// The plan's one-line reason.
+    pub reason: String,
     /// Positions moved on the knob's scale (0 for reconfigurations).
     pub positions: usize,
 }
@@ -164,6 +178,8 @@ pub fn run(
     let mut caches: Vec<CostCache> = subjects.iter().map(|_| CostCache::default()).collect();
     let mut tallies: Vec<Tally> = subjects.iter().map(|_| Tally::default()).collect();
     let mut history = History::default();
+    // (subject, knob, direction, guard) → the last interval it was refused.
+    let mut streaks: BTreeMap<(usize, KnobName, Option<Direction>, Guard), usize> = BTreeMap::new();
     let mut signals = Signals::default();
     let mut spend: BTreeMap<BudgetPeriod, (DateTime<Utc>, f64)> = BTreeMap::new();
     let mut budget_tally = BudgetTally::default();
@@ -202,7 +218,10 @@ pub fn run(
                 }
                 let f = budget::forecast(period, now, entry.1, run_rate);
                 let pct = f.forecast_usd / limit * 100.0;
-                let peak = budget_tally.peak_forecast_percent.entry(period).or_insert(0.0);
+                let peak = budget_tally
+                    .peak_forecast_percent
+                    .entry(period)
+                    .or_insert(0.0);
                 *peak = peak.max(pct);
                 signals.spend.insert(period, f);
             }
@@ -217,12 +236,22 @@ pub fn run(
             prices,
             now,
         });
+        let mut held_back = vec![false; subjects.len()];
         for action in &plan.actions {
-            let Some(k) = subjects.iter().position(|s| s.identifier == action.identifier) else {
+            let Some(k) = subjects
+                .iter()
+                .position(|s| s.identifier == action.identifier)
+            else {
                 continue;
             };
             if let Some(refusal) = &action.refused {
-                *tallies[k].refused.entry(refusal.guard).or_insert(0) += 1;
+                let key = (k, action.knob, action.direction, refusal.guard);
+                let continues = i > 0 && streaks.get(&key) == Some(&(i - 1));
+                streaks.insert(key, i);
+                if !continues {
+                    *tallies[k].refused.entry(refusal.guard).or_insert(0) += 1;
+                }
+                held_back[k] = true;
                 continue;
             }
             apply(&mut estate.members[k], action);
@@ -234,7 +263,15 @@ pub fn run(
                     at: now,
                 });
             }
-            tallies[k].taken.push(taken(subjects[k].resource, action, now));
+            for note in &action.notes {
+                *tallies[k].action_notes.entry(note.clone()).or_insert(0) += 1;
+            }
+            tallies[k]
+                .taken
+                .push(taken(subjects[k].resource, action, now));
+        }
+        for (t, held) in tallies.iter_mut().zip(held_back) {
+            t.refused_decisions += usize::from(held);
         }
         if plan.emergency {
             history.emergency_since.get_or_insert(now);
@@ -344,6 +381,7 @@ fn taken(resource: &Resource, action: &Action, now: DateTime<Utc>) -> Taken {
         to: action.to.clone(),
         direction: action.direction,
         cause: cause_label(&action.cause),
+        reason: action.reason.clone(),
         positions,
     }
 }
@@ -352,7 +390,9 @@ fn taken(resource: &Resource, action: &Action, now: DateTime<Utc>) -> Taken {
 pub fn cause_label(cause: &Cause) -> String {
     match cause {
         Cause::Rule { rule, .. } => rule.clone(),
-        Cause::Schedule { schedule, profile } if schedule.is_empty() => format!("profile {profile}"),
+        Cause::Schedule { schedule, profile } if schedule.is_empty() => {
+            format!("profile {profile}")
+        }
         Cause::Schedule { schedule, profile } => format!("schedule {schedule}/{profile}"),
         Cause::Budget { profile, period } => format!("budget {period} emergency/{profile}"),
         Cause::StorageGrowth { used_percent } => format!("storage {used_percent:.0}% used"),

@@ -47,7 +47,9 @@ pub fn step() -> TimeDelta {
 
 /// The traces share no instant.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the traces share no instant, so nothing can be replayed: {spans} (move them with `shift_weeks` in the mapping)")]
+#[error(
+    "the traces share no instant, so nothing can be replayed: {spans} (move them with `shift_weeks` in the mapping)"
+)]
 pub struct NoOverlap {
     /// Each trace's span after its shift, for a person.
     pub spans: String,

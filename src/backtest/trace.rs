@@ -40,12 +40,16 @@ pub struct Trace {
 impl Trace {
     /// First sample's instant.
     pub fn start(&self) -> DateTime<Utc> {
-        self.points.first().map_or(DateTime::<Utc>::MIN_UTC, |p| p.at)
+        self.points
+            .first()
+            .map_or(DateTime::<Utc>::MIN_UTC, |p| p.at)
     }
 
     /// Last sample's instant.
     pub fn end(&self) -> DateTime<Utc> {
-        self.points.last().map_or(DateTime::<Utc>::MIN_UTC, |p| p.at)
+        self.points
+            .last()
+            .map_or(DateTime::<Utc>::MIN_UTC, |p| p.at)
     }
 
     /// The largest value.
@@ -260,7 +264,9 @@ fn parse_line(line: &str) -> Result<Point, String> {
     };
     let (ts, value) = (ts.trim(), value.trim());
     let at = NaiveDateTime::parse_from_str(ts, TIMESTAMP_FORMAT)
-        .map_err(|_| format!("a timestamp `YYYY-MM-DD HH:MM:SS` (UTC) in the first field, found `{ts}`"))?
+        .map_err(|_| {
+            format!("a timestamp `YYYY-MM-DD HH:MM:SS` (UTC) in the first field, found `{ts}`")
+        })?
         .and_utc();
     let value: f64 = value
         .parse()

@@ -89,6 +89,8 @@ pub fn decide(inputs: &Inputs<'_>) -> Plan {
         policy,
         history: HistoryIndex::new(history, now),
         spend: &signals.spend,
+        budget_tight: standings.iter().any(|s| s.level >= BudgetLevel::Warn),
+        emergency: emergency.is_some(),
     };
 
     let mut notes = Vec::new();
@@ -260,9 +262,4 @@ fn spend_allowance(candidates: Vec<(Action, bool)>, ctx: &Context<'_>) -> Vec<Ac
             action
         })
         .collect()
-}
-
-/// True when any standing is at or past its emergency threshold.
-pub fn any_emergency(plan: &Plan) -> bool {
-    plan.budget.iter().any(|s| s.level == BudgetLevel::Emergency)
 }

@@ -82,13 +82,13 @@ pub fn item(parent: &str, i: usize) -> String {
 /// The parent of a path (`a.b[2]` → `a.b`, `a.b` → `a`, `a` → ``).
 pub fn parent(path: &str) -> &str {
     let bytes = path.as_bytes();
-    if bytes.last() == Some(&b']') {
-        if let Some(open) = path.rfind('[') {
-            // `["quoted.key"]` may contain dots and brackets itself; rfind of
-            // `[` is still the bracket that opens the last segment unless the
-            // quoted key contains `[` — rare enough to accept.
-            return &path[..open];
-        }
+    // `["quoted.key"]` may contain dots itself; rfind of `[` is still the
+    // bracket that opens the last segment unless the quoted key contains `[`
+    // (rare enough to accept).
+    if bytes.last() == Some(&b']')
+        && let Some(open) = path.rfind('[')
+    {
+        return &path[..open];
     }
     match path.rfind('.') {
         Some(dot) => &path[..dot],
@@ -115,11 +115,18 @@ impl Index {
     }
 
     /// True when nothing is indexed.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
-    fn visit(&mut self, node: &MarkedYaml<'_>, path: String, depth: usize, key: Option<(Pos, Pos)>) {
+    fn visit(
+        &mut self,
+        node: &MarkedYaml<'_>,
+        path: String,
+        depth: usize,
+        key: Option<(Pos, Pos)>,
+    ) {
         let start = Pos::from_marker(node.span.start);
         let end = Pos::from_marker(node.span.end);
         let slot = self.entries.len();
@@ -172,11 +179,6 @@ impl Index {
         self.entries.iter().find(|e| e.path == path)
     }
 
-    /// Is `path` written in the file?
-    pub fn contains(&self, path: &str) -> bool {
-        self.entry(path).is_some()
-    }
-
     /// Where `path` is written: its key for a mapping entry, the item itself
     /// for a sequence item, the first key for the document.
     pub fn position(&self, path: &str) -> Option<Pos> {
@@ -185,6 +187,7 @@ impl Index {
     }
 
     /// Where the value of `path` starts.
+    #[cfg(test)]
     pub fn value_position(&self, path: &str) -> Option<Pos> {
         self.entry(path).map(|e| e.start)
     }
@@ -218,7 +221,9 @@ impl Index {
     pub fn path_at(&self, pos: Pos) -> Option<&str> {
         let mut best: Option<&Entry> = None;
         for e in &self.entries {
-            let in_key = e.key.is_some_and(|(s, end)| s <= pos && pos < end.max(next(s)));
+            let in_key = e
+                .key
+                .is_some_and(|(s, end)| s <= pos && pos < end.max(next(s)));
             let in_value = e.start <= pos && pos < e.end.max(next(e.start));
             if (in_key || in_value) && best.is_none_or(|b| e.depth > b.depth) {
                 best = Some(e);
@@ -283,19 +288,31 @@ resources:
     fn paths_map_to_key_positions() {
         let ix = Index::build(TEXT);
         assert_eq!(ix.position("version"), Some(pos(1, 1)));
-        assert_eq!(ix.position("guardrails.max_actions_per_hour"), Some(pos(3, 3)));
+        assert_eq!(
+            ix.position("guardrails.max_actions_per_hour"),
+            Some(pos(3, 3))
+        );
         assert_eq!(ix.position("resources[0]"), Some(pos(5, 5)));
         assert_eq!(ix.position("resources[0].ladder[2]"), Some(pos(6, 20)));
         assert_eq!(ix.position("resources[1].id"), Some(pos(8, 5)));
-        assert_eq!(ix.position("resources[0].tags[\"app.name\"]"), Some(pos(7, 13)));
-        assert_eq!(ix.value_position("guardrails.max_actions_per_hour"), Some(pos(3, 25)));
+        assert_eq!(
+            ix.position("resources[0].tags[\"app.name\"]"),
+            Some(pos(7, 13))
+        );
+        assert_eq!(
+            ix.value_position("guardrails.max_actions_per_hour"),
+            Some(pos(3, 25))
+        );
     }
 
     #[test]
     fn positions_map_back_to_the_deepest_path() {
         let ix = Index::build(TEXT);
         assert_eq!(ix.path_at(pos(6, 20)), Some("resources[0].ladder[2]"));
-        assert_eq!(ix.path_at(pos(3, 25)), Some("guardrails.max_actions_per_hour"));
+        assert_eq!(
+            ix.path_at(pos(3, 25)),
+            Some("guardrails.max_actions_per_hour")
+        );
         assert_eq!(ix.path_at(pos(8, 5)), Some("resources[1].id"));
         assert_eq!(ix.key_at(pos(1, 1)), Some("version"));
         assert_eq!(ix.key_at(pos(1, 2)), None);
@@ -306,7 +323,11 @@ resources:
         let ix = Index::build(TEXT);
         assert_eq!(ix.nearest_position("resources[1].engine"), Some(pos(8, 5)));
         assert_eq!(ix.position("resources[1].engine"), None);
-        let keys: Vec<_> = ix.keys("resources[0]").iter().map(|(k, _)| k.as_str()).collect();
+        let keys: Vec<_> = ix
+            .keys("resources[0]")
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect();
         assert_eq!(keys, ["id", "ladder", "tags"]);
     }
 

@@ -13,7 +13,9 @@ pub mod schema;
 mod validate;
 
 pub use duration::Span;
+pub use load::{MAX_POLICY_BYTES, load_file, load_str, validate_raw};
 pub use model::*;
+pub use validate::generated_alarm_name;
 
 use std::fmt;
 

@@ -1,1 +1,451 @@
-//! validate
+//! Pure validation: [`raw::PolicyFile`] → [`Policy`], or every problem found
+//! (not just the first), each with its field path, location and what was
+//! expected. No filesystem, no network, no clock.
+//!
+//! Defaults applied here (each documented where it is applied):
+//! - `region`: `us-east-1`.
+//! - cooldown: the resource's, else `guardrails.default_cooldown`, else
+//!   up 15m / down 30m.
+//! - ladder floor: the first rung; count floor: `min`; ACU floor: `min_acu`.
+//! - count step: 1 (MSK brokers: `az_count`); ACU step: 2.
+//! - rules: statistic `Average`, period 5m, 3 evaluation periods, and they
+//!   move the kind's first knob ([`default_knob`]).
+//! - RDS: `multi_az`, `apply_immediately` and `allow_stop` default to false.
+//! - optional count blocks (Aurora `readers`, ElastiCache `shards` and
+//!   `replicas`) that are absent are not managed: no knob is built, so the
+//!   engine never changes a dimension the policy does not mention.
+
+mod profiles;
+mod resources;
+mod rules;
+mod scales;
+mod schedules;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::locate::{self, Index};
+use super::model::{BudgetPeriod, Budgets, Cooldown, Guardrails, Policy, SpotClass};
+use super::{PolicyError, Problem, Span, raw};
+use crate::catalog;
+
+pub use rules::generated_alarm_name;
+
+/// Default region when the policy names none.
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// Cooldown when neither the resource nor the guardrails set one.
+pub const DEFAULT_COOLDOWN: Cooldown = Cooldown {
+    up: Span::from_mins(15),
+    down: Span::from_mins(30),
+};
+
+/// EC2 spot allocation strategies an Auto Scaling group accepts.
+const ALLOCATION_STRATEGIES: &[&str] = &[
+    "price-capacity-optimized",
+    "capacity-optimized",
+    "capacity-optimized-prioritized",
+    "lowest-price",
+];
+
+/// Collects problems while validating.
+pub(crate) struct Ctx<'a> {
+    index: &'a Index,
+    problems: Vec<Problem>,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(index: &'a Index) -> Self {
+        Ctx {
+            index,
+            problems: Vec::new(),
+        }
+    }
+
+    /// Record a problem at `path` (located at the path, or at its nearest
+    /// written ancestor when the path itself is absent).
+    pub(crate) fn at(
+        &mut self,
+        path: &str,
+        message: impl Into<String>,
+        expected: impl Into<String>,
+    ) {
+        let pos = self.index.nearest_position(path);
+        self.problems.push(Problem {
+            line: pos.map(|p| p.line),
+            column: pos.map(|p| p.column),
+            path: path.to_owned(),
+            message: message.into(),
+            expected: expected.into(),
+        });
+    }
+
+    fn count(&self) -> usize {
+        self.problems.len()
+    }
+}
+
+/// Validate `raw`; `index` locates paths in the file named `file`.
+pub(crate) fn validate(
+    raw: &raw::PolicyFile,
+    index: &Index,
+    file: &str,
+) -> Result<Policy, PolicyError> {
+    let mut cx = Ctx::new(index);
+    if raw.version != 1 {
+        cx.at(
+            "version",
+            format!("unsupported version {}", raw.version),
+            "`version: 1`",
+        );
+    }
+    if raw.estate.trim().is_empty() {
+        cx.at(
+            "estate",
+            "the estate name is empty",
+            "a name such as `production`",
+        );
+    }
+    let region = region(&mut cx, raw.region.as_deref());
+    let guardrails = guardrails(&mut cx, &raw.guardrails);
+    let default_cooldown = raw
+        .guardrails
+        .default_cooldown
+        .as_ref()
+        .map_or(DEFAULT_COOLDOWN, |c| Cooldown {
+            up: c.up,
+            down: c.down,
+        });
+    let profiles = profile_names(&mut cx, &raw.profiles);
+    let schedules = schedules::check(&mut cx, &raw.schedules, &profiles);
+    let spot_mix = spot_mix(&mut cx, &raw.spot_mix);
+    let budgets = budgets(&mut cx, raw.budgets.as_ref(), &profiles);
+    let env = resources::Env {
+        profiles: &profiles,
+        schedules: schedules.keys().cloned().collect(),
+        spot_mix: spot_mix.keys().cloned().collect(),
+        default_cooldown,
+    };
+    let resources = resources::check(&mut cx, &raw.resources, &env);
+
+    if cx.problems.is_empty() {
+        return Ok(Policy {
+            estate: raw.estate.clone(),
+            region,
+            guardrails,
+            profiles,
+            schedules,
+            spot_mix,
+            budgets,
+            resources,
+        });
+    }
+    let mut problems = cx.problems;
+    // File order; problems without a location first (they concern the whole
+    // document). The sort is stable, so equal positions keep their order.
+    problems.sort_by_key(|p| (p.line.unwrap_or(0), p.column.unwrap_or(0)));
+    Err(PolicyError {
+        file: file.to_owned(),
+        problems,
+    })
+}
+
+/// The closest candidate to `word` (edit distance at most a third of its
+/// length, at least 1; case ignored), for "did you mean" hints.
+pub(crate) fn did_you_mean<'c>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<&'c str> {
+    let w = word.to_lowercase();
+    let limit = (w.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&w, &c.to_lowercase()), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// ` (did you mean `x`?)`, or nothing.
+pub(crate) fn hint<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> String {
+    did_you_mean(word, candidates)
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default()
+}
+
+/// `a, b, c`, or `(none)`.
+pub(crate) fn list<'c>(items: impl IntoIterator<Item = &'c str>) -> String {
+    let v: Vec<&str> = items.into_iter().collect();
+    if v.is_empty() {
+        "(none declared)".to_owned()
+    } else {
+        v.join(", ")
+    }
+}
+
+/// Check that `name` is a declared profile; `what` says who names it.
+pub(crate) fn check_profile(
+    cx: &mut Ctx<'_>,
+    path: &str,
+    name: &str,
+    what: &str,
+    profiles: &BTreeSet<String>,
+) {
+    if !profiles.contains(name) {
+        cx.at(
+            path,
+            format!(
+                "{what} names an unknown profile `{name}`{}",
+                hint(name, profiles.iter().map(String::as_str))
+            ),
+            format!(
+                "a profile declared under `profiles`: {}",
+                list(profiles.iter().map(String::as_str))
+            ),
+        );
+    }
+}
+
+/// A finite number.
+pub(crate) fn finite(cx: &mut Ctx<'_>, path: &str, v: f64) -> bool {
+    if v.is_finite() {
+        true
+    } else {
+        cx.at(path, format!("{v} is not a finite number"), "a number");
+        false
+    }
+}
+
+fn region(cx: &mut Ctx<'_>, region: Option<&str>) -> String {
+    // Default: us-east-1.
+    let Some(r) = region else {
+        return DEFAULT_REGION.to_owned();
+    };
+    let parts: Vec<&str> = r.split('-').collect();
+    let ok = parts.len() >= 3
+        && parts
+            .first()
+            .is_some_and(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts
+            .last()
+            .is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        && parts[1..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()));
+    if !ok {
+        cx.at(
+            "region",
+            format!("`{r}` is not an AWS region name"),
+            "a region such as `us-east-1` or `eu-central-1`",
+        );
+    }
+    r.to_owned()
+}
+
+fn guardrails(cx: &mut Ctx<'_>, g: &raw::Guardrails) -> Guardrails {
+    if g.max_actions_per_hour == 0 {
+        cx.at(
+            "guardrails.max_actions_per_hour",
+            "0 actions per hour would refuse every action",
+            "at least 1 (use `dry_run: true` to only report)",
+        );
+    }
+    Guardrails {
+        max_actions_per_hour: g.max_actions_per_hour,
+        oscillation_window: g.oscillation_window,
+        dry_run: g.dry_run,
+    }
+}
+
+fn profile_names(
+    cx: &mut Ctx<'_>,
+    profiles: &BTreeMap<String, raw::ProfileDecl>,
+) -> BTreeSet<String> {
+    for name in profiles.keys() {
+        if name.trim().is_empty() {
+            cx.at(
+                &locate::key("profiles", name),
+                "a profile has an empty name",
+                "a name such as `business_hours`",
+            );
+        }
+    }
+    profiles.keys().cloned().collect()
+}
+
+fn spot_mix(
+    cx: &mut Ctx<'_>,
+    mix: &BTreeMap<String, raw::SpotClassSpec>,
+) -> BTreeMap<String, SpotClass> {
+    let mut out = BTreeMap::new();
+    for (name, spec) in mix {
+        let p = locate::key("spot_mix", name);
+        let pct = locate::key(&p, "spot_percent");
+        if finite(cx, &pct, spec.spot_percent) && !(0.0..=100.0).contains(&spec.spot_percent) {
+            cx.at(
+                &pct,
+                format!("spot percent {} is outside 0–100", spec.spot_percent),
+                "a percent from 0 (all on-demand) to 100 (all spot)",
+            );
+        }
+        if !ALLOCATION_STRATEGIES.contains(&spec.allocation_strategy.as_str()) {
+            cx.at(
+                &locate::key(&p, "allocation_strategy"),
+                format!(
+                    "unknown allocation strategy `{}`{}",
+                    spec.allocation_strategy,
+                    hint(
+                        &spec.allocation_strategy,
+                        ALLOCATION_STRATEGIES.iter().copied()
+                    )
+                ),
+                format!("one of: {}", ALLOCATION_STRATEGIES.join(", ")),
+            );
+        }
+        let types = locate::key(&p, "instance_types");
+        let mut seen = BTreeSet::new();
+        for (i, t) in spec.instance_types.iter().enumerate() {
+            let tp = locate::item(&types, i);
+            if !catalog::is_valid_for(raw::ResourceKind::AutoscalingGroup, None, t) {
+                let known = catalog::valid_classes(raw::ResourceKind::AutoscalingGroup, None);
+                cx.at(
+                    &tp,
+                    format!(
+                        "unknown EC2 instance type `{t}`{}",
+                        hint(t, known.iter().copied())
+                    ),
+                    "an EC2 instance type tidegate knows, e.g. m6i.large, m7g.xlarge, c6i.2xlarge",
+                );
+            } else if !seen.insert(t.as_str()) {
+                cx.at(
+                    &tp,
+                    format!("instance type `{t}` is listed twice"),
+                    "each instance type once",
+                );
+            }
+        }
+        out.insert(
+            name.clone(),
+            SpotClass {
+                name: name.clone(),
+                spot_percent: spec.spot_percent,
+                on_demand_base: spec.on_demand_base,
+                allocation_strategy: spec.allocation_strategy.clone(),
+                instance_types: spec.instance_types.clone(),
+            },
+        );
+    }
+    out
+}
+
+fn budgets(
+    cx: &mut Ctx<'_>,
+    b: Option<&raw::BudgetsSpec>,
+    profiles: &BTreeSet<String>,
+) -> Option<Budgets> {
+    let b = b?;
+    let mut limits = BTreeMap::new();
+    for (period, key, value) in [
+        (BudgetPeriod::Daily, "budgets.daily_usd", b.daily_usd),
+        (BudgetPeriod::Weekly, "budgets.weekly_usd", b.weekly_usd),
+        (BudgetPeriod::Monthly, "budgets.monthly_usd", b.monthly_usd),
+    ] {
+        let Some(v) = value else { continue };
+        if finite(cx, key, v) && v <= 0.0 {
+            cx.at(
+                key,
+                format!("budget limit {v} is not positive"),
+                "an amount in USD above 0",
+            );
+        }
+        limits.insert(period, v);
+    }
+    if limits.is_empty() {
+        cx.at(
+            "budgets",
+            "no budget limit is set",
+            "at least one of daily_usd, weekly_usd, monthly_usd",
+        );
+    }
+    let (warn, emergency) = (b.warn_at_percent, b.emergency_at_percent);
+    let ok_w = finite(cx, "budgets.warn_at_percent", warn);
+    let ok_e = finite(cx, "budgets.emergency_at_percent", emergency);
+    if ok_w && warn <= 0.0 {
+        cx.at(
+            "budgets.warn_at_percent",
+            format!("warn_at_percent {warn} is not above 0"),
+            "0 < warn_at_percent < emergency_at_percent ≤ 100",
+        );
+    }
+    if ok_e && emergency > 100.0 {
+        cx.at(
+            "budgets.emergency_at_percent",
+            format!("emergency_at_percent {emergency} is above 100"),
+            "0 < warn_at_percent < emergency_at_percent ≤ 100",
+        );
+    }
+    if ok_w && ok_e && warn >= emergency {
+        cx.at(
+            "budgets.warn_at_percent",
+            format!("warn ≥ emergency: warn_at_percent {warn} is not below emergency_at_percent {emergency}"),
+            "0 < warn_at_percent < emergency_at_percent ≤ 100",
+        );
+    }
+    check_profile(
+        cx,
+        "budgets.emergency_profile",
+        &b.emergency_profile,
+        "emergency_profile",
+        profiles,
+    );
+    Some(Budgets {
+        limits,
+        warn_at_percent: warn,
+        emergency_at_percent: emergency,
+        emergency_profile: b.emergency_profile.clone(),
+    })
+}
+
+/// The knob a rule moves when it names none: the kind's first positional
+/// knob that the resource has (RDS `instance_class`; Aurora `serverless_v2`,
+/// else `writer_class`; MSK `brokers`; ElastiCache `node_type`; ASG
+/// `capacity`).
+pub fn default_knob(knobs: &[super::model::Knob]) -> Option<raw::KnobName> {
+    knobs.first().map(|k| k.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_are_close_matches_only() {
+        assert_eq!(did_you_mean("sise", ["name", "size"]), Some("size"));
+        assert_eq!(
+            did_you_mean("weekend", ["weekends", "evening"]),
+            Some("weekends")
+        );
+        assert_eq!(did_you_mean("zzz", ["name", "size"]), None);
+        assert_eq!(did_you_mean("UTC", ["utc"]), Some("utc"));
+    }
+
+    #[test]
+    fn edit_distance_counts_single_edits() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("abc", "abc"), 0);
+    }
+}

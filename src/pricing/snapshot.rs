@@ -116,143 +116,51 @@ impl SnapshotPriceBook {
         let (header_line, header) = lines
             .next()
             .ok_or_else(|| err(1, None, SnapshotProblem::NoHeader))?;
-        let header = split_fields(header).map_err(|i| err(header_line, i, SnapshotProblem::Quote))?;
+        let header =
+            split_fields(header).map_err(|i| err(header_line, i, SnapshotProblem::Quote))?;
+        let differs = |i: &usize| header.get(*i).map(String::as_str) != Some(COLUMNS[*i]);
+        if let Some(i) = (0..COLUMNS.len()).find(differs) {
+            let found = header.get(i).cloned().unwrap_or_default();
+            return Err(err(header_line, Some(i), SnapshotProblem::Header { found }));
+        }
         if header.len() != COLUMNS.len() {
+            let found = header.len();
             return Err(err(
                 header_line,
                 None,
-                SnapshotProblem::FieldCount { found: header.len() },
-            ));
-        }
-        if let Some((i, found)) = header
-            .iter()
-            .enumerate()
-            .find(|(i, h)| h.as_str() != COLUMNS[*i])
-        {
-            return Err(err(
-                header_line,
-                Some(i),
-                SnapshotProblem::Header {
-                    found: found.clone(),
-                },
+                SnapshotProblem::FieldCount { found },
             ));
         }
 
         let mut prices: BTreeMap<PriceKey, (Quote, usize)> = BTreeMap::new();
         let mut region: Option<(String, usize)> = None;
         let mut dates: Option<(NaiveDate, NaiveDate)> = None;
-
         for (line, text) in lines {
-            let fields = split_fields(text).map_err(|i| err(line, i, SnapshotProblem::Quote))?;
-            if fields.len() != COLUMNS.len() {
-                return Err(err(
-                    line,
-                    None,
-                    SnapshotProblem::FieldCount {
-                        found: fields.len(),
-                    },
-                ));
-            }
-            if let Some(i) = fields.iter().position(|f| f.is_empty()) {
-                return Err(err(line, Some(i), SnapshotProblem::EmptyField));
-            }
-
-            let service = SERVICES
-                .iter()
-                .copied()
-                .find(|s| *s == fields[SERVICE])
-                .ok_or_else(|| {
-                    err(
-                        line,
-                        Some(SERVICE),
-                        SnapshotProblem::UnknownService {
-                            found: fields[SERVICE].clone(),
-                        },
-                    )
-                })?;
-
+            let (key, quote, row_region, as_of) =
+                parse_row(text).map_err(|(column, problem)| err(line, column, problem))?;
             match &region {
-                None => region = Some((fields[REGION].clone(), line)),
-                Some((first, first_line)) if *first != fields[REGION] => {
-                    return Err(err(
-                        line,
-                        Some(REGION),
-                        SnapshotProblem::MixedRegion {
-                            found: fields[REGION].clone(),
-                            first: first.clone(),
-                            first_line: *first_line,
-                        },
-                    ));
+                None => region = Some((row_region, line)),
+                Some((first, first_line)) if *first != row_region => {
+                    let (first, first_line) = (first.clone(), *first_line);
+                    let problem = SnapshotProblem::MixedRegion {
+                        found: row_region,
+                        first,
+                        first_line,
+                    };
+                    return Err(err(line, Some(REGION), problem));
                 }
                 Some(_) => {}
             }
-
-            let usd: f64 = fields[USD].parse().map_err(|_| {
-                err(
-                    line,
-                    Some(USD),
-                    SnapshotProblem::BadNumber {
-                        found: fields[USD].clone(),
-                    },
-                )
-            })?;
-            if !usd.is_finite() || usd < 0.0 {
-                return Err(err(
-                    line,
-                    Some(USD),
-                    SnapshotProblem::BadPrice {
-                        found: fields[USD].clone(),
-                    },
-                ));
-            }
-
-            if !fields[UNIT].starts_with("USD/") || fields[UNIT].len() == "USD/".len() {
-                return Err(err(
-                    line,
-                    Some(UNIT),
-                    SnapshotProblem::BadUnit {
-                        found: fields[UNIT].clone(),
-                    },
-                ));
-            }
-
-            let as_of = NaiveDate::parse_from_str(&fields[AS_OF], "%Y-%m-%d").map_err(|_| {
-                err(
-                    line,
-                    Some(AS_OF),
-                    SnapshotProblem::BadDate {
-                        found: fields[AS_OF].clone(),
-                    },
-                )
-            })?;
-            dates = Some(match dates {
-                None => (as_of, as_of),
-                Some((lo, hi)) => (lo.min(as_of), hi.max(as_of)),
-            });
-
-            let key = PriceKey {
-                service,
-                instance_type: fields[INSTANCE_TYPE].clone(),
-                engine: fields[ENGINE].clone(),
-                deployment: fields[DEPLOYMENT].clone(),
-            };
             if let Some((_, first_line)) = prices.get(&key) {
+                let (key, first_line) = (describe_key(&key), *first_line);
                 return Err(err(
                     line,
                     None,
-                    SnapshotProblem::Duplicate {
-                        key: describe_key(&key),
-                        first_line: *first_line,
-                    },
+                    SnapshotProblem::Duplicate { key, first_line },
                 ));
             }
-            let quote = Quote {
-                usd,
-                unit: fields[UNIT].clone(),
-                source: fields[SOURCE].clone(),
-                as_of: fields[AS_OF].clone(),
-            };
             prices.insert(key, (quote, line));
+            dates = Some(dates.map_or((as_of, as_of), |(lo, hi)| (lo.min(as_of), hi.max(as_of))));
         }
 
         match (region, dates) {
@@ -320,6 +228,55 @@ impl PriceBook for SnapshotPriceBook {
         )
     }
 }
+
+/// One data row: its key, quote, region and date, or the 0-based column at
+/// fault (if one is) and what is wrong.
+type Row = (PriceKey, Quote, String, NaiveDate);
+fn parse_row(text: &str) -> Result<Row, (Option<usize>, SnapshotProblem)> {
+    let mut f = split_fields(text).map_err(|column| (column, SnapshotProblem::Quote))?;
+    if f.len() != COLUMNS.len() {
+        return Err((None, SnapshotProblem::FieldCount { found: f.len() }));
+    }
+    if let Some(i) = f.iter().position(String::is_empty) {
+        return Err((Some(i), SnapshotProblem::EmptyField));
+    }
+    let invalid = |i: usize, f: &[String], expected| {
+        let found = f[i].clone();
+        (Some(i), SnapshotProblem::Invalid { found, expected })
+    };
+    let service = SERVICES.iter().copied().find(|s| *s == f[SERVICE]);
+    let service = service.ok_or_else(|| invalid(SERVICE, &f, EXPECTED_SERVICE))?;
+    let usd: f64 = f[USD].parse().map_err(|_| invalid(USD, &f, "a number"))?;
+    if !usd.is_finite() || usd < 0.0 {
+        return Err(invalid(USD, &f, "a price (a finite number >= 0)"));
+    }
+    if f[UNIT].strip_prefix("USD/").is_none_or(str::is_empty) {
+        return Err(invalid(
+            UNIT,
+            &f,
+            "a unit `USD/...` (e.g. `USD/hour`, `USD/GB-month`)",
+        ));
+    }
+    let as_of = NaiveDate::parse_from_str(&f[AS_OF], "%Y-%m-%d");
+    let as_of = as_of.map_err(|_| invalid(AS_OF, &f, "a date (YYYY-MM-DD)"))?;
+    let mut take = |i: usize| std::mem::take(&mut f[i]);
+    let key = PriceKey {
+        service,
+        instance_type: take(INSTANCE_TYPE),
+        engine: take(ENGINE),
+        deployment: take(DEPLOYMENT),
+    };
+    let quote = Quote {
+        usd,
+        unit: take(UNIT),
+        source: take(SOURCE),
+        as_of: take(AS_OF),
+    };
+    Ok((key, quote, take(REGION), as_of))
+}
+
+/// What a service must be, for errors.
+const EXPECTED_SERVICE: &str = "a service (ec2, rds, aurora, elasticache, msk)";
 
 /// `service instance_type engine deployment`, as errors name a price.
 pub(crate) fn describe_key(key: &PriceKey) -> String {
@@ -428,7 +385,7 @@ pub enum SnapshotProblem {
     #[error("no header line (expected `{}`)", COLUMNS.join(","))]
     NoHeader,
     /// A header column is not the expected one.
-    #[error("header is `{found}` here, expected `{}`", COLUMNS.join(","))]
+    #[error("header `{found}`, expected the header `{}`", COLUMNS.join(","))]
     Header {
         /// The column name found.
         found: String,
@@ -445,38 +402,18 @@ pub enum SnapshotProblem {
     /// A required field is empty.
     #[error("empty")]
     EmptyField,
-    /// The service is not one tidegate prices.
-    #[error("unknown service `{found}` (expected one of {})", SERVICES.join(", "))]
-    UnknownService {
+    /// A value that is not what its column holds.
+    #[error("`{found}` is not {expected}")]
+    Invalid {
         /// The value found.
         found: String,
-    },
-    /// The price is not a number.
-    #[error("`{found}` is not a number")]
-    BadNumber {
-        /// The value found.
-        found: String,
-    },
-    /// The price is negative or not finite.
-    #[error("`{found}` is not a price (expected a finite number >= 0)")]
-    BadPrice {
-        /// The value found.
-        found: String,
-    },
-    /// The unit is not `USD/<something>`.
-    #[error("unit `{found}` is not `USD/...` (e.g. `USD/hour`, `USD/GB-month`)")]
-    BadUnit {
-        /// The value found.
-        found: String,
-    },
-    /// The date is not `YYYY-MM-DD`.
-    #[error("`{found}` is not a date (expected YYYY-MM-DD)")]
-    BadDate {
-        /// The value found.
-        found: String,
+        /// What the column holds, e.g. `a number`.
+        expected: &'static str,
     },
     /// A second region: a snapshot holds one region's prices.
-    #[error("region `{found}` differs from `{first}` on line {first_line}; one snapshot holds one region")]
+    #[error(
+        "region `{found}` differs from `{first}` on line {first_line}; one snapshot holds one region"
+    )]
     MixedRegion {
         /// The region found.
         found: String,
@@ -615,7 +552,10 @@ mod tests {
             .quote(&key("rds", "db.t4g.micro", "mysql", "single-az"))
             .expect("row present");
         assert_eq!(q.source, "a, \"b\"");
-        assert_eq!(book.describe(), "price snapshot x.csv (us-east-1, 1 prices as of 2024-09-28 … 2024-09-28)");
+        assert_eq!(
+            book.describe(),
+            "price snapshot x.csv (us-east-1, 1 prices as of 2024-09-28 … 2024-09-28)"
+        );
     }
 
     #[test]
@@ -642,14 +582,22 @@ mod tests {
     fn each_bad_field_is_located() {
         let row = |fields: [&str; 9]| fields.join(",");
         let good = [
-            "ec2", "m5.large", "linux", "on-demand", "us-east-1", "0.096", "USD/hour", "s",
+            "ec2",
+            "m5.large",
+            "linux",
+            "on-demand",
+            "us-east-1",
+            "0.096",
+            "USD/hour",
+            "s",
             "2026-07-20",
         ];
-        let cases: [(usize, &str, &str); 6] = [
-            (SERVICE, "lambda", "unknown service `lambda`"),
+        let cases: [(usize, &str, &str); 7] = [
+            (SERVICE, "lambda", "`lambda` is not a service (ec2, rds,"),
             (USD, "-1", "`-1` is not a price"),
             (USD, "NaN", "`NaN` is not a price"),
-            (UNIT, "EUR/hour", "unit `EUR/hour`"),
+            (UNIT, "EUR/hour", "`EUR/hour` is not a unit `USD/...`"),
+            (UNIT, "USD/", "`USD/` is not a unit"),
             (AS_OF, "28/09/2024", "`28/09/2024` is not a date"),
             (INSTANCE_TYPE, "", "empty"),
         ];
@@ -657,7 +605,10 @@ mod tests {
             let mut fields = good;
             fields[column] = value;
             let e = parse_err(&row(fields));
-            assert_eq!((e.line, e.column.map(|c| c.name)), (2, Some(COLUMNS[column])));
+            assert_eq!(
+                (e.line, e.column.map(|c| c.name)),
+                (2, Some(COLUMNS[column]))
+            );
             assert!(e.to_string().contains(message), "{e}");
         }
     }
@@ -665,19 +616,29 @@ mod tests {
     #[test]
     fn structural_problems_are_located() {
         let e = parse_err("ec2,m5.large,linux,on-demand,us-east-1,0.096,USD/hour,s");
-        assert_eq!((e.line, e.problem.clone()), (2, SnapshotProblem::FieldCount { found: 8 }));
+        assert_eq!(
+            (e.line, e.problem.clone()),
+            (2, SnapshotProblem::FieldCount { found: 8 })
+        );
 
         let e = parse_err("ec2,m5.large,linux,on-demand,us-east-1,0.096,USD/hour,\"s,2026-07-20");
-        assert_eq!((e.line, e.problem, e.column.map(|c| c.index)), (2, SnapshotProblem::Quote, Some(8)));
+        assert_eq!(
+            (e.line, e.problem, e.column.map(|c| c.index)),
+            (2, SnapshotProblem::Quote, Some(8))
+        );
 
         let e = SnapshotPriceBook::from_csv(
             "service,instance_type,engine,deployment,region,price,unit,source,as_of\n",
             "h.csv",
         )
         .expect_err("header with a wrong column");
-        assert_eq!((e.line, e.column.map(|c| c.name)), (1, Some("usd_per_hour")));
+        assert_eq!(
+            (e.line, e.column.map(|c| c.name)),
+            (1, Some("usd_per_hour"))
+        );
 
-        let e = SnapshotPriceBook::from_csv(&format!("{HEADER}\n\n"), "h.csv").expect_err("no rows");
+        let e =
+            SnapshotPriceBook::from_csv(&format!("{HEADER}\n\n"), "h.csv").expect_err("no rows");
         assert_eq!(e.problem, SnapshotProblem::NoRows);
 
         let e = SnapshotPriceBook::from_csv("", "h.csv").expect_err("empty");
@@ -697,6 +658,9 @@ mod tests {
             "{row}\nmsk,kafka.m5.large,kafka,broker,eu-west-1,0.2,USD/hour,s,2025-10-09"
         ));
         assert_eq!((e.line, e.column.map(|c| c.name)), (3, Some("region")));
-        assert!(e.to_string().contains("differs from `us-east-1` on line 2"), "{e}");
+        assert!(
+            e.to_string().contains("differs from `us-east-1` on line 2"),
+            "{e}"
+        );
     }
 }

@@ -1,1 +1,371 @@
-//! policy_files
+//! Policy files: the shipped policies validate and mean what they say; bad
+//! policies fail with the exact line, column, field path and message; every
+//! problem of a file is reported; `policies/schema.json` is current; the
+//! `validate` and `schema` commands report and exit as documented.
+
+use std::path::PathBuf;
+
+use tidegate::policy::{
+    self, Comparison, Direction, KnobName, PolicyError, Problem, Scale, Span, Trigger,
+};
+
+mod cases;
+mod cli;
+
+pub(crate) fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn shipped(name: &str) -> PathBuf {
+    root().join("policies").join(name)
+}
+
+fn fixture(name: &str) -> PathBuf {
+    root().join("tests/fixtures/policies").join(name)
+}
+
+pub(crate) fn refused(text: &str) -> PolicyError {
+    match policy::load_str(text, "case.yaml") {
+        Ok(_) => panic!("policy should be refused:\n{text}"),
+        Err(e) => e,
+    }
+}
+
+// ---------------------------------------------------------------- shipped
+
+#[test]
+fn shipped_policies_validate() {
+    for name in ["estate.yaml", "minimal.yaml"] {
+        if let Err(e) = policy::load_file(&shipped(name)) {
+            panic!("{name} should validate:\n{e}");
+        }
+    }
+}
+
+#[test]
+fn estate_policy_means_what_it_says() {
+    let p = policy::load_file(&shipped("estate.yaml")).expect("estate.yaml validates");
+    assert_eq!(p.region, "us-east-1");
+    assert_eq!(p.resources.len(), 7);
+    assert!(p.guardrails.dry_run);
+
+    let aurora = p.resource("orders-aurora").expect("orders-aurora");
+    let acu = aurora
+        .knob(KnobName::ServerlessV2)
+        .expect("serverless_v2 knob");
+    assert_eq!(
+        acu.scale,
+        Scale::Acu {
+            max_values: vec![2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0],
+            min_acu: 2.0
+        }
+    );
+    assert_eq!(acu.floor, 1, "floor_acu 4 is the second position");
+    let readers = aurora.knob(KnobName::Readers).expect("readers knob");
+    assert_eq!(readers.scale, Scale::Counts((0..=15).collect()));
+    assert_eq!(readers.floor, 1);
+    let business = aurora.profile("business_hours").expect("business_hours");
+    assert_eq!(business.ranges.get(&KnobName::ServerlessV2), Some(&(1, 7)));
+    assert_eq!(business.min_acu, Some(4.0));
+    assert_eq!(business.ranges.get(&KnobName::Readers), Some(&(2, 15)));
+    let emergency = aurora.profile("emergency").expect("emergency");
+    assert_eq!(emergency.ranges.get(&KnobName::ServerlessV2), Some(&(0, 1)));
+
+    let db = p.resource("billing-db").expect("billing-db");
+    assert_eq!(db.cooldown.down, Span::from_mins(60));
+    assert!(db.apply_immediately && db.multi_az);
+    let names: Vec<&str> = db.scale_up.iter().map(|r| r.alarm_name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "tidegate-billing-db-up-cpuutilization",
+            "tidegate-billing-db-up-freeablememory",
+            "tidegate-billing-db-up-databaseconnections",
+        ]
+    );
+    assert!(db.rules().all(|r| r.knob == KnobName::InstanceClass));
+    let conn = &db.scale_up[2];
+    assert!(conn.critical);
+    assert!(matches!(
+        &conn.trigger,
+        Trigger::Metric(m) if m.comparison == Comparison::AbovePercentOfMaxConnections(80.0)
+            && m.statistic == "Average" && m.evaluation_periods == 3
+    ));
+    assert_eq!(db.scale_down[0].direction, Direction::Down);
+
+    let msk = p.resource("events-msk").expect("events-msk");
+    let brokers = msk.knob(KnobName::Brokers).expect("brokers");
+    assert_eq!(brokers.scale, Scale::Counts(vec![3, 6]));
+    assert_eq!(msk.knobs[0].name, KnobName::Brokers, "brokers come first");
+
+    // Named alarms are looked up by their own name.
+    let hits: Vec<_> = p
+        .rules_for_alarm("orders-aurora-read-latency-high")
+        .map(|(r, rule)| (r.id.as_str(), rule.knob))
+        .collect();
+    assert_eq!(hits, [("orders-aurora", KnobName::Readers)]);
+
+    // No cooldown of its own, so the guardrails' default.
+    let pgb = p.resource("pgbouncer-fleet").expect("pgbouncer-fleet");
+    assert_eq!(pgb.cooldown.up, Span::from_mins(15));
+    assert_eq!(pgb.cooldown.down, Span::from_mins(30));
+}
+
+#[test]
+fn minimal_policy_gets_the_documented_defaults() {
+    let p = policy::load_file(&shipped("minimal.yaml")).expect("minimal.yaml validates");
+    assert_eq!(p.region, "us-east-1");
+    let db = &p.resources[0];
+    assert!(!db.apply_immediately && !db.multi_az && !db.allow_stop);
+    let ladder = db.knob(KnobName::InstanceClass).expect("ladder");
+    assert_eq!(ladder.floor, 0);
+    assert_eq!(ladder.scale.len(), 4);
+    // No guardrails default either: 15m up, 30m down.
+    assert_eq!(db.cooldown.up, Span::from_mins(15));
+    assert_eq!(
+        db.scale_down[0].alarm_name,
+        "tidegate-app-db-down-cpuutilization"
+    );
+}
+
+#[test]
+fn generated_alarm_names_are_deterministic_and_unique() {
+    let text = format!(
+        "{HEAD}resources:
+  - id: Web-ASG
+    kind: autoscaling_group
+    identifier: web
+    workload_class: web
+    capacity: {{ min: 1, max: 4 }}
+    scale_up:
+      - {{ metric: CPUUtilization, above: 80 }}
+      - {{ metric: CPUUtilization, above: 60, evaluation_periods: 10 }}
+spot_mix:
+  web: {{ spot_percent: 0 }}
+"
+    );
+    let p = policy::load_str(&text, "case.yaml").expect("valid");
+    let names: Vec<&str> = p.resources[0]
+        .scale_up
+        .iter()
+        .map(|r| r.alarm_name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "tidegate-web-asg-up-cpuutilization",
+            "tidegate-web-asg-up-cpuutilization-2"
+        ]
+    );
+    assert_eq!(
+        policy::generated_alarm_name("Web-ASG", Direction::Up, "CPUUtilization", 2),
+        names[1]
+    );
+}
+
+// ------------------------------------------------------------ helpers
+
+/// Lines 1–8 of most cases; the case text continues at line 9.
+pub(crate) const HEAD: &str = "\
+version: 1
+estate: test
+guardrails:
+  max_actions_per_hour: 10
+  oscillation_window: 1h
+profiles:
+  day: {}
+  night: {}
+";
+
+/// A valid RDS resource at lines 9–15, for cases that append to it.
+pub(crate) const RDS: &str = "\
+resources:
+  - id: db
+    kind: rds_instance
+    identifier: db
+    engine: postgres
+    instance_class:
+      ladder: [db.r6g.large, db.r6g.xlarge, db.r6g.2xlarge]
+";
+
+pub(crate) fn head(rest: &str) -> String {
+    format!("{HEAD}{rest}")
+}
+
+pub(crate) fn rds(rest: &str) -> String {
+    format!("{HEAD}{RDS}{rest}")
+}
+
+#[test]
+fn huge_file_is_refused_before_parsing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("huge.yaml");
+    let line = "# padding padding padding padding padding padding padding padding\n";
+    let mut text = head(RDS);
+    while (text.len() as u64) <= policy::MAX_POLICY_BYTES {
+        text.push_str(line);
+    }
+    std::fs::write(&path, &text).expect("write huge file");
+    let started = std::time::Instant::now();
+    let err = policy::load_file(&path).expect_err("a huge file is refused");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    assert_eq!(err.problems.len(), 1);
+    let p = &err.problems[0];
+    assert_eq!((p.line, p.column, p.path.as_str()), (None, None, ""));
+    assert!(p.message.contains("too large"), "{p:?}");
+    // The same limit holds for text handed over directly.
+    let err = refused(&text);
+    assert!(
+        err.problems[0]
+            .message
+            .contains(&format!("{} bytes", text.len()))
+    );
+}
+
+#[test]
+fn file_that_is_not_utf8_is_located() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("latin1.yaml");
+    std::fs::write(&path, b"version: 1\nestate: caf\xe9\n").expect("write file");
+    let err = policy::load_file(&path).expect_err("refused");
+    let p = &err.problems[0];
+    assert_eq!((p.line, p.column), (Some(2), Some(12)));
+    assert!(p.message.contains("not UTF-8"), "{p:?}");
+}
+
+#[test]
+fn unreadable_file_names_the_file_and_the_os_error() {
+    let path = root().join("tests/fixtures/policies/does-not-exist.yaml");
+    let err = policy::load_file(&path).expect_err("refused");
+    assert_eq!(err.file, path.display().to_string());
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "{}: (document): cannot read the file: ",
+            path.display()
+        )),
+        "{text}"
+    );
+    assert!(text.contains("No such file"), "{text}");
+}
+
+#[test]
+fn every_problem_of_a_file_is_reported_in_file_order() {
+    let err = policy::load_file(&fixture("bad/multiple_problems.yaml")).expect_err("refused");
+    let got: Vec<(Option<usize>, &str)> = err
+        .problems
+        .iter()
+        .map(|p| (p.line, p.path.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (Some(5), "guardrails.max_actions_per_hour"),
+            (Some(12), "schedules[0].timezone"),
+            (Some(14), "schedules[0].transitions[0].cron"),
+            (Some(17), "budgets.warn_at_percent"),
+            (Some(28), "resources[0].instance_class.ladder[1]"),
+            (Some(29), "resources[0].instance_class.floor"),
+            (Some(30), "resources[1].id"),
+            (Some(34), "resources[1].capacity.min"),
+        ]
+    );
+    // Display: one line per problem, `file:line:col: path: message; expected ...`.
+    let text = err.to_string();
+    assert_eq!(text.lines().count(), 8);
+    for line in text.lines() {
+        assert!(line.contains("multiple_problems.yaml:"), "{line}");
+        assert!(line.contains("; expected "), "{line}");
+    }
+}
+
+// ----------------------------------------------------------------- schema
+
+fn schema() -> serde_json::Value {
+    serde_json::from_str(&policy::schema::json_schema()).expect("the schema is JSON")
+}
+
+#[test]
+fn committed_schema_is_current() {
+    let committed = std::fs::read_to_string(shipped("schema.json")).unwrap_or_default();
+    assert!(
+        committed == policy::schema::json_schema(),
+        "policies/schema.json is out of date; regenerate it with\n    cargo run -- schema --out policies/schema.json"
+    );
+}
+
+#[test]
+fn schema_lists_every_top_level_key_and_resource_kind() {
+    let s = schema();
+    let props = s["properties"].as_object().expect("properties");
+    for key in [
+        "version",
+        "estate",
+        "region",
+        "guardrails",
+        "profiles",
+        "schedules",
+        "spot_mix",
+        "budgets",
+        "resources",
+    ] {
+        assert!(props.contains_key(key), "schema lacks `{key}`");
+    }
+    let kinds = kinds_in(&s);
+    for kind in [
+        "rds_instance",
+        "aurora_cluster",
+        "msk_cluster",
+        "elasticache_redis",
+        "autoscaling_group",
+    ] {
+        assert!(
+            kinds.iter().any(|k| k == kind),
+            "schema lacks kind `{kind}`: {kinds:?}"
+        );
+    }
+    assert_eq!(
+        s["additionalProperties"],
+        serde_json::Value::Bool(false),
+        "unknown keys are refused"
+    );
+}
+
+fn kinds_in(schema: &serde_json::Value) -> Vec<String> {
+    let kind = &schema["$defs"]["ResourceKind"];
+    let mut out = Vec::new();
+    for v in kind["enum"].as_array().into_iter().flatten() {
+        out.extend(v.as_str().map(str::to_owned));
+    }
+    for alt in kind["oneOf"].as_array().into_iter().flatten() {
+        out.extend(alt["const"].as_str().map(str::to_owned));
+        for v in alt["enum"].as_array().into_iter().flatten() {
+            out.extend(v.as_str().map(str::to_owned));
+        }
+    }
+    out
+}
+
+#[test]
+fn shipped_policies_use_only_schema_keys_and_kinds() {
+    let s = schema();
+    let props = s["properties"].as_object().expect("properties");
+    let kinds = kinds_in(&s);
+    for name in ["estate.yaml", "minimal.yaml"] {
+        let text = std::fs::read_to_string(shipped(name)).expect("read policy");
+        let doc: serde_json::Value = serde_saphyr::from_str(&text).expect("policy YAML as JSON");
+        for key in doc.as_object().expect("a mapping").keys() {
+            assert!(
+                props.contains_key(key),
+                "{name}: `{key}` is not in the schema"
+            );
+        }
+        for r in doc["resources"].as_array().expect("resources") {
+            let kind = r["kind"].as_str().expect("kind");
+            assert!(
+                kinds.iter().any(|k| k == kind),
+                "{name}: kind `{kind}` not in the schema"
+            );
+        }
+    }
+}

@@ -257,6 +257,13 @@ fn nothing_in_force_when_nothing_fired() {
     assert_eq!(next_change(&future, now), None);
     let soon = schedule(chrono_tz::UTC, &[("0 0 0 1 1 * 2027", "launch")]);
     assert_eq!(next_change(&soon, now), Some(utc(2027, 1, 1, 0, 0)));
+    // A leap-day transition last fired on 2024-02-29: out of the window.
+    let leap = schedule(chrono_tz::UTC, &[("0 0 29 2 *", "leap")]);
+    assert_eq!(profile_at(&leap, now), None);
+    assert_eq!(
+        profile(&leap, utc(2028, 3, 1, 0, 0)).as_deref(),
+        Some("leap")
+    );
     // A yearly transition still holds eleven months on.
     let yearly = schedule(chrono_tz::UTC, &[("0 0 1 1 *", "year")]);
     assert_eq!(
@@ -499,4 +506,35 @@ proptest! {
         prop_assert_eq!(profile(&s, change - TimeDelta::seconds(1)), here.clone());
         prop_assert_ne!(profile(&s, change), here);
     }
+}
+
+#[test]
+fn crons_with_lists_skip_the_gap_and_repeat_in_the_overlap() {
+    // Only fixed-time crons (one hour, one minute) are carried past a gap
+    // and fire once in an overlap; croner treats a list, range or step as
+    // an interval. Pinned so that a croner upgrade that changes it shows.
+    let s = schedule(
+        chrono_tz::America::New_York,
+        &[("30 2,11 * * *", "night"), ("0 12 * * *", "day")],
+    );
+    // Spring forward: no 02:30 on 2026-03-08, so `day` (since 12:00 EST
+    // the day before) holds until 11:30 EDT.
+    assert_eq!(profile(&s, utc(2026, 3, 8, 9, 0)).as_deref(), Some("day"));
+    assert_eq!(
+        fired_at(&s, utc(2026, 3, 8, 9, 0)),
+        Some(utc(2026, 3, 7, 17, 0))
+    );
+    // Fall back: `30 1,13` fires at 01:30 EDT and again at 01:30 EST.
+    let s = schedule(
+        chrono_tz::America::New_York,
+        &[("30 1,13 * * *", "night"), ("45 1 * * *", "late")],
+    );
+    assert_eq!(
+        profile(&s, utc(2026, 11, 1, 6, 35)).as_deref(),
+        Some("night")
+    );
+    assert_eq!(
+        fired_at(&s, utc(2026, 11, 1, 6, 35)),
+        Some(utc(2026, 11, 1, 6, 30))
+    );
 }

@@ -1,12 +1,63 @@
-//! `tidegate backtest`.
+//! `tidegate backtest`: replay CloudWatch metric traces through a policy on
+//! an in-process estate and report cost, SLO breaches and actions against
+//! static peak provisioning. Needs no AWS account.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Arguments of `tidegate backtest` (to be filled in).
+use anyhow::Context as _;
+use tidegate::backtest::{self, DEFAULT_SLO_PERCENT, Files, render};
+use tidegate::pricing::SnapshotPriceBook;
+
+/// Replay metric traces through a policy and compare with static peak
+/// provisioning.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The policy file.
+    #[arg(long, value_name = "FILE")]
+    policy: PathBuf,
+    /// Directory holding the trace CSVs (`timestamp,value`).
+    #[arg(long, value_name = "DIR")]
+    metrics: PathBuf,
+    /// Which trace drives which resource [default: DIR/mapping.yaml].
+    #[arg(long, value_name = "FILE")]
+    map: Option<PathBuf>,
+    /// Utilisation above this percent of capacity counts as an SLO breach.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_SLO_PERCENT)]
+    slo_percent: f64,
+    /// Print the report as JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
 
 /// Runs `tidegate backtest`.
-pub fn exec(_args: Args) -> anyhow::Result<ExitCode> {
+pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
+    let files = Files {
+        policy: args.policy,
+        metrics: args.metrics,
+        mapping: args.map,
+    };
+    if files.mapping.is_none() && !files.mapping_path().exists() {
+        anyhow::bail!(
+            "no mapping file: {} does not exist; expected a mapping.yaml in the metrics directory, or --map FILE",
+            files.mapping_path().display()
+        );
+    }
+    let prices = SnapshotPriceBook::embedded();
+    let started = std::time::Instant::now();
+    let report = backtest::run_files(&files, &prices, args.slo_percent, &mut |line| {
+        eprintln!("{line}");
+    })?;
+    eprintln!(
+        "replayed {} decisions in {:.1} s",
+        report.period.decisions,
+        started.elapsed().as_secs_f64()
+    );
+    if args.json {
+        let text = serde_json::to_string_pretty(&report).context("writing the report as JSON")?;
+        println!("{text}");
+    } else {
+        print!("{}", render::text(&report));
+    }
     Ok(ExitCode::SUCCESS)
 }

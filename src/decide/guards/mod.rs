@@ -71,6 +71,10 @@ pub(crate) struct Context<'a> {
     pub history: HistoryIndex<'a>,
     /// Spend per budget period.
     pub spend: &'a BTreeMap<BudgetPeriod, PeriodSpend>,
+    /// Some budget is at its warn threshold or worse.
+    pub budget_tight: bool,
+    /// The budget emergency profile is in force.
+    pub emergency: bool,
 }
 
 /// Past actions grouped by identifier, built once per decision so that each

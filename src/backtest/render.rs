@@ -1,0 +1,347 @@
+//! The report as text for people: a header that says what was assumed, a
+//! summary table with a totals row, then one block per resource. Pure:
+//! report in, string out.
+
+use std::fmt::Write as _;
+
+use super::mapping::ValueKind;
+use super::report::{ActionCounts, Breaches, CostCompare, Report, ResourceReport};
+
+/// The report as text.
+pub fn text(r: &Report) -> String {
+    let mut out = String::new();
+    header(&mut out, r);
+    table(&mut out, r);
+    for res in &r.resources {
+        block(&mut out, res, r.slo_percent);
+    }
+    budgets(&mut out, r);
+    out
+}
+
+fn header(out: &mut String, r: &Report) {
+    let p = &r.period;
+    let _ = writeln!(
+        out,
+        "tidegate backtest · estate {} · policy {} · mapping {}",
+        r.estate, r.policy, r.mapping
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Period      {} → {} UTC · {} days · {} decisions, one every {} min",
+        p.start.format("%a %Y-%m-%d %H:%M"),
+        p.end.format("%a %Y-%m-%d %H:%M"),
+        p.days,
+        thousands(p.decisions as u64),
+        p.step_minutes
+    );
+    let _ = writeln!(
+        out,
+        "SLO         utilisation above {}% of capacity is a breach",
+        r.slo_percent
+    );
+    let _ = writeln!(out, "Prices      {}", r.price_source);
+    let _ = writeln!(
+        out,
+        "Baseline    static peak: each resource held all the time at the smallest setting whose capacity keeps the trace's peak under the SLO"
+    );
+    let _ = writeln!(out, "Load model");
+    for line in &r.load_model {
+        let _ = writeln!(out, "  - {line}");
+    }
+    let _ = writeln!(out);
+}
+
+fn table(out: &mut String, r: &Report) {
+    let mut rows: Vec<Vec<String>> = vec![
+        [
+            "resource",
+            "kind",
+            "tidegate",
+            "static peak",
+            "savings",
+            "",
+            "SLO breaches",
+            "actions",
+            "refused",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    ];
+    for res in &r.resources {
+        let (bt, bs) = res
+            .slo
+            .map(|s| (Some(s.tidegate), Some(s.static_peak)))
+            .unwrap_or((None, None));
+        rows.push(row(
+            &res.id,
+            res.kind.as_str(),
+            &res.cost,
+            bt,
+            bs,
+            &res.actions,
+        ));
+    }
+    let t = &r.totals;
+    rows.push(row(
+        "TOTAL",
+        "",
+        &t.cost,
+        Some(t.slo.tidegate),
+        Some(t.slo.static_peak),
+        &t.actions,
+    ));
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let right = [false, false, true, true, true, true, true, true, true];
+    let last = rows.len() - 1;
+    for (i, row) in rows.iter().enumerate() {
+        if i == last {
+            let total: usize = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
+            let _ = writeln!(out, "{}", "─".repeat(total));
+        }
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .zip(right)
+            .map(|((cell, w), right)| {
+                let pad = w.saturating_sub(cell.chars().count());
+                if right {
+                    format!("{}{cell}", " ".repeat(pad))
+                } else {
+                    format!("{cell}{}", " ".repeat(pad))
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "{}", cells.join("  ").trim_end());
+    }
+    let _ = writeln!(
+        out,
+        "SLO breaches: 5-minute intervals over the SLO, tidegate / static peak (— = no trace). Refused: changes a guard held back (a streak of decisions held by the same guard counts once)."
+    );
+    let _ = writeln!(out);
+}
+
+fn row(
+    id: &str,
+    kind: &str,
+    cost: &CostCompare,
+    tidegate: Option<Breaches>,
+    static_peak: Option<Breaches>,
+    actions: &ActionCounts,
+) -> Vec<String> {
+    let breaches = match (tidegate, static_peak) {
+        (Some(t), Some(s)) => format!("{} / {}", t.intervals, s.intervals),
+        _ => "—".to_owned(),
+    };
+    vec![
+        id.to_owned(),
+        kind.to_owned(),
+        usd(cost.tidegate_usd),
+        usd(cost.static_peak_usd),
+        usd(cost.savings_usd),
+        cost.savings_percent
+            .map(|p| format!("{p:.1}%"))
+            .unwrap_or_default(),
+        breaches,
+        actions.taken.to_string(),
+        actions.refused.to_string(),
+    ]
+}
+
+fn block(out: &mut String, res: &ResourceReport, slo_percent: f64) {
+    let _ = writeln!(out, "{} ({})", res.id, res.kind);
+    let line = |out: &mut String, label: &str, text: String| {
+        let _ = writeln!(out, "  {label:<13}{text}");
+    };
+    match &res.trace {
+        Some(t) => {
+            let mut what = format!("{} as {}", t.file, t.metric);
+            if t.values == ValueKind::Count {
+                let _ = write!(
+                    what,
+                    " (a count: its peak of {} is {}% at the start)",
+                    t.count_peak.map(|p| format!("{p}")).unwrap_or_default(),
+                    t.peak_percent.unwrap_or_default()
+                );
+            }
+            if t.shift_weeks != 0 {
+                let _ = write!(
+                    what,
+                    ", moved {:+} week{}",
+                    t.shift_weeks,
+                    if t.shift_weeks.abs() == 1 { "" } else { "s" }
+                );
+            }
+            line(out, "trace", what);
+            let mut data = t.quality_text.clone();
+            if t.points_outside_window > 0 {
+                let _ = write!(
+                    data,
+                    "; {} points outside the common window not replayed",
+                    thousands(t.points_outside_window as u64)
+                );
+            }
+            line(out, "data", data);
+        }
+        None => line(
+            out,
+            "trace",
+            "none: held at its start, still costed and scheduled".to_owned(),
+        ),
+    }
+    let ranges: Vec<String> = res
+        .visited
+        .iter()
+        .map(|k| {
+            if k.low == k.high {
+                format!("{} held", k.low)
+            } else {
+                format!("{} … {}", k.low, k.high)
+            }
+        })
+        .collect();
+    line(
+        out,
+        "settings",
+        format!(
+            "start {}; visited {}; end {}",
+            res.start,
+            ranges.join(", "),
+            res.end
+        ),
+    );
+    line(out, "static peak", res.static_peak.clone());
+    let c = &res.cost;
+    line(
+        out,
+        "cost",
+        format!(
+            "{} with tidegate vs {} static peak: {} {}",
+            usd(c.tidegate_usd),
+            usd(c.static_peak_usd),
+            if c.savings_usd >= 0.0 {
+                "saves"
+            } else {
+                "costs more by"
+            },
+            match c.savings_percent {
+                Some(p) => format!("{} ({:.1}%)", usd(c.savings_usd.abs()), p.abs()),
+                None => usd(c.savings_usd.abs()),
+            }
+        ),
+    );
+    if let Some(s) = &res.slo {
+        line(
+            out,
+            "SLO",
+            format!(
+                "tidegate {} over {slo_percent}% (peak {}); static peak {}",
+                breaches(s.tidegate),
+                s.tidegate_peak_percent
+                    .map(|p| format!("{p}%"))
+                    .unwrap_or_else(|| "unbounded".to_owned()),
+                breaches(s.static_peak)
+            ),
+        );
+    }
+    let a = &res.actions;
+    let mut acts = format!(
+        "{} taken ({} up, {} down, {} reconfigured)",
+        a.taken, a.up, a.down, a.reconfigured
+    );
+    if a.refused > 0 {
+        let by: Vec<String> = a
+            .refused_by_guard
+            .iter()
+            .map(|(g, n)| format!("{g} {n}"))
+            .collect();
+        let _ = write!(
+            acts,
+            "; {} refused: {} (held back in {} decisions)",
+            a.refused,
+            by.join(", "),
+            thousands(a.refused_decisions as u64)
+        );
+    } else {
+        acts.push_str("; none refused");
+    }
+    line(out, "actions", acts);
+    if let Some(step) = &res.largest_step {
+        line(
+            out,
+            "largest step",
+            format!(
+                "{} on {} ({})",
+                step.change,
+                step.at.format("%a %Y-%m-%d %H:%M"),
+                step.cause
+            ),
+        );
+    }
+    for n in &res.action_notes {
+        line(out, "ops note", format!("{}× {}", n.actions, n.note));
+    }
+    for note in &res.notes {
+        line(out, "note", note.clone());
+    }
+    let _ = writeln!(out);
+}
+
+fn budgets(out: &mut String, r: &Report) {
+    if r.budgets.periods.is_empty() {
+        return;
+    }
+    let parts: Vec<String> = r
+        .budgets
+        .periods
+        .iter()
+        .map(|b| {
+            format!(
+                "{} {} peaked at {}%",
+                b.period,
+                usd(b.limit_usd),
+                b.peak_forecast_percent
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "Budgets     forecast (the run's own spend + run-rate): {}; emergency profile in force for {} decisions",
+        parts.join(", "),
+        r.budgets.emergency_decisions
+    );
+}
+
+fn breaches(b: Breaches) -> String {
+    match b.intervals {
+        0 => "0 intervals".to_owned(),
+        1 => format!("1 interval ({} min)", b.minutes),
+        n => format!(
+            "{n} intervals ({} min)",
+            thousands(b.minutes.unsigned_abs())
+        ),
+    }
+}
+
+/// `$1,234.56`.
+pub fn usd(v: f64) -> String {
+    let cents = (v.abs() * 100.0).round() as u64;
+    let sign = if v < 0.0 && cents > 0 { "-" } else { "" };
+    format!("{sign}${}.{:02}", thousands(cents / 100), cents % 100)
+}
+
+/// `12,345`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -1,0 +1,426 @@
+//! The table of refused policies: each fails with exactly one problem, at
+//! the exact line and column, with its field path and a key phrase.
+
+use super::{HEAD, RDS, head, rds, refused};
+use tidegate::policy::Problem;
+
+/// One refused policy: where the (only) problem is and what it says.
+struct Case {
+    name: &'static str,
+    text: String,
+    line: Option<usize>,
+    column: Option<usize>,
+    path: &'static str,
+    /// Found in the message or the expectation.
+    phrase: &'static str,
+}
+
+fn case(
+    name: &'static str,
+    text: String,
+    at: (usize, usize),
+    path: &'static str,
+    phrase: &'static str,
+) -> Case {
+    Case {
+        name,
+        text,
+        line: Some(at.0),
+        column: Some(at.1),
+        path,
+        phrase,
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let deep = head(&format!(
+        "schedules:\n  - name: s\n    timezone: UTC\n    transitions: [{{ cron: '0 8 * * *', profile: day }}]\n    holidays: {}\nresources: []\n",
+        "[".repeat(100_000)
+    ));
+    let mut bomb = String::from("[[ &a [x, x, x, x, x, x, x, x, x, x]");
+    for (p, c) in ["a", "b", "c", "d", "e", "f", "g", "h"]
+        .iter()
+        .zip(["b", "c", "d", "e", "f", "g", "h", "i"])
+    {
+        bomb.push_str(&format!(
+            ", &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]"
+        ));
+    }
+    bomb.push_str("]]");
+    let bomb = head(&format!(
+        "schedules:\n  - name: s\n    timezone: UTC\n    transitions: [{{ cron: '0 8 * * *', profile: day }}]\n    holidays: {bomb}\nresources: []\n"
+    ));
+    let schedule = |tz: &str, cron: &str, profile: &str| {
+        rds(&format!(
+            "schedules:\n  - name: office\n    timezone: {tz}\n    transitions:\n      - {{ cron: \"{cron}\", profile: {profile} }}\n"
+        ))
+    };
+    vec![
+        // --- shape (serde) ---
+        case(
+            "unknown key",
+            rds("      sise: 3\n"),
+            (16, 7),
+            "resources[0].instance_class.sise",
+            "one of: ladder, floor",
+        ),
+        case(
+            "unknown top-level key",
+            head("guardrail: {}\nresources: []\n"),
+            (9, 1),
+            "guardrail",
+            "did you mean `guardrails`?",
+        ),
+        case(
+            "wrong type",
+            HEAD.replace("max_actions_per_hour: 10", "max_actions_per_hour: ten")
+                + "resources: []\n",
+            (4, 25),
+            "guardrails.max_actions_per_hour",
+            "`ten` is not a whole number",
+        ),
+        case(
+            "a list given as a string",
+            rds("").replace(
+                "ladder: [db.r6g.large, db.r6g.xlarge, db.r6g.2xlarge]",
+                "ladder: db.r6g.large",
+            ),
+            (15, 15),
+            "resources[0].instance_class.ladder",
+            "a list",
+        ),
+        case(
+            "unknown resource kind",
+            rds("").replace("kind: rds_instance", "kind: rds"),
+            (11, 11),
+            "resources[0].kind",
+            "unknown value `rds`",
+        ),
+        case(
+            "missing required key",
+            rds("").replace("    kind: rds_instance\n", ""),
+            (10, 5),
+            "resources[0].kind",
+            "missing required key `kind`",
+        ),
+        case(
+            "duration in words",
+            HEAD.replace("oscillation_window: 1h", "oscillation_window: 1 hour")
+                + "resources: []\n",
+            (5, 23),
+            "guardrails.oscillation_window",
+            "`1 hour` is not a duration",
+        ),
+        case(
+            "duplicate key",
+            rds("    engine: mysql\n"),
+            (16, 5),
+            "resources[0].engine",
+            "duplicate key `engine`",
+        ),
+        case(
+            "holiday with a misspelt key",
+            schedule("UTC", "0 8 * * *", "day")
+                + "    holiday_profile: night\n    holidays:\n      - { date: 2026-12-25, nam: Christmas }\n",
+            (23, 29),
+            "schedules[0].holidays[0].nam",
+            "did you mean `name`?",
+        ),
+        // --- ladders ---
+        case(
+            "ladder not ordered by size",
+            rds("").replace(
+                "[db.r6g.large, db.r6g.xlarge, db.r6g.2xlarge]",
+                "[db.r6g.large, db.r6g.2xlarge, db.r6g.xlarge]",
+            ),
+            (15, 46),
+            "resources[0].instance_class.ladder[2]",
+            "ladder not ordered by size",
+        ),
+        case(
+            "instance class unknown for the engine",
+            head(
+                "resources:\n  - id: orders\n    kind: aurora_cluster\n    identifier: orders\n    engine: aurora-mysql\n    writer_class: { ladder: [db.r6g.large, db.m6g.xlarge] }\n",
+            ),
+            (14, 44),
+            "resources[0].writer_class.ladder[1]",
+            "`db.m6g.xlarge` is not available for aurora_cluster with engine aurora-mysql",
+        ),
+        case(
+            "misspelt instance class",
+            rds("").replace("db.r6g.2xlarge]", "db.r6g.2xlarg]"),
+            (15, 45),
+            "resources[0].instance_class.ladder[2]",
+            "did you mean `db.r6g.2xlarge`?",
+        ),
+        case(
+            "floor outside the ladder",
+            rds("      floor: db.r6g.4xlarge\n"),
+            (16, 7),
+            "resources[0].instance_class.floor",
+            "floor `db.r6g.4xlarge` is not on the ladder",
+        ),
+        // --- counts ---
+        case(
+            "min greater than max",
+            asg("{ min: 6, max: 2 }", ""),
+            (14, 17),
+            "resources[0].capacity.min",
+            "min 6 is greater than max 2",
+        ),
+        case(
+            "count floor outside the range",
+            asg("{ min: 2, max: 6, floor: 8 }", ""),
+            (14, 33),
+            "resources[0].capacity.floor",
+            "floor 8 is outside the range 2–6",
+        ),
+        case(
+            "MSK brokers not a multiple of the AZ count",
+            head(
+                "resources:\n  - id: events\n    kind: msk_cluster\n    identifier: events\n    az_count: 3\n    brokers: { min: 3, max: 8 }\n    broker_type: { ladder: [kafka.m5.large] }\n",
+            ),
+            (14, 24),
+            "resources[0].brokers.max",
+            "not a multiple of the AZ count 3",
+        ),
+        case(
+            "Aurora readers beyond 15",
+            head(
+                "resources:\n  - id: orders\n    kind: aurora_cluster\n    identifier: orders\n    engine: aurora-postgresql\n    serverless_v2: { min_acu: 1, max_acu: 8 }\n    readers: { min: 0, max: 16 }\n",
+            ),
+            (15, 24),
+            "resources[0].readers.max",
+            "max ≤ 15",
+        ),
+        case(
+            "Serverless v2 at 0 ACU",
+            head(
+                "resources:\n  - id: orders\n    kind: aurora_cluster\n    identifier: orders\n    engine: aurora-postgresql\n    serverless_v2: { min_acu: 0, max_acu: 8 }\n",
+            ),
+            (14, 22),
+            "resources[0].serverless_v2.min_acu",
+            "auto-pause",
+        ),
+        // --- storage ---
+        case(
+            "storage rule that shrinks",
+            rds(
+                "    storage: { grow_when_used_percent: 80, grow_by_percent: -10, max_gib: 500 }\n",
+            ),
+            (16, 44),
+            "resources[0].storage.grow_by_percent",
+            "storage never shrinks",
+        ),
+        // --- schedules ---
+        case(
+            "invalid cron",
+            schedule("UTC", "0 8 * * 1-5 *", "day"),
+            (20, 11),
+            "schedules[0].transitions[0].cron",
+            "invalid cron expression `0 8 * * 1-5 *`",
+        ),
+        case(
+            "unknown time zone",
+            schedule("Europe/Berlim", "0 8 * * 1-5", "day"),
+            (18, 5),
+            "schedules[0].timezone",
+            "unknown time zone `Europe/Berlim` (did you mean `Europe/Berlin`?)",
+        ),
+        case(
+            "schedule names an unknown profile",
+            schedule("UTC", "0 8 * * 1-5", "weekend"),
+            (20, 32),
+            "schedules[0].transitions[0].profile",
+            "schedule names an unknown profile `weekend`",
+        ),
+        case(
+            "holidays without a holiday profile",
+            schedule("UTC", "0 8 * * 1-5", "day") + "    holidays: [2026-12-25]\n",
+            (17, 5),
+            "schedules[0].holiday_profile",
+            "holidays but no `holiday_profile`",
+        ),
+        // --- budgets and spot ---
+        case(
+            "warn at or above emergency",
+            rds(
+                "budgets:\n  daily_usd: 100\n  warn_at_percent: 90\n  emergency_at_percent: 90\n  emergency_profile: night\n",
+            ),
+            (18, 3),
+            "budgets.warn_at_percent",
+            "warn ≥ emergency",
+        ),
+        case(
+            "spot percent outside 0–100",
+            asg("{ min: 0, max: 4 }", "  web: { spot_percent: 120 }\n"),
+            (16, 10),
+            "spot_mix.web.spot_percent",
+            "spot percent 120 is outside 0–100",
+        ),
+        // --- resources ---
+        case(
+            "duplicate resource id",
+            rds(
+                "  - id: db\n    kind: rds_instance\n    identifier: db2\n    engine: mysql\n    instance_class: { ladder: [db.t4g.medium] }\n",
+            ),
+            (16, 5),
+            "resources[1].id",
+            "duplicate resource id `db`",
+        ),
+        case(
+            "identifier and tags together",
+            rds("    tags: { team: billing }\n"),
+            (16, 5),
+            "resources[0].tags",
+            "both `identifier` and `tags`",
+        ),
+        case(
+            "a block of another kind",
+            rds("    readers: { min: 0, max: 2 }\n"),
+            (16, 5),
+            "resources[0].readers",
+            "`readers` does not apply to rds_instance",
+        ),
+        case(
+            "resource names an unknown profile",
+            rds("    profiles:\n      weekend: { instance_class: { max: db.r6g.large } }\n"),
+            (17, 7),
+            "resources[0].profiles.weekend",
+            "names an unknown profile `weekend`",
+        ),
+        case(
+            "profile max below the protected floor",
+            rds(
+                "      floor: db.r6g.xlarge\n    profiles:\n      night: { instance_class: { max: db.r6g.large } }\n",
+            ),
+            (18, 34),
+            "resources[0].profiles.night.instance_class.max",
+            "below the protected floor `db.r6g.xlarge`",
+        ),
+        case(
+            "profile count off the step",
+            head(
+                "resources:\n  - id: events\n    kind: msk_cluster\n    identifier: events\n    az_count: 2\n    brokers: { min: 2, max: 8 }\n    broker_type: { ladder: [kafka.m5.large] }\n    profiles:\n      night: { brokers: { max: 5 } }\n",
+            ),
+            (17, 27),
+            "resources[0].profiles.night.brokers.max",
+            "one of: 2, 4, 6, 8",
+        ),
+        case(
+            "stopped without allow_stop",
+            rds("    profiles:\n      night: { stopped: true }\n"),
+            (17, 16),
+            "resources[0].profiles.night.stopped",
+            "allow_stop: true",
+        ),
+        // --- rules ---
+        case(
+            "rule scales storage",
+            rds(
+                "    storage: { grow_when_used_percent: 80, grow_by_percent: 20, max_gib: 500 }\n    scale_up:\n      - { metric: FreeStorageSpace, below: 10, scales: storage }\n",
+            ),
+            (18, 48),
+            "resources[0].scale_up[0].scales",
+            "a rule may not scale `storage`",
+        ),
+        case(
+            "percent of max_connections on another metric",
+            rds(
+                "    scale_up:\n      - { metric: CPUUtilization, above_percent_of_max_connections: 80 }\n",
+            ),
+            (17, 35),
+            "resources[0].scale_up[0].above_percent_of_max_connections",
+            "metric `DatabaseConnections`",
+        ),
+        case(
+            "metric rule with two thresholds",
+            rds("    scale_down:\n      - { metric: CPUUtilization, above: 80, below: 20 }\n"),
+            (17, 9),
+            "resources[0].scale_down[0]",
+            "more than one threshold: above, below",
+        ),
+        // --- the file as a whole ---
+        case(
+            "empty file",
+            "  \n\n".to_owned(),
+            (1, 1),
+            "",
+            "the file is empty",
+        ),
+        case(
+            "not YAML",
+            "This is a README, not a policy.\nIt has two lines.\n".to_owned(),
+            (1, 1),
+            "",
+            "not a policy mapping",
+        ),
+        case(
+            "YAML syntax error",
+            HEAD.replace("estate: test", "estate: test: x") + "resources: []\n",
+            (2, 13),
+            "",
+            "YAML syntax error: mapping values are not allowed",
+        ),
+        case(
+            "two documents",
+            format!("{HEAD}resources: []\n---\n{HEAD}resources: []\n"),
+            (11, 1),
+            "",
+            "more than one YAML document",
+        ),
+        case(
+            "deeply nested",
+            deep,
+            (13, 39),
+            "",
+            "nests deeper than 24 levels",
+        ),
+        case("alias bomb", bomb, (13, 175), "", "alias"),
+    ]
+}
+
+/// An ASG `web` with this capacity, lines 9–14, then `spot_mix:` at line 15
+/// with `extra` entries (default: `web` with 0% spot).
+fn asg(capacity: &str, extra: &str) -> String {
+    let mix = if extra.is_empty() {
+        "  web: { spot_percent: 0 }\n"
+    } else {
+        extra
+    };
+    head(&format!(
+        "resources:\n  - id: web\n    kind: autoscaling_group\n    identifier: web\n    workload_class: web\n    capacity: {capacity}\nspot_mix:\n{mix}"
+    ))
+}
+
+#[test]
+fn bad_policies_fail_with_line_column_path_and_message() {
+    let cases = cases();
+    assert!(cases.len() >= 25, "only {} cases", cases.len());
+    let mut failures = Vec::new();
+    for c in &cases {
+        let err = refused(&c.text);
+        let got: Vec<&Problem> = err.problems.iter().collect();
+        let ok = got.len() == 1
+            && got[0].line == c.line
+            && got[0].column == c.column
+            && got[0].path == c.path
+            && (got[0].message.contains(c.phrase) || got[0].expected.contains(c.phrase));
+        if !ok {
+            failures.push(format!(
+                "{}: wanted one problem at {:?}:{:?} `{}` containing {:?}; got:\n{err}",
+                c.name, c.line, c.column, c.path, c.phrase
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
+}
+
+#[test]
+fn case_names_are_distinct() {
+    let cases = cases();
+    let mut names: Vec<_> = cases.iter().map(|c| c.name).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), cases.len());
+}
