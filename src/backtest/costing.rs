@@ -14,6 +14,9 @@ use crate::estate::Setting;
 use crate::policy::{KnobName, Resource, ResourceKind, SpotMix};
 use crate::pricing::{PriceBook, Unpriced, hourly_cost};
 
+/// The cost model in the words the report uses.
+pub const COST_MODEL: &str = "list prices of the settings in force, per 5-minute interval; Auto Scaling groups at their workload class's spot mix (static peak too); Serverless v2 at the ACUs it runs at (demand ÷ instances in 0.5-ACU steps, within the min–max in force); storage only where the mapping gives a size";
+
 /// Memoises hourly costs per configuration: settings change far less often
 /// than the replay asks.
 #[derive(Debug, Default)]

@@ -29,10 +29,14 @@ fn header(out: &mut String, r: &Report) {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "Period      {} → {} UTC · {} days · {} decisions, one every {} min",
+        "Period      {} → {} UTC · {} · {} decisions, one every {} min",
         p.start.format("%a %Y-%m-%d %H:%M"),
         p.end.format("%a %Y-%m-%d %H:%M"),
-        p.days,
+        if p.hours >= 48.0 {
+            format!("{} days", p.days)
+        } else {
+            format!("{} h", p.hours)
+        },
         thousands(p.decisions as u64),
         p.step_minutes
     );

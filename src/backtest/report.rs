@@ -37,6 +37,10 @@ pub struct Report {
     pub load_model: Vec<String>,
     /// Where prices came from.
     pub price_source: String,
+    /// What is costed, and how.
+    pub cost_model: String,
+    /// What the baseline is.
+    pub baseline: String,
     /// Utilisation above this percent is an SLO breach.
     pub slo_percent: f64,
     /// Per resource, in policy order.
@@ -56,6 +60,8 @@ pub struct Period {
     pub end: DateTime<Utc>,
     /// Days replayed.
     pub days: f64,
+    /// Hours replayed (decisions × 5 minutes).
+    pub hours: f64,
     /// Decisions made.
     pub decisions: usize,
     /// Minutes between decisions.
@@ -324,6 +330,9 @@ pub struct Header {
     pub slo_percent: f64,
 }
 
+/// The baseline in the words the report uses.
+pub const BASELINE: &str = "static peak: each resource held all the time at the smallest setting that keeps the trace's peak under the SLO and meets every scheduled profile's minimum (e.g. business_hours readers ≥ 2)";
+
 /// Builds the report.
 pub fn build(
     header: Header,
@@ -342,6 +351,7 @@ pub fn build(
             start: window.start,
             end: window.end,
             days: tenths(window.hours() / 24.0),
+            hours: tenths(window.hours()),
             decisions: window.intervals,
             step_minutes: STEP_SECS / 60,
         },
@@ -350,6 +360,8 @@ pub fn build(
             .map(|s| (*s).to_owned())
             .collect(),
         price_source: header.price_source,
+        cost_model: super::costing::COST_MODEL.to_owned(),
+        baseline: BASELINE.to_owned(),
         slo_percent: header.slo_percent,
         resources,
         totals,

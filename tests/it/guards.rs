@@ -1,1 +1,336 @@
-//! guards
+//! Each guard, one table: a world where it refuses, and the nearest world
+//! where it lets the action through. Driven through `decide`, so the guard
+//! is tested where it runs.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use tidegate::decide::{Inputs, decide};
+use tidegate::estate::{Estate, Member, Setting, Status};
+use tidegate::ledger::{History, PastAction};
+use tidegate::plan::{Action, Cause, Guard, Plan};
+use tidegate::policy::{BudgetPeriod, Direction, KnobName, Policy, ResourceKind};
+use tidegate::pricing::SnapshotPriceBook;
+use tidegate::signals::{AlarmState, PeriodSpend, Signals};
+
+static PRICES: LazyLock<SnapshotPriceBook> = LazyLock::new(SnapshotPriceBook::embedded);
+
+const POLICY: &str = r#"
+version: 1
+estate: guards
+guardrails: { max_actions_per_hour: 3, oscillation_window: 1h }
+profiles: { business_hours: {}, evening: {}, emergency: {} }
+schedules:
+  - name: office
+    timezone: UTC
+    transitions:
+      - { cron: "0 8 * * 1-5", profile: business_hours }
+      - { cron: "0 18 * * 1-5", profile: evening }
+budgets: { daily_usd: 100, warn_at_percent: 80, emergency_at_percent: 95, emergency_profile: emergency }
+resources:
+  - id: db
+    kind: rds_instance
+    identifier: db
+    engine: postgres
+    schedule: office
+    cooldown: { up: 15m, down: 1h }
+    instance_class:
+      ladder: [db.r6g.large, db.r6g.xlarge, db.r6g.2xlarge, db.r6g.4xlarge]
+      floor: db.r6g.xlarge
+    storage: { grow_when_used_percent: 85, grow_by_percent: 20, min_grow_gib: 50, max_gib: 2000 }
+    scale_up:
+      - { metric: CPUUtilization, above: 80 }
+      - { alarm: db-connections-critical, critical: true }
+    scale_down:
+      - { metric: CPUUtilization, below: 20 }
+    profiles:
+      evening: { instance_class: { max: db.r6g.2xlarge } }
+      emergency: { instance_class: { max: db.r6g.xlarge } }
+  - id: cache
+    kind: elasticache_redis
+    identifier: cache
+    engine: redis
+    node_type: { ladder: [cache.r6g.large, cache.r6g.xlarge] }
+    shards: { min: 1, max: 3 }
+    scale_up: [{ metric: EngineCPUUtilization, above: 70, scales: shards }]
+"#;
+
+fn policy() -> Policy {
+    tidegate::policy::load_str(POLICY, "guards.yaml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Tuesday 2026-11-24, 10:00 UTC: business hours.
+fn tuesday(h: u32, m: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, h, m, 0).single().expect("valid instant")
+}
+
+fn db(class: &str) -> Member {
+    Member {
+        policy_id: "db".into(),
+        identifier: "db".into(),
+        kind: ResourceKind::RdsInstance,
+        status: Status::Available,
+        pending_changes: false,
+        settings: BTreeMap::from([
+            (KnobName::InstanceClass, Setting::Class(class.into())),
+            (KnobName::Storage, Setting::Gib(500)),
+        ]),
+        multi_az: false,
+        spot_mix: None,
+        storage_used_percent: Some(40.0),
+        tags: BTreeMap::new(),
+    }
+}
+
+fn cache(shards: u32) -> Member {
+    Member {
+        policy_id: "cache".into(),
+        identifier: "cache".into(),
+        kind: ResourceKind::ElasticacheRedis,
+        status: Status::Available,
+        pending_changes: false,
+        settings: BTreeMap::from([
+            (KnobName::NodeType, Setting::Class("cache.r6g.large".into())),
+            (KnobName::Shards, Setting::Count(shards)),
+        ]),
+        multi_az: false,
+        spot_mix: None,
+        storage_used_percent: None,
+        tags: BTreeMap::new(),
+    }
+}
+
+fn cpu(value: f64) -> Signals {
+    let mut s = Signals::default();
+    s.set_metric("db", "CPUUtilization", value);
+    s
+}
+
+fn past(identifier: &str, knob: KnobName, direction: Direction, at: DateTime<Utc>) -> PastAction {
+    PastAction {
+        identifier: identifier.into(),
+        knob,
+        direction,
+        at,
+    }
+}
+
+struct World {
+    members: Vec<Member>,
+    signals: Signals,
+    history: History,
+    now: DateTime<Utc>,
+}
+
+impl World {
+    fn new(member: Member, signals: Signals) -> Self {
+        World {
+            members: vec![member],
+            signals,
+            history: History::default(),
+            now: tuesday(10, 0),
+        }
+    }
+
+    fn plan(&self) -> Plan {
+        let policy = policy();
+        decide(&Inputs {
+            policy: &policy,
+            estate: &Estate {
+                members: self.members.clone(),
+            },
+            signals: &self.signals,
+            history: &self.history,
+            prices: &*PRICES,
+            now: self.now,
+        })
+    }
+}
+
+fn only(plan: &Plan, knob: KnobName) -> Action {
+    let found: Vec<&Action> = plan.actions.iter().filter(|a| a.knob == knob).collect();
+    assert_eq!(found.len(), 1, "expected one {knob} action in {:#?}", plan.actions);
+    found[0].clone()
+}
+
+fn refused_by(plan: &Plan, knob: KnobName) -> Option<Guard> {
+    only(plan, knob).refused.map(|r| r.guard)
+}
+
+#[test]
+fn resource_status_holds_busy_and_pending_resources() {
+    let mut busy = db("db.r6g.xlarge");
+    busy.status = Status::Busy("modifying".into());
+    let mut pending = db("db.r6g.xlarge");
+    pending.pending_changes = true;
+    for (member, phrase) in [(busy, "is modifying"), (pending, "pending modifications")] {
+        let plan = World::new(member, cpu(95.0)).plan();
+        let a = only(&plan, KnobName::InstanceClass);
+        let r = a.refused.expect("refused");
+        assert_eq!(r.guard, Guard::ResourceStatus);
+        assert!(r.why.contains(phrase), "{}", r.why);
+    }
+    let plan = World::new(db("db.r6g.xlarge"), cpu(95.0)).plan();
+    assert_eq!(refused_by(&plan, KnobName::InstanceClass), None);
+}
+
+#[test]
+fn bounds_refuse_a_step_past_the_top_of_the_ladder() {
+    let plan = World::new(db("db.r6g.4xlarge"), cpu(95.0)).plan();
+    let a = only(&plan, KnobName::InstanceClass);
+    assert_eq!(a.refused.map(|r| r.guard), Some(Guard::Bounds));
+    assert_eq!(a.to, Setting::Class("db.r6g.4xlarge".into()), "nothing to move to");
+}
+
+#[test]
+fn protected_floor_refuses_a_step_below_it() {
+    let plan = World::new(db("db.r6g.xlarge"), cpu(5.0)).plan();
+    assert_eq!(refused_by(&plan, KnobName::InstanceClass), Some(Guard::ProtectedFloor));
+    let plan = World::new(db("db.r6g.2xlarge"), cpu(5.0)).plan();
+    let a = only(&plan, KnobName::InstanceClass);
+    assert_eq!(a.refused, None);
+    assert_eq!(a.to, Setting::Class("db.r6g.xlarge".into()));
+}
+
+#[test]
+fn profile_caps_a_rule_in_the_evening_and_converges_on_schedule() {
+    // 19:00 Tuesday: evening allows at most db.r6g.2xlarge.
+    let mut w = World::new(db("db.r6g.2xlarge"), cpu(95.0));
+    w.now = tuesday(19, 0);
+    let plan = w.plan();
+    let a = only(&plan, KnobName::InstanceClass);
+    let r = a.refused.expect("refused");
+    assert_eq!(r.guard, Guard::Profile);
+    assert!(r.why.contains("evening allows at most db.r6g.2xlarge"), "{}", r.why);
+    // Above the cap, the schedule itself brings it down, rules or not.
+    let mut w = World::new(db("db.r6g.4xlarge"), cpu(95.0));
+    w.now = tuesday(19, 0);
+    let a = only(&w.plan(), KnobName::InstanceClass);
+    assert_eq!(a.refused, None);
+    assert_eq!(a.to, Setting::Class("db.r6g.2xlarge".into()));
+    assert!(matches!(a.cause, Cause::Schedule { ref profile, .. } if profile == "evening"));
+}
+
+#[test]
+fn cooldowns_apply_up_and_down_apart() {
+    // Up: 15m after the last scale-up.
+    let mut w = World::new(db("db.r6g.xlarge"), cpu(95.0));
+    w.history.actions = vec![past("db", KnobName::InstanceClass, Direction::Up, tuesday(9, 50))];
+    assert_eq!(refused_by(&w.plan(), KnobName::InstanceClass), Some(Guard::Cooldown));
+    w.history.actions = vec![past("db", KnobName::InstanceClass, Direction::Up, tuesday(9, 44))];
+    assert_eq!(refused_by(&w.plan(), KnobName::InstanceClass), None);
+    // Down: 1h after any change, a scale-up included.
+    let mut w = World::new(db("db.r6g.2xlarge"), cpu(5.0));
+    w.history.actions = vec![past("db", KnobName::InstanceClass, Direction::Up, tuesday(9, 20))];
+    assert_eq!(refused_by(&w.plan(), KnobName::InstanceClass), Some(Guard::Cooldown));
+    w.history.actions = vec![past("db", KnobName::InstanceClass, Direction::Up, tuesday(8, 59))];
+    assert_eq!(refused_by(&w.plan(), KnobName::InstanceClass), None);
+}
+
+#[test]
+fn oscillation_holds_a_rule_up_soon_after_a_down() {
+    let mut w = World::new(db("db.r6g.xlarge"), cpu(95.0));
+    w.history.actions = vec![past("db", KnobName::InstanceClass, Direction::Down, tuesday(9, 30))];
+    let a = only(&w.plan(), KnobName::InstanceClass);
+    assert_eq!(a.refused.map(|r| r.guard), Some(Guard::Oscillation));
+    w.history.actions = vec![past("db", KnobName::InstanceClass, Direction::Down, tuesday(8, 55))];
+    assert_eq!(refused_by(&w.plan(), KnobName::InstanceClass), None);
+}
+
+#[test]
+fn rate_limit_counts_past_actions_and_the_plan_itself() {
+    let mut w = World::new(db("db.r6g.xlarge"), cpu(95.0));
+    w.members.push(cache(1));
+    w.signals.set_metric("cache", "EngineCPUUtilization", 90.0);
+    // Two actions elsewhere in the last hour; the limit is 3: one slot left,
+    // and the more urgent scale-up of the two takes it.
+    w.history.actions = vec![
+        past("other-1", KnobName::Capacity, Direction::Up, tuesday(9, 10)),
+        past("other-2", KnobName::Capacity, Direction::Up, tuesday(9, 20)),
+    ];
+    let plan = w.plan();
+    assert_eq!(plan.planned().count(), 1, "{:#?}", plan.actions);
+    assert_eq!(plan.refused().filter(|a| a.refused.as_ref().is_some_and(|r| r.guard == Guard::RateLimit)).count(), 1);
+    // An hour later the allowance is back.
+    w.now = tuesday(10, 21);
+    assert_eq!(w.plan().planned().count(), 2);
+}
+
+fn with_daily_forecast(mut w: World, forecast: f64) -> World {
+    w.signals.spend.insert(
+        BudgetPeriod::Daily,
+        PeriodSpend {
+            actual_usd: forecast / 2.0,
+            forecast_usd: forecast,
+        },
+    );
+    w
+}
+
+#[test]
+fn budget_headroom_refuses_a_costly_up_unless_the_rule_is_critical() {
+    // $93 forecast of $100: xlarge → 2xlarge (+$0.449/h over 14 h) crosses 95%.
+    let w = with_daily_forecast(World::new(db("db.r6g.xlarge"), cpu(95.0)), 93.0);
+    let a = only(&w.plan(), KnobName::InstanceClass);
+    let r = a.refused.expect("refused");
+    assert_eq!(r.guard, Guard::BudgetHeadroom);
+    assert!(r.why.contains("daily forecast $93.00"), "{}", r.why);
+    // The critical alarm passes the same guard.
+    let mut w = with_daily_forecast(World::new(db("db.r6g.xlarge"), Signals::default()), 93.0);
+    w.signals.alarms.insert("db-connections-critical".into(), AlarmState::Alarm);
+    let a = only(&w.plan(), KnobName::InstanceClass);
+    assert_eq!(a.refused, None);
+    assert!(matches!(a.cause, Cause::Rule { critical: true, .. }));
+    // With room, the ordinary rule passes.
+    let w = with_daily_forecast(World::new(db("db.r6g.xlarge"), cpu(95.0)), 50.0);
+    assert_eq!(refused_by(&w.plan(), KnobName::InstanceClass), None);
+}
+
+#[test]
+fn emergency_scales_down_to_the_emergency_profile_never_below_the_floor() {
+    let w = with_daily_forecast(World::new(db("db.r6g.4xlarge"), cpu(50.0)), 97.0);
+    let plan = w.plan();
+    assert!(plan.emergency);
+    let a = only(&plan, KnobName::InstanceClass);
+    assert_eq!(a.refused, None);
+    assert_eq!(a.to, Setting::Class("db.r6g.xlarge".into()), "emergency cap, which is the floor");
+    assert!(matches!(a.cause, Cause::Budget { period: BudgetPeriod::Daily, .. }));
+    assert!(a.cost_delta_per_hour.is_some_and(|d| d < 0.0));
+    // Latched: at 85% (between warn and emergency) it stays in force.
+    let mut w = with_daily_forecast(World::new(db("db.r6g.xlarge"), cpu(50.0)), 85.0);
+    w.history.emergency_since = Some(tuesday(9, 0));
+    assert!(w.plan().emergency);
+    // Released once under warn.
+    let mut w = with_daily_forecast(World::new(db("db.r6g.xlarge"), cpu(50.0)), 70.0);
+    w.history.emergency_since = Some(tuesday(9, 0));
+    assert!(!w.plan().emergency);
+}
+
+#[test]
+fn storage_grows_only_outside_the_six_hour_wait() {
+    let mut member = db("db.r6g.xlarge");
+    member.storage_used_percent = Some(90.0);
+    let mut w = World::new(member, cpu(50.0));
+    w.history.actions = vec![past("db", KnobName::Storage, Direction::Up, tuesday(8, 0))];
+    let a = only(&w.plan(), KnobName::Storage);
+    assert_eq!(a.refused.map(|r| r.guard), Some(Guard::StorageWait));
+    w.history.actions = vec![past("db", KnobName::Storage, Direction::Up, tuesday(3, 59))];
+    let a = only(&w.plan(), KnobName::Storage);
+    assert_eq!(a.refused, None);
+    // 500 GiB grows by max(20%, 50 GiB) = 600 GiB.
+    assert_eq!(a.to, Setting::Gib(600));
+}
+
+#[test]
+fn one_change_per_resource_per_decision() {
+    let mut member = db("db.r6g.xlarge");
+    member.storage_used_percent = Some(95.0);
+    let plan = World::new(member, cpu(95.0)).plan();
+    assert_eq!(plan.planned().count(), 1, "{:#?}", plan.actions);
+    let held: Vec<&Action> = plan.refused().collect();
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].refused.as_ref().map(|r| r.guard), Some(Guard::ResourceStatus));
+    // Storage growth is critical: it runs first.
+    assert_eq!(plan.planned().next().map(|a| a.knob), Some(KnobName::Storage));
+}

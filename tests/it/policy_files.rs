@@ -5,9 +5,7 @@
 
 use std::path::PathBuf;
 
-use tidegate::policy::{
-    self, Comparison, Direction, KnobName, PolicyError, Problem, Scale, Span, Trigger,
-};
+use tidegate::policy::{self, Comparison, Direction, KnobName, PolicyError, Scale, Span, Trigger};
 
 mod cases;
 mod cli;

@@ -1,7 +1,7 @@
 //! The table of refused policies: each fails with exactly one problem, at
 //! the exact line and column, with its field path and a key phrase.
 
-use super::{HEAD, RDS, head, rds, refused};
+use super::{HEAD, head, rds, refused};
 use tidegate::policy::Problem;
 
 /// One refused policy: where the (only) problem is and what it says.
