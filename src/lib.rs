@@ -14,17 +14,25 @@
 //! - [`catalog`]: instance classes, their engines and sizes.
 //! - [`decide`]: the pure decision core and its guards.
 //! - [`plan`]: the decision's output.
+//! - [`ports`]: one trait per AWS service, in domain words; [`aws`]: the
+//!   SDK adapters behind them.
+//! - [`observe`] and [`act`]: the estate and signals from AWS; plans carried
+//!   out through the ports.
 //! - [`backtest`]: replay metric traces through the engine on an in-process
 //!   estate.
 
+pub mod act;
+pub mod aws;
 pub mod backtest;
 pub mod budget;
 pub mod catalog;
 pub mod decide;
 pub mod estate;
+pub mod observe;
 pub mod ledger;
 pub mod plan;
 pub mod policy;
+pub mod ports;
 pub mod pricing;
 pub mod schedule;
 pub mod signals;

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use super::costing::CostCache;
 use super::load;
-use super::sim::{SimError, Subject, describe_settings, position};
+use super::sim::{SimError, Subject, position};
 use super::timeline::{STEP_SECS, Window};
 use crate::estate::Setting;
 use crate::policy::{Knob, KnobName, Policy, Resource, Scale, Trigger};
@@ -100,11 +100,7 @@ pub fn choose(
                 demand,
                 prices,
             )
-            .map_err(|source| SimError::Unpriced {
-                resource: subject.resource.id.clone(),
-                settings: describe_settings(&settings),
-                source,
-            })?;
+            .map_err(|error| SimError::unpriced(subject.resource, &settings, error))?;
         cost_usd += usd * hours;
         if demand.is_some_and(|d| load::utilisation(d, units) > slo_percent) {
             breach_intervals += 1;

@@ -73,15 +73,17 @@ pub enum ValueKind {
 #[derive(Debug, thiserror::Error)]
 pub enum MappingError {
     /// The file could not be read.
-    #[error("{file}: cannot read the mapping file: {source}")]
+    #[error("{file}: cannot read the mapping file: {error}")]
     Io {
         /// The file.
         file: String,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The file is not a mapping document.
-    #[error("{file}: {message}")]
+    #[error(
+        "{file}: {message} (a mapping file is `resources:` and a list of entries; see policies/traces/mapping.yaml)"
+    )]
     Yaml {
         /// The file.
         file: String,
@@ -152,9 +154,9 @@ pub const DEFAULT_PEAK_PERCENT: f64 = 90.0;
 /// Reads the mapping at `path` and checks it against `policy`.
 pub fn load(path: &Path, policy: &Policy) -> Result<Mapping, MappingError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| MappingError::Io {
+    let text = std::fs::read_to_string(path).map_err(|error| MappingError::Io {
         file: file.clone(),
-        source,
+        error,
     })?;
     parse(&file, &text, policy)
 }

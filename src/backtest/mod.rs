@@ -67,12 +67,12 @@ pub enum BacktestError {
     #[error(transparent)]
     Mapping(#[from] MappingError),
     /// A trace could not be read.
-    #[error("trace for `{resource}`: {source}")]
+    #[error("trace for `{resource}`: {error}")]
     Trace {
         /// The resource it drives.
         resource: String,
         /// What went wrong.
-        source: TraceError,
+        error: TraceError,
     },
     /// The mapping drives nothing.
     #[error(
@@ -123,9 +123,9 @@ pub fn run_files(
         let Some(spec) = &entry.trace else {
             continue;
         };
-        let trace = load_trace(&files.metrics, spec).map_err(|source| BacktestError::Trace {
+        let trace = load_trace(&files.metrics, spec).map_err(|error| BacktestError::Trace {
             resource: entry.resource.clone(),
-            source,
+            error,
         })?;
         progress(&format!(
             "loaded {} → {} ({} points, {} … {}; {})",

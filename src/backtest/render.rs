@@ -45,16 +45,54 @@ fn header(out: &mut String, r: &Report) {
         "SLO         utilisation above {}% of capacity is a breach",
         r.slo_percent
     );
-    let _ = writeln!(out, "Prices      {}", r.price_source);
-    let _ = writeln!(
-        out,
-        "Baseline    static peak: each resource held all the time at the smallest setting whose capacity keeps the trace's peak under the SLO"
-    );
-    let _ = writeln!(out, "Load model");
-    for line in &r.load_model {
-        let _ = writeln!(out, "  - {line}");
+    wrapped(out, "Prices", &r.price_source);
+    wrapped(out, "Costs", &r.cost_model);
+    wrapped(out, "Baseline", &r.baseline);
+    for (i, line) in r.load_model.iter().enumerate() {
+        wrapped(
+            out,
+            if i == 0 { "Load model" } else { "" },
+            &format!("- {line}"),
+        );
     }
     let _ = writeln!(out);
+}
+
+/// Header text width.
+const WIDTH: usize = 100;
+
+/// `label` in a 12-column margin, then `text` wrapped at [`WIDTH`] with
+/// continuation lines under it.
+fn wrapped(out: &mut String, label: &str, text: &str) {
+    wrap(out, "", label, 12, text);
+}
+
+/// `indent`, then `label` padded to `width`, then `text` wrapped at
+/// [`WIDTH`] with continuation lines under it.
+fn wrap(out: &mut String, indent: &str, label: &str, width: usize, text: &str) {
+    let margin = indent.chars().count() + width;
+    let mut line = format!("{indent}{label:<width$}");
+    let mut empty = true;
+    for word in text.split(' ') {
+        let len = line.chars().count();
+        if !empty && len + 1 + word.chars().count() > WIDTH {
+            let _ = writeln!(out, "{line}");
+            // Continuation of a bullet lines up with its text.
+            let indent = if text.starts_with("- ") {
+                margin + 2
+            } else {
+                margin
+            };
+            line = " ".repeat(indent);
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    let _ = writeln!(out, "{line}");
 }
 
 fn table(out: &mut String, r: &Report) {
@@ -158,7 +196,7 @@ fn row(
 fn block(out: &mut String, res: &ResourceReport, slo_percent: f64) {
     let _ = writeln!(out, "{} ({})", res.id, res.kind);
     let line = |out: &mut String, label: &str, text: String| {
-        let _ = writeln!(out, "  {label:<13}{text}");
+        wrap(out, "  ", label, 13, &text);
     };
     match &res.trace {
         Some(t) => {
@@ -311,11 +349,14 @@ fn budgets(out: &mut String, r: &Report) {
             )
         })
         .collect();
-    let _ = writeln!(
+    wrapped(
         out,
-        "Budgets     forecast (the run's own spend + run-rate): {}; emergency profile in force for {} decisions",
-        parts.join(", "),
-        r.budgets.emergency_decisions
+        "Budgets",
+        &format!(
+            "forecast from the run's own spend and run-rate: {}; emergency profile in force for {} decisions",
+            parts.join(", "),
+            r.budgets.emergency_decisions
+        ),
     );
 }
 

@@ -133,14 +133,16 @@ pub struct BudgetTally {
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
     /// A configuration could not be priced.
-    #[error("{resource} at {settings}: {source}")]
+    #[error("{resource} at {settings}: {error}{hint}")]
     Unpriced {
         /// Policy resource id.
         resource: String,
         /// The settings, for a person.
         settings: String,
         /// What is missing.
-        source: Unpriced,
+        error: Box<Unpriced>,
+        /// What to do about it, when the mapping can help.
+        hint: String,
     },
     /// The load model could not size a configuration.
     #[error(transparent)]
@@ -342,11 +344,30 @@ fn hourly(
 ) -> Result<f64, SimError> {
     cache
         .hourly(s.resource, &m.settings, m.spot_mix.as_ref(), demand, prices)
-        .map_err(|source| SimError::Unpriced {
-            resource: s.resource.id.clone(),
-            settings: describe_settings(&m.settings),
-            source,
-        })
+        .map_err(|error| SimError::unpriced(s.resource, &m.settings, error))
+}
+
+impl SimError {
+    /// `resource` at `settings` could not be priced.
+    pub fn unpriced(
+        resource: &Resource,
+        settings: &BTreeMap<KnobName, Setting>,
+        error: Unpriced,
+    ) -> SimError {
+        let hint = match &error {
+            Unpriced::MissingSetting { knob, .. } => format!(
+                "; expected a starting `{knob}` for `{}` in the mapping (`start: {{ {knob}: … }}`)",
+                resource.id
+            ),
+            _ => String::new(),
+        };
+        SimError::Unpriced {
+            resource: resource.id.clone(),
+            settings: describe_settings(settings),
+            error: Box::new(error),
+            hint,
+        }
+    }
 }
 
 /// `instance_class db.r6g.large, storage 100 GiB`.

@@ -141,12 +141,12 @@ pub fn human_span(secs: i64) -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
     /// The file could not be read.
-    #[error("{file}: cannot read the trace: {source}")]
+    #[error("{file}: cannot read the trace: {error}")]
     Io {
         /// The file.
         file: String,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The first line is not the header.
     #[error("{file}:1: the first line is `{found}`; expected the header `{HEADER}`")]
@@ -180,9 +180,9 @@ pub enum TraceError {
 /// shows it.
 pub fn load(path: &Path) -> Result<Trace, TraceError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| TraceError::Io {
+    let text = std::fs::read_to_string(path).map_err(|error| TraceError::Io {
         file: file.clone(),
-        source,
+        error,
     })?;
     parse(&file, &text)
 }

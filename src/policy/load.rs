@@ -14,7 +14,7 @@ use serde_saphyr::budget::{BudgetBreach, EnforcingPolicy};
 use serde_saphyr::{Budget, Error as YamlError, MessageFormatter, Options};
 
 use super::locate::{self, Index, NodeKind, Pos};
-use super::validate::{did_you_mean, validate};
+use super::validate::{clip, hint, validate};
 use super::{Policy, PolicyError, Problem, raw};
 
 /// Largest policy file accepted, in bytes (4 MiB). A policy with hundreds of
@@ -98,7 +98,7 @@ pub fn load_str(text: &str, file_name: &str) -> Result<Policy, PolicyError> {
     }
     match serde_saphyr::from_str_with_options::<raw::PolicyFile>(text, options()) {
         Ok(raw) => {
-            let index = safe_index(text);
+            let index = safe_index(text, Vetted::Whole);
             validate(&raw, &index, file_name)
         }
         Err(err) => Err(PolicyError {
@@ -170,11 +170,34 @@ fn options() -> Options {
     o
 }
 
-/// The location index, built only when the whole text is within the parser
-/// budgets (the index loader has no depth limit of its own).
-fn safe_index(text: &str) -> Index {
+/// Most aliases in a file whose deserialization failed for the location
+/// index still to be built (see [`safe_index`]).
+const MAX_INDEX_ALIASES: usize = 32;
+
+/// How much of the text serde has vetted before the index is built.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Vetted {
+    /// Deserialized whole under [`options`]: alias replays nest at most 16
+    /// deep, so the expanded tree is at most ~400 levels deep.
+    Whole,
+    /// Deserialization stopped early; the rest is unvetted.
+    Partly,
+}
+
+/// The location index, built only when it is safe to: the text is within the
+/// parser budgets and, unless serde vetted all of it, uses at most
+/// [`MAX_INDEX_ALIASES`] aliases. The index loader expands aliases into a
+/// tree and walks it recursively, so chained aliases could otherwise nest
+/// thousands of levels deep and overflow the stack. Without an index,
+/// problems still carry paths from validation but no line numbers.
+fn safe_index(text: &str, vetted: Vetted) -> Index {
     match serde_saphyr::budget::check_yaml_budget(text, budget(), EnforcingPolicy::AllContent) {
-        Ok(report) if report.breached.is_none() => Index::build(text),
+        Ok(report)
+            if report.breached.is_none()
+                && (vetted == Vetted::Whole || report.aliases <= MAX_INDEX_ALIASES) =>
+        {
+            Index::build(text)
+        }
         _ => Index::empty(),
     }
 }
@@ -200,7 +223,7 @@ fn problem(
         line: pos.map(|p| p.line),
         column: pos.map(|p| p.column),
         path,
-        message,
+        message: clip(message),
         expected: expected.into(),
     }
 }
@@ -228,7 +251,7 @@ fn yaml_problem(err: &YamlError, text: &str) -> Problem {
     let index = if resource_error {
         Index::empty()
     } else {
-        safe_index(text)
+        safe_index(text, Vetted::Partly)
     };
     let here = |pos: Option<Pos>| pos.and_then(|p| index.path_at(p)).unwrap_or("").to_owned();
     let found = |path: &str| describe(index.kind(path));
@@ -237,26 +260,22 @@ fn yaml_problem(err: &YamlError, text: &str) -> Problem {
             field, expected, ..
         } => {
             let (path, pos) = find_key(&index, at, field);
-            let hint = did_you_mean(field, expected.iter().copied())
-                .map(|s| format!(" (did you mean `{s}`?)"))
-                .unwrap_or_default();
+            let tip = hint(field, expected.iter().copied());
             problem(
                 pos,
                 path,
-                format!("unknown key `{field}`{hint}"),
+                format!("unknown key `{field}`{tip}"),
                 format!("one of: {}", expected.join(", ")),
             )
         }
         YamlError::SerdeUnknownVariant {
             variant, expected, ..
         } => {
-            let hint = did_you_mean(variant, expected.iter().copied())
-                .map(|s| format!(" (did you mean `{s}`?)"))
-                .unwrap_or_default();
+            let tip = hint(variant, expected.iter().copied());
             problem(
                 at,
                 here(at),
-                format!("unknown value `{variant}`{hint}"),
+                format!("unknown value `{variant}`{tip}"),
                 format!("one of: {}", expected.join(", ")),
             )
         }
@@ -277,9 +296,10 @@ fn yaml_problem(err: &YamlError, text: &str) -> Problem {
         }
         YamlError::InvalidScalar { ty, .. } => {
             let path = here(at);
-            let text = match index.kind(&path) {
-                Some(NodeKind::Scalar(t)) => format!("`{t}`"),
-                other => describe(other),
+            let text = match (index.source(&path, text), index.kind(&path)) {
+                (Some(raw), Some(NodeKind::Scalar(_))) => format!("`{raw}`"),
+                (_, Some(NodeKind::Scalar(t))) => format!("`{t}`"),
+                (_, other) => describe(other),
             };
             let (noun, expected) = match *ty {
                 "u32" | "u64" | "usize" | "u16" | "u8" => {
@@ -414,13 +434,11 @@ fn message_problem(index: &Index, at: Option<Pos>, msg: &str) -> Problem {
         if let Some(NodeKind::Mapping) = index.kind(&path) {
             let keys = index.keys(&path);
             if let Some((k, pos)) = keys.iter().find(|(k, _)| k != "date" && k != "name") {
-                let hint = did_you_mean(k, ["date", "name"])
-                    .map(|s| format!(" (did you mean `{s}`?)"))
-                    .unwrap_or_default();
+                let tip = hint(k, ["date", "name"]);
                 return problem(
                     Some(*pos),
                     locate::key(&path, k),
-                    format!("unknown key `{k}`{hint}"),
+                    format!("unknown key `{k}`{tip}"),
                     "one of: date, name",
                 );
             }
@@ -547,7 +565,7 @@ fn duplicate_key_path(text: &str, at: Pos, name: &str) -> Option<String> {
     copy.push_str(text.get(..offset)?);
     copy.push_str(&placeholder);
     copy.push_str(text.get(offset + name.len()..)?);
-    let index = safe_index(&copy);
+    let index = safe_index(&copy, Vetted::Partly);
     let path = index.key_at(at)?;
     Some(locate::key(locate::parent(path), name))
 }

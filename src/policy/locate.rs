@@ -7,6 +7,8 @@
 //! `resources[0].tags["app.kubernetes.io/name"]`. Use [`key`] and [`item`] to
 //! build paths that match the index.
 
+use std::collections::HashMap;
+
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 
 /// A 1-based line and column.
@@ -51,6 +53,8 @@ struct Entry {
     start: Pos,
     end: Pos,
     kind: NodeKind,
+    /// The value's span as character offsets into the text.
+    chars: (usize, usize),
     /// Keys of a mapping node, in file order, with their positions.
     children: Vec<(String, Pos)>,
 }
@@ -59,6 +63,8 @@ struct Entry {
 #[derive(Debug, Clone, Default)]
 pub struct Index {
     entries: Vec<Entry>,
+    /// Entry of each path (the first, should a quoted key collide).
+    by_path: HashMap<String, usize>,
 }
 
 /// The path of key `name` under `parent` (`""` for the document root).
@@ -106,6 +112,9 @@ impl Index {
         if let Some(root) = docs.first() {
             index.visit(root, String::new(), 0, None);
         }
+        for (i, e) in index.entries.iter().enumerate() {
+            index.by_path.entry(e.path.clone()).or_insert(i);
+        }
         index
     }
 
@@ -137,6 +146,7 @@ impl Index {
             start,
             end,
             kind: NodeKind::Other,
+            chars: (node.span.start.index(), node.span.end.index()),
             children: Vec::new(),
         });
         let kind = match &node.data {
@@ -176,7 +186,7 @@ impl Index {
     }
 
     fn entry(&self, path: &str) -> Option<&Entry> {
-        self.entries.iter().find(|e| e.path == path)
+        self.by_path.get(path).and_then(|i| self.entries.get(*i))
     }
 
     /// Where `path` is written: its key for a mapping entry, the item itself
@@ -205,6 +215,19 @@ impl Index {
             }
             p = parent(p);
         }
+    }
+
+    /// The scalar at `path` exactly as written in `text` (the text the index
+    /// was built from), e.g. `1.0` where the parsed value reads `1`. (For
+    /// collections the span stops before the closing bracket.)
+    pub fn source(&self, path: &str, text: &str) -> Option<String> {
+        let (start, end) = self.entry(path)?.chars;
+        let s: String = text
+            .chars()
+            .skip(start)
+            .take(end.saturating_sub(start))
+            .collect();
+        (!s.is_empty()).then_some(s)
     }
 
     /// The kind of node written at `path`.
@@ -303,6 +326,10 @@ resources:
             ix.value_position("guardrails.max_actions_per_hour"),
             Some(pos(3, 25))
         );
+        let tag = ix.source("resources[0].tags[\"app.name\"]", TEXT);
+        assert_eq!(tag.as_deref(), Some("web"));
+        let rung = ix.source("resources[0].ladder[1]", TEXT);
+        assert_eq!(rung.as_deref(), Some("y"));
     }
 
     #[test]

@@ -51,6 +51,8 @@ const ALLOCATION_STRATEGIES: &[&str] = &[
 pub(crate) struct Ctx<'a> {
     index: &'a Index,
     problems: Vec<Problem>,
+    /// Count positions built so far, against [`scales::MAX_TOTAL_POSITIONS`].
+    positions: u64,
 }
 
 impl<'a> Ctx<'a> {
@@ -58,6 +60,7 @@ impl<'a> Ctx<'a> {
         Ctx {
             index,
             problems: Vec::new(),
+            positions: 0,
         }
     }
 
@@ -74,13 +77,20 @@ impl<'a> Ctx<'a> {
             line: pos.map(|p| p.line),
             column: pos.map(|p| p.column),
             path: path.to_owned(),
-            message: message.into(),
+            message: clip(message.into()),
             expected: expected.into(),
         });
     }
 
     fn count(&self) -> usize {
         self.problems.len()
+    }
+
+    /// Account for `n` more count positions; false once the policy-wide
+    /// budget is spent.
+    fn take_positions(&mut self, n: u64) -> bool {
+        self.positions = self.positions.saturating_add(n);
+        self.positions <= scales::MAX_TOTAL_POSITIONS
     }
 }
 
@@ -121,7 +131,9 @@ pub(crate) fn validate(
     let budgets = budgets(&mut cx, raw.budgets.as_ref(), &profiles);
     let env = resources::Env {
         profiles: &profiles,
-        schedules: schedules.keys().cloned().collect(),
+        // Declared names, so a schedule with its own problems does not also
+        // make every resource that uses it "unknown".
+        schedules: raw.schedules.iter().map(|s| s.name.clone()).collect(),
         spot_mix: spot_mix.keys().cloned().collect(),
         default_cooldown,
     };
@@ -149,14 +161,21 @@ pub(crate) fn validate(
     })
 }
 
+/// Longest word "did you mean" looks at (edit distance is quadratic).
+const MAX_HINT_WORD: usize = 64;
+
+/// Longest message kept whole; longer ones (echoing a huge value) are cut.
+const MAX_MESSAGE: usize = 400;
+
 /// The closest candidate to `word` (edit distance at most a third of its
 /// length, at least 1; case ignored), for "did you mean" hints.
-pub(crate) fn did_you_mean<'c>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'c str>,
-) -> Option<&'c str> {
+fn did_you_mean<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
     let w = word.to_lowercase();
-    let limit = (w.chars().count() / 3).max(1);
+    let len = w.chars().count();
+    if len > MAX_HINT_WORD {
+        return None;
+    }
+    let limit = (len / 3).max(1);
     candidates
         .into_iter()
         .map(|c| (edit_distance(&w, &c.to_lowercase()), c))
@@ -177,6 +196,14 @@ fn edit_distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
+}
+
+/// `s`, or its first [`MAX_MESSAGE`] characters and `...` when longer.
+pub(crate) fn clip(s: String) -> String {
+    match s.char_indices().nth(MAX_MESSAGE) {
+        Some((cut, _)) => format!("{}...", &s[..cut]),
+        None => s,
+    }
 }
 
 /// ` (did you mean `x`?)`, or nothing.
@@ -440,6 +467,16 @@ mod tests {
         );
         assert_eq!(did_you_mean("zzz", ["name", "size"]), None);
         assert_eq!(did_you_mean("UTC", ["utc"]), Some("utc"));
+    }
+
+    #[test]
+    fn long_words_get_no_hint_and_long_messages_are_cut() {
+        let long = "x".repeat(10_000);
+        assert_eq!(did_you_mean(&long, [long.as_str()]), None);
+        let cut = clip(format!("unknown `{long}`"));
+        assert_eq!(cut.chars().count(), MAX_MESSAGE + 3);
+        assert!(cut.ends_with("..."));
+        assert_eq!(clip("short".to_owned()), "short");
     }
 
     #[test]

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use tidegate::backtest::mapping::{self, ValueKind};
 use tidegate::backtest::report::Report;
@@ -15,6 +14,9 @@ use tidegate::backtest::{self, BacktestError, Files, load, render};
 use tidegate::estate::Setting;
 use tidegate::policy::{self, KnobName};
 use tidegate::pricing::{SnapshotPriceBook, hourly_cost};
+use tidegate::signals::AlarmState;
+
+mod cli;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -222,6 +224,39 @@ fn capacity_units_follow_the_stated_model() {
     );
 }
 
+#[test]
+fn emulated_alarms_average_each_period_and_need_every_period() {
+    let text = std::fs::read_to_string(fixture("tiny/policy.yaml"))
+        .expect("tiny policy")
+        .replace(
+            "evaluation_periods: 2 }",
+            "evaluation_periods: 2, period: 10m }",
+        );
+    let p = policy::load_str(&text, "tiny.yaml").expect("validates");
+    let web = p.resource("web").expect("web");
+    let (mut alarms, notes) = backtest::alarms::Alarms::new(web, "CPUUtilization", 300);
+    assert!(notes.is_empty());
+    let state = |a: &backtest::alarms::Alarms| a.states().next().map(|(_, s)| s);
+    // Two 10-minute periods are four samples; three are not enough.
+    for v in [90.0, 70.0, 90.0] {
+        alarms.push(v);
+    }
+    assert_eq!(state(&alarms), Some(AlarmState::InsufficientData));
+    // Samples 90, 70 | 90, 90: the periods average 80 and 90, and 80 is not
+    // over 80.
+    alarms.push(90.0);
+    assert_eq!(state(&alarms), Some(AlarmState::Ok));
+    // 70, 90 | 90, 95 → 80 and 92.5: still not every period.
+    alarms.push(95.0);
+    assert_eq!(state(&alarms), Some(AlarmState::Ok));
+    // 90, 90 | 95, 95 → 90 and 95: every period over 80.
+    alarms.push(95.0);
+    assert_eq!(state(&alarms), Some(AlarmState::Alarm));
+    // 90, 95 | 95, 50 → 92.5 and 72.5: one low sample pulls its period under.
+    alarms.push(50.0);
+    assert_eq!(state(&alarms), Some(AlarmState::Ok));
+}
+
 /// tiny/web.csv on 2 instances: 50, 50, 100, 100, 50, 50 (%).
 /// Demand 1, 1, 2, 2, 1, 1 instances. The up rule needs 2 periods over 80%:
 /// interval 2 runs at 100% on 2 (a breach), interval 3 fires it and runs at
@@ -359,9 +394,25 @@ fn shipped_backtest_totals_add_up() {
     assert!(tot.cost.tidegate_usd > 0.0 && tot.cost.static_peak_usd > 0.0);
     assert!(taken > 0, "the traces move something");
 
+    // The static peak keeps what a scheduled profile requires at all times
+    // (estate.yaml: business_hours keeps at least 2 Aurora readers).
+    let aurora = r
+        .resources
+        .iter()
+        .find(|x| x.id == "orders-aurora")
+        .expect("orders-aurora");
+    assert!(
+        aurora.static_peak.contains("2 readers"),
+        "{}",
+        aurora.static_peak
+    );
+
     let text = render::text(&r);
     assert!(text.contains("Load model"));
-    assert!(text.contains(&r.price_source));
+    // Header lines are wrapped: compare with runs of blanks folded.
+    let fold = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(fold(&text).contains(&fold(&r.price_source)));
+    assert!(fold(&text).contains(&fold(&r.load_model[1])));
     for x in &r.resources {
         assert!(text.contains(&format!("{} ({})", x.id, x.kind)), "{}", x.id);
     }
@@ -370,114 +421,6 @@ fn shipped_backtest_totals_add_up() {
 #[test]
 fn shipped_backtest_is_deterministic() {
     assert_eq!(shipped(), shipped());
-}
-
-// ---------------------------------------------------------------- CLI
-
-fn tidegate(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_tidegate"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("tidegate runs")
-}
-
-#[test]
-fn json_report_parses_and_matches_the_library() {
-    let out = tidegate(&[
-        "backtest",
-        "--policy",
-        "tests/fixtures/traces/tiny/policy.yaml",
-        "--metrics",
-        "tests/fixtures/traces/tiny",
-        "--json",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
-    let dir = fixture("tiny");
-    let r = run(&dir.join("policy.yaml"), &dir, 90.0).expect("runs");
-    assert_eq!(
-        json["totals"]["cost"]["tidegate_usd"].as_f64(),
-        Some(r.totals.cost.tidegate_usd)
-    );
-    assert_eq!(json["resources"][0]["id"], "web");
-    assert_eq!(json["resources"][0]["slo"]["tidegate"]["intervals"], 1);
-    assert_eq!(json["period"]["decisions"], 6);
-    assert!(json["load_model"].as_array().is_some_and(|a| !a.is_empty()));
-}
-
-/// A metrics directory with the tiny policy's mapping and a trace of
-/// `trace_text`.
-fn scratch(mapping: &str, trace_text: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("mapping.yaml"), mapping).expect("write mapping");
-    std::fs::write(dir.path().join("web.csv"), trace_text).expect("write trace");
-    dir
-}
-
-const TINY_MAPPING: &str = "resources:\n  - resource: web\n    trace: web.csv\n    metric: CPUUtilization\n    start: { capacity: 2 }\n";
-
-fn backtest_in(dir: &Path) -> std::process::Output {
-    let policy = fixture("tiny/policy.yaml");
-    tidegate(&[
-        "backtest",
-        "--policy",
-        &policy.display().to_string(),
-        "--metrics",
-        &dir.display().to_string(),
-    ])
-}
-
-#[test]
-fn cli_fails_on_a_bad_trace_naming_file_and_line() {
-    let dir = scratch(
-        TINY_MAPPING,
-        "timestamp,value\n2014-04-10 00:00:00,50\n2014-04-10 00:05:00,fifty\n",
-    );
-    let out = backtest_in(dir.path());
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("web.csv:3:"), "{err}");
-    assert!(err.contains("trace for `web`"), "{err}");
-    assert!(out.stdout.is_empty(), "no report on failure");
-}
-
-#[test]
-fn cli_fails_on_missing_mapping_unknown_resource_and_missing_trace() {
-    // No mapping.yaml in the directory.
-    let empty = tempfile::tempdir().expect("tempdir");
-    let out = backtest_in(empty.path());
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("mapping.yaml does not exist"), "{err}");
-
-    // A mapping naming a resource the policy does not have, on line 3.
-    let dir = scratch(
-        "resources:\n  - resource: web\n  - resource: wbe\n    trace: web.csv\n    metric: CPUUtilization\n",
-        "timestamp,value\n2014-04-10 00:00:00,50\n",
-    );
-    let out = backtest_in(dir.path());
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("mapping.yaml:3: resource `wbe`: the policy has no such resource"),
-        "{err}"
-    );
-    assert!(err.contains("expected one of: web"), "{err}");
-
-    // A trace file that is not there.
-    let dir = scratch(
-        &TINY_MAPPING.replace("web.csv", "gone.csv"),
-        "timestamp,value\n2014-04-10 00:00:00,50\n",
-    );
-    let out = backtest_in(dir.path());
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("gone.csv: cannot read the trace"), "{err}");
 }
 
 #[test]
@@ -533,5 +476,51 @@ fn a_mapping_without_traces_is_refused() {
     assert!(
         err.to_string().contains("no resource has a `trace`"),
         "{err}"
+    );
+}
+
+/// The run's own spend feeds the budget: a daily limit the tiny estate's
+/// run-rate forecasts past puts the emergency profile in force, and the
+/// group is cut to the profile's cap.
+#[test]
+fn the_runs_own_spend_drives_the_budget_emergency() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tiny = std::fs::read_to_string(fixture("tiny/policy.yaml")).expect("tiny policy");
+    let policy_text = tiny
+        .replace(
+            "spot_mix:",
+            "profiles:\n  emergency: {}\nbudgets:\n  daily_usd: 1\n  warn_at_percent: 80\n  emergency_at_percent: 95\n  emergency_profile: emergency\nspot_mix:",
+        )
+        .replace(
+            "    scale_up:",
+            "    profiles:\n      emergency: { capacity: { max: 1 } }\n    scale_up:",
+        );
+    let policy_path = dir.path().join("policy.yaml");
+    std::fs::write(&policy_path, policy_text).expect("write policy");
+    std::fs::write(
+        dir.path().join("mapping.yaml"),
+        std::fs::read_to_string(fixture("tiny/mapping.yaml")).expect("mapping"),
+    )
+    .expect("write mapping");
+    std::fs::copy(fixture("tiny/web.csv"), dir.path().join("web.csv")).expect("copy trace");
+
+    let r = run(&policy_path, dir.path(), 90.0).expect("runs");
+    let web = &r.resources[0];
+    assert!(
+        r.budgets.emergency_decisions > 0,
+        "2 × m6i.large for a day is over $0.95"
+    );
+    let daily = &r.budgets.periods[0];
+    assert!(daily.peak_forecast_percent >= 95.0);
+    let first = web.log.first().expect("an action");
+    assert!(
+        first.cause.starts_with("budget daily emergency"),
+        "{}",
+        first.cause
+    );
+    assert_eq!(first.change, "desired 2 → 1 (-1)");
+    assert!(
+        web.visited.iter().all(|k| k.high != "desired 3"),
+        "the emergency cap holds against the up rule"
     );
 }

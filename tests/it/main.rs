@@ -6,3 +6,13 @@ mod decide_invariants;
 mod guards;
 mod policy_files;
 mod schedule;
+
+// Against moto server (AWS protocol), see tests/README.md.
+mod aws_autoscaling;
+mod aws_cloudwatch;
+mod aws_elasticache;
+mod aws_estate;
+mod aws_faults;
+mod aws_kafka;
+mod aws_rds;
+mod support;

@@ -221,6 +221,78 @@ fn huge_file_is_refused_before_parsing() {
 }
 
 #[test]
+fn chained_aliases_fail_cleanly_on_a_small_stack() {
+    // Each anchor nests the previous one 20 levels deeper: expanded, the
+    // last is 2,800 levels deep. Serde stops at the unknown key on line 1;
+    // the location index must not expand the rest on this thread's stack.
+    let mut text = String::from("sise: 1\na0: &a0 [x]\n");
+    for i in 1..140 {
+        let open = "[".repeat(20);
+        let close = "]".repeat(20);
+        text.push_str(&format!("a{i}: &a{i} {open}*a{}{close}\n", i - 1));
+    }
+    let handle = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || policy::load_str(&text, "chain.yaml").map(|_| ()))
+        .expect("spawn");
+    let err = handle
+        .join()
+        .expect("no stack overflow")
+        .expect_err("refused");
+    assert_eq!(err.problems.len(), 1);
+    assert!(
+        err.problems[0].message.contains("unknown key `sise`"),
+        "{err}"
+    );
+    assert_eq!(err.problems[0].line, Some(1));
+}
+
+#[test]
+fn aliases_in_a_valid_policy_are_expanded_and_located() {
+    let text = rds(
+        "    profiles:\n      day: &small { instance_class: { max: db.r6g.xlarge } }\n      night: *small\n  - id: db2\n    kind: rds_instance\n    identifier: db2\n    engine: mysql\n    instance_class: { ladder: [db.r6g.large, db.r6g.4xlarge] }\n    profiles: { night: *small }\n",
+    );
+    let err = refused(&text);
+    // The shared override names a class that is not on db2's ladder: the
+    // path says where the alias is used, the line where the value is written
+    // (the anchor, line 17).
+    assert_eq!(err.problems.len(), 1, "{err}");
+    let p = &err.problems[0];
+    assert_eq!(p.path, "resources[1].profiles.night.instance_class.max");
+    assert_eq!((p.line, p.column), (Some(17), Some(39)));
+    assert!(
+        p.message.contains("`db.r6g.xlarge` is not on the ladder"),
+        "{err}"
+    );
+    let ok = text.replace("db.r6g.4xlarge] }", "db.r6g.xlarge] }");
+    let policy = policy::load_str(&ok, "ok.yaml").expect("valid with aliases");
+    let night = policy.resources[1].profile("night").expect("night");
+    assert_eq!(night.ranges.get(&KnobName::InstanceClass), Some(&(0, 1)));
+}
+
+#[test]
+fn a_huge_bad_value_is_reported_quickly_and_briefly() {
+    // "Did you mean" is quadratic in the word; a 1.5 MB time zone name must
+    // not take minutes, nor be echoed whole.
+    let tz = "Europe/".repeat(220_000);
+    let text = rds(&format!(
+        "schedules:\n  - name: s\n    timezone: {tz}\n    transitions: [{{ cron: '0 8 * * *', profile: day }}]\n"
+    ));
+    let started = std::time::Instant::now();
+    let err = refused(&text);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(err.problems.len(), 1);
+    let p = &err.problems[0];
+    assert_eq!(p.path, "schedules[0].timezone");
+    assert!(
+        p.message.starts_with("unknown time zone `Europe/Europe/"),
+        "{}",
+        p.message
+    );
+    assert!(p.message.len() < 500, "{} bytes", p.message.len());
+}
+
+#[test]
 fn file_that_is_not_utf8_is_located() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("latin1.yaml");

@@ -274,7 +274,7 @@ fn blocks(cx: &mut Ctx<'_>, p: &str, spec: &ResourceSpec) {
                 &locate::key(p, key),
                 format!("`{key}` does not apply to {}", spec.kind),
                 format!(
-                    "the keys of a {}: {}",
+                    "the keys of {}: {}",
                     spec.kind,
                     kind_keys(spec.kind).join(", ")
                 ),

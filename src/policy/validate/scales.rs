@@ -13,6 +13,10 @@ use crate::policy::raw::{AcuSpec, CountSpec, LadderSpec};
 /// Most positions one count knob may have (a larger range is a typo).
 pub const MAX_POSITIONS: u64 = 10_000;
 
+/// Most count positions in the whole policy (bounds the memory a small file
+/// full of wide ranges can claim).
+pub const MAX_TOTAL_POSITIONS: u64 = 1_000_000;
+
 /// Highest Aurora Serverless v2 capacity, ACUs.
 pub const MAX_ACU: f64 = 256.0;
 
@@ -234,6 +238,16 @@ pub(super) fn counts(
             path,
             format!("the range {min}–{max} has {positions} positions"),
             format!("at most {MAX_POSITIONS} positions (raise `step` or narrow the range)"),
+        );
+        return None;
+    }
+    if !cx.take_positions(positions) {
+        cx.at(
+            path,
+            format!(
+                "the policy's count ranges have more than {MAX_TOTAL_POSITIONS} positions in all"
+            ),
+            "fewer or narrower count ranges",
         );
         return None;
     }

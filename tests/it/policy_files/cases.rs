@@ -80,6 +80,13 @@ fn cases() -> Vec<Case> {
             "`ten` is not a whole number",
         ),
         case(
+            "a fraction where a whole number belongs",
+            head("resources: []\n").replace("version: 1", "version: 1.0"),
+            (1, 10),
+            "version",
+            "`1.0` is not a whole number",
+        ),
+        case(
             "a list given as a string",
             rds("").replace(
                 "ladder: [db.r6g.large, db.r6g.xlarge, db.r6g.2xlarge]",

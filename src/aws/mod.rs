@@ -1,0 +1,35 @@
+//! SDK adapters: one per port in [`crate::ports`], on the official AWS SDK
+//! for Rust, plus the shared configuration (standard credential and region
+//! chain, optional endpoint override for tests and AWS-compatible
+//! endpoints) and error classification.
+
+mod error;
+
+pub use error::{AwsError, ErrorKind, classify_code};
+
+use aws_config::{BehaviorVersion, Region, retry::RetryConfig};
+
+/// Where and how to reach AWS.
+#[derive(Debug, Clone, Default)]
+pub struct Endpoint {
+    /// Region; the standard chain (`AWS_REGION`, profile) when None.
+    pub region: Option<String>,
+    /// Endpoint override (e.g. a moto server); the standard resolution when None.
+    pub url: Option<String>,
+    /// Maximum attempts per call, retries included (SDK standard retry
+    /// mode, exponential backoff with jitter); the SDK default (3) when None.
+    pub max_attempts: Option<u32>,
+}
+
+/// Loads the shared SDK configuration once; clients are cheap to build from it.
+pub async fn load_config(endpoint: &Endpoint) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(region) = &endpoint.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(url) = &endpoint.url {
+        loader = loader.endpoint_url(url.clone());
+    }
+    let retry = RetryConfig::standard().with_max_attempts(endpoint.max_attempts.unwrap_or(3));
+    loader.retry_config(retry).load().await
+}

@@ -1,0 +1,284 @@
+//! One trait per AWS service the engine touches, in domain words, returning
+//! domain structs (never SDK types). Adapters on the AWS SDK live in
+//! [`crate::aws`]; stateful fakes for tests in `crate::fake` (feature
+//! `test-util`). Every describe paginates inside the adapter and returns the
+//! whole account/region: observe filters by selector, so each service is
+//! described once per run, however many resources the policy names.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::aws::AwsError;
+use crate::policy::SpotMix;
+use crate::signals::AlarmState;
+
+/// Tags as key → value.
+pub type Tags = BTreeMap<String, String>;
+
+/// An RDS DB instance (also the members of Aurora clusters).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DbInstance {
+    /// DBInstanceIdentifier.
+    pub id: String,
+    /// ARN.
+    pub arn: String,
+    /// DBInstanceClass, e.g. `db.r6g.large` (`db.serverless` for Serverless v2).
+    pub class: String,
+    /// Engine, e.g. `postgres`, `aurora-mysql`.
+    pub engine: String,
+    /// DBInstanceStatus as AWS spells it (`available`, `modifying`, `stopped`, ...).
+    pub status: String,
+    /// Multi-AZ deployment.
+    pub multi_az: bool,
+    /// PendingModifiedValues is not empty.
+    pub pending_modifications: bool,
+    /// AllocatedStorage, GiB.
+    pub allocated_gib: u32,
+    /// MaxAllocatedStorage (storage autoscaling ceiling), GiB.
+    pub max_allocated_gib: Option<u32>,
+    /// The Aurora cluster it belongs to.
+    pub cluster: Option<String>,
+    /// InstanceCreateTime.
+    pub created: Option<DateTime<Utc>>,
+    /// TagList.
+    pub tags: Tags,
+}
+
+/// An Aurora DB cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DbCluster {
+    /// DBClusterIdentifier.
+    pub id: String,
+    /// ARN.
+    pub arn: String,
+    /// Engine (`aurora-mysql`, `aurora-postgresql`).
+    pub engine: String,
+    /// Status as AWS spells it.
+    pub status: String,
+    /// Members and their roles.
+    pub members: Vec<ClusterMember>,
+    /// ServerlessV2ScalingConfiguration (min, max ACU), when set.
+    pub serverless_v2: Option<(f64, f64)>,
+    /// PendingModifiedValues is not empty.
+    pub pending_modifications: bool,
+    /// TagList.
+    pub tags: Tags,
+}
+
+/// One instance of an Aurora cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterMember {
+    /// DBInstanceIdentifier.
+    pub instance_id: String,
+    /// The writer (IsClusterWriter).
+    pub is_writer: bool,
+}
+
+/// RDS and Aurora.
+#[async_trait]
+pub trait RdsPort: Send + Sync {
+    /// Every DB instance (DescribeDBInstances, paginated).
+    async fn db_instances(&self) -> Result<Vec<DbInstance>, AwsError>;
+    /// Every DB cluster (DescribeDBClusters, paginated).
+    async fn db_clusters(&self) -> Result<Vec<DbCluster>, AwsError>;
+    /// ModifyDBInstance DBInstanceClass.
+    async fn modify_instance_class(
+        &self,
+        id: &str,
+        class: &str,
+        apply_immediately: bool,
+    ) -> Result<(), AwsError>;
+    /// ModifyDBInstance MaxAllocatedStorage (the storage ceiling).
+    async fn modify_storage_ceiling(&self, id: &str, max_gib: u32) -> Result<(), AwsError>;
+    /// StopDBInstance.
+    async fn stop_instance(&self, id: &str) -> Result<(), AwsError>;
+    /// StartDBInstance.
+    async fn start_instance(&self, id: &str) -> Result<(), AwsError>;
+    /// ModifyDBCluster ServerlessV2ScalingConfiguration.
+    async fn modify_serverless_capacity(
+        &self,
+        cluster: &str,
+        min_acu: f64,
+        max_acu: f64,
+    ) -> Result<(), AwsError>;
+    /// CreateDBInstance into a cluster (a reader).
+    async fn create_cluster_instance(
+        &self,
+        cluster: &str,
+        id: &str,
+        class: &str,
+        engine: &str,
+    ) -> Result<(), AwsError>;
+    /// DeleteDBInstance (skip final snapshot: cluster members have none).
+    async fn delete_instance(&self, id: &str) -> Result<(), AwsError>;
+    /// FailoverDBCluster to `target` instance.
+    async fn failover_cluster(&self, cluster: &str, target: &str) -> Result<(), AwsError>;
+}
+
+/// An ElastiCache replication group (Redis OSS / Valkey).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplicationGroup {
+    /// ReplicationGroupId.
+    pub id: String,
+    /// ARN.
+    pub arn: String,
+    /// Status as AWS spells it.
+    pub status: String,
+    /// CacheNodeType.
+    pub node_type: String,
+    /// Number of node groups (shards).
+    pub shards: u32,
+    /// Replicas per shard (members of the first node group minus its primary).
+    pub replicas: u32,
+    /// Cluster mode enabled.
+    pub cluster_mode: bool,
+    /// Multi-AZ enabled.
+    pub multi_az: bool,
+    /// PendingModifiedValues is not empty.
+    pub pending_modifications: bool,
+    /// Engine (`redis`, `valkey`).
+    pub engine: String,
+}
+
+/// ElastiCache.
+#[async_trait]
+pub trait ElastiCachePort: Send + Sync {
+    /// Every replication group (DescribeReplicationGroups, paginated).
+    async fn replication_groups(&self) -> Result<Vec<ReplicationGroup>, AwsError>;
+    /// Tags of one resource (ListTagsForResource); only called for tag
+    /// selectors, as DescribeReplicationGroups carries no tags.
+    async fn tags(&self, arn: &str) -> Result<Tags, AwsError>;
+    /// ModifyReplicationGroup CacheNodeType, ApplyImmediately.
+    async fn modify_node_type(&self, group: &str, node_type: &str) -> Result<(), AwsError>;
+    /// ModifyReplicationGroupShardConfiguration NodeGroupCount (removing the
+    /// last node groups when shrinking).
+    async fn modify_shard_count(&self, group: &str, shards: u32) -> Result<(), AwsError>;
+    /// IncreaseReplicaCount / DecreaseReplicaCount NewReplicaCount.
+    async fn modify_replica_count(&self, group: &str, from: u32, to: u32)
+    -> Result<(), AwsError>;
+}
+
+/// An Amazon MSK provisioned cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KafkaCluster {
+    /// ClusterName.
+    pub name: String,
+    /// ClusterArn.
+    pub arn: String,
+    /// State (`ACTIVE`, `UPDATING`, `CREATING`, ...).
+    pub state: String,
+    /// CurrentVersion (required by every update).
+    pub current_version: String,
+    /// NumberOfBrokerNodes.
+    pub brokers: u32,
+    /// BrokerNodeGroupInfo.InstanceType.
+    pub broker_type: String,
+    /// EBS volume size per broker, GiB.
+    pub storage_gib: u32,
+    /// Number of client subnets (one per AZ).
+    pub az_count: u32,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// Amazon MSK.
+#[async_trait]
+pub trait KafkaPort: Send + Sync {
+    /// Every provisioned cluster (ListClustersV2, paginated).
+    async fn clusters(&self) -> Result<Vec<KafkaCluster>, AwsError>;
+    /// UpdateBrokerCount.
+    async fn update_broker_count(
+        &self,
+        arn: &str,
+        current_version: &str,
+        brokers: u32,
+    ) -> Result<(), AwsError>;
+    /// UpdateBrokerType.
+    async fn update_broker_type(
+        &self,
+        arn: &str,
+        current_version: &str,
+        broker_type: &str,
+    ) -> Result<(), AwsError>;
+    /// UpdateBrokerStorage (all brokers).
+    async fn update_broker_storage(
+        &self,
+        arn: &str,
+        current_version: &str,
+        gib: u32,
+    ) -> Result<(), AwsError>;
+}
+
+/// An EC2 Auto Scaling group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AutoScalingGroup {
+    /// AutoScalingGroupName.
+    pub name: String,
+    /// ARN.
+    pub arn: String,
+    /// MinSize.
+    pub min: u32,
+    /// MaxSize.
+    pub max: u32,
+    /// DesiredCapacity.
+    pub desired: u32,
+    /// Status (set while the group is being deleted); None when healthy.
+    pub status: Option<String>,
+    /// MixedInstancesPolicy instances distribution and overrides, if any.
+    pub mix: Option<SpotMix>,
+    /// Tags.
+    pub tags: Tags,
+}
+
+/// EC2 Auto Scaling.
+#[async_trait]
+pub trait AutoScalingPort: Send + Sync {
+    /// Every group (DescribeAutoScalingGroups, paginated).
+    async fn groups(&self) -> Result<Vec<AutoScalingGroup>, AwsError>;
+    /// UpdateAutoScalingGroup MinSize, MaxSize, DesiredCapacity.
+    async fn set_capacity(&self, name: &str, min: u32, max: u32, desired: u32)
+    -> Result<(), AwsError>;
+    /// UpdateAutoScalingGroup MixedInstancesPolicy (instances distribution
+    /// and instance-type overrides; the launch template is kept).
+    async fn set_spot_mix(&self, name: &str, mix: &SpotMix) -> Result<(), AwsError>;
+}
+
+/// One metric to read for one resource.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MetricQuery {
+    /// The AWS identifier the value belongs to (key in `Signals`).
+    pub identifier: String,
+    /// CloudWatch namespace, e.g. `AWS/RDS`.
+    pub namespace: String,
+    /// Metric name.
+    pub metric: String,
+    /// Dimension name, e.g. `DBInstanceIdentifier`.
+    pub dimension: String,
+    /// Dimension value.
+    pub dimension_value: String,
+    /// Statistic, e.g. `Average`.
+    pub statistic: String,
+    /// Period in seconds.
+    pub period_secs: u32,
+}
+
+/// CloudWatch.
+#[async_trait]
+pub trait CloudWatchPort: Send + Sync {
+    /// States of the named alarms (DescribeAlarms, batched by 100). Alarms
+    /// that do not exist are absent from the result.
+    async fn alarm_states(
+        &self,
+        names: &[String],
+    ) -> Result<BTreeMap<String, AlarmState>, AwsError>;
+    /// The latest datapoint of each query over the `lookback` before `now`
+    /// (GetMetricData, batched by 500). Queries without data are absent.
+    async fn latest_values(
+        &self,
+        queries: &[MetricQuery],
+        now: DateTime<Utc>,
+        lookback: chrono::TimeDelta,
+    ) -> Result<BTreeMap<(String, String), f64>, AwsError>;
+}

@@ -1,0 +1,1 @@
+//! aws_autoscaling: against moto server.

@@ -1,0 +1,1 @@
+//! aws_cloudwatch: against moto server.

@@ -1,0 +1,1 @@
+//! aws_elasticache: against moto server.

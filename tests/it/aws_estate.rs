@@ -1,0 +1,1 @@
+//! aws_estate: against moto server.

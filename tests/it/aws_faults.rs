@@ -1,0 +1,1 @@
+//! aws_faults: against moto server.

@@ -1,0 +1,1 @@
+//! aws_kafka: against moto server.

@@ -1,0 +1,1 @@
+//! aws_rds: against moto server.
