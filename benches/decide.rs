@@ -141,7 +141,7 @@ fn bench(c: &mut Criterion) {
             .map(|m| PastAction {
                 identifier: m.identifier.clone(),
                 knob: KnobName::InstanceClass,
-                direction: Direction::Up,
+                direction: Some(Direction::Up),
                 at: now - chrono::TimeDelta::minutes(10),
             })
             .collect(),

@@ -18,6 +18,7 @@
 //!   SDK adapters behind them.
 //! - [`observe`] and [`act`]: the estate and signals from AWS; plans carried
 //!   out through the ports.
+//! - [`engine`]: observe → decide → act, shared by the CLI and the Lambdas.
 //! - [`backtest`]: replay metric traces through the engine on an in-process
 //!   estate.
 
@@ -27,6 +28,7 @@ pub mod backtest;
 pub mod budget;
 pub mod catalog;
 pub mod decide;
+pub mod engine;
 pub mod estate;
 pub mod observe;
 pub mod ledger;

@@ -273,12 +273,14 @@ pub trait CloudWatchPort: Send + Sync {
         &self,
         names: &[String],
     ) -> Result<BTreeMap<String, AlarmState>, AwsError>;
-    /// The latest datapoint of each query over the `lookback` before `now`
-    /// (GetMetricData, batched by 500). Queries without data are absent.
-    async fn latest_values(
+    /// The datapoints of each query over the `lookback` before `now`, one
+    /// per period, oldest first (newest last), keyed by (identifier, metric)
+    /// (GetMetricData, batched by 500 queries, paginated). Queries without
+    /// data are absent.
+    async fn recent_values(
         &self,
         queries: &[MetricQuery],
         now: DateTime<Utc>,
         lookback: chrono::TimeDelta,
-    ) -> Result<BTreeMap<(String, String), f64>, AwsError>;
+    ) -> Result<BTreeMap<(String, String), Vec<f64>>, AwsError>;
 }

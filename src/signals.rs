@@ -13,8 +13,12 @@ use crate::policy::BudgetPeriod;
 pub struct Signals {
     /// CloudWatch alarm states by alarm name.
     pub alarms: BTreeMap<String, AlarmState>,
-    /// Latest metric values: AWS identifier → metric name → value.
-    pub metrics: BTreeMap<String, BTreeMap<String, f64>>,
+    /// Recent metric values, one per period, oldest first: AWS identifier →
+    /// metric name → values. Observers read at least as many periods as
+    /// the longest `evaluation_periods` of the rules; a rule judges on the
+    /// last `evaluation_periods` values it finds (fewer when fewer were read,
+    /// so a single value counts as a steady reading).
+    pub metrics: BTreeMap<String, BTreeMap<String, Vec<f64>>>,
     /// Spend so far and forecast per budget period, if known.
     pub spend: BTreeMap<BudgetPeriod, PeriodSpend>,
 }
@@ -22,15 +26,29 @@ pub struct Signals {
 impl Signals {
     /// The latest value of `metric` for the resource `identifier`.
     pub fn metric(&self, identifier: &str, metric: &str) -> Option<f64> {
-        self.metrics.get(identifier)?.get(metric).copied()
+        self.series(identifier, metric)?.last().copied()
     }
 
-    /// Records a metric value.
+    /// The recent values of `metric` for `identifier`, oldest first.
+    pub fn series(&self, identifier: &str, metric: &str) -> Option<&[f64]> {
+        self.metrics
+            .get(identifier)?
+            .get(metric)
+            .map(Vec::as_slice)
+            .filter(|s| !s.is_empty())
+    }
+
+    /// Records one steady value of a metric.
     pub fn set_metric(&mut self, identifier: &str, metric: &str, value: f64) {
+        self.set_series(identifier, metric, vec![value]);
+    }
+
+    /// Records recent values of a metric, oldest first.
+    pub fn set_series(&mut self, identifier: &str, metric: &str, values: Vec<f64>) {
         self.metrics
             .entry(identifier.to_owned())
             .or_default()
-            .insert(metric.to_owned(), value);
+            .insert(metric.to_owned(), values);
     }
 }
 

@@ -3,9 +3,19 @@
 //! chain, optional endpoint override for tests and AWS-compatible
 //! endpoints) and error classification.
 
+mod autoscaling;
+mod cloudwatch;
+mod elasticache;
 mod error;
+mod kafka;
+mod rds;
 
+pub use autoscaling::AutoScalingAdapter;
+pub use cloudwatch::CloudWatchAdapter;
+pub use elasticache::ElastiCacheAdapter;
 pub use error::{AwsError, ErrorKind, classify_code};
+pub use kafka::KafkaAdapter;
+pub use rds::RdsAdapter;
 
 use aws_config::{BehaviorVersion, Region, retry::RetryConfig};
 

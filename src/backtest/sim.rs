@@ -257,14 +257,13 @@ pub fn run(
                 continue;
             }
             apply(&mut estate.members[k], action);
-            if let Some(direction) = action.direction {
-                history.actions.push(PastAction {
-                    identifier: action.identifier.clone(),
-                    knob: action.knob,
-                    direction,
-                    at: now,
-                });
-            }
+            // Reconfigurations count toward the hourly limit too.
+            history.actions.push(PastAction {
+                identifier: action.identifier.clone(),
+                knob: action.knob,
+                direction: action.direction,
+                at: now,
+            });
             for note in &action.notes {
                 *tallies[k].action_notes.entry(note.clone()).or_insert(0) += 1;
             }

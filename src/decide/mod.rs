@@ -249,7 +249,7 @@ fn spend_allowance(candidates: Vec<(Action, bool)>, ctx: &Context<'_>) -> Vec<Ac
             }
             if busy.contains(&action.identifier) {
                 action.refused = Some(Refusal {
-                    guard: Guard::ResourceStatus,
+                    guard: Guard::OneAtATime,
                     why: "one change at a time: another change to this resource runs first"
                         .to_owned(),
                 });

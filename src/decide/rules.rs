@@ -38,20 +38,32 @@ fn evidence(rule: &Rule, resource: &Resource, member: &Member, signals: &Signals
     let Trigger::Metric(threshold) = &rule.trigger else {
         return None;
     };
-    let value = signals.metric(&member.identifier, &threshold.metric)?;
-    let (fires, bound) = match threshold.comparison {
-        Comparison::Above(limit) => (value > limit, format!("> {}", round(limit))),
-        Comparison::Below(limit) => (value < limit, format!("< {}", round(limit))),
+    let series = signals.series(&member.identifier, &threshold.metric)?;
+    // As the alarm would: every one of the last N periods past the threshold.
+    let n = (threshold.evaluation_periods.max(1) as usize).min(series.len());
+    let window = &series[series.len() - n..];
+    let (beyond, bound): (Box<dyn Fn(f64) -> bool>, String) = match threshold.comparison {
+        Comparison::Above(limit) => (Box::new(move |v| v > limit), format!("> {}", round(limit))),
+        Comparison::Below(limit) => (Box::new(move |v| v < limit), format!("< {}", round(limit))),
         Comparison::AbovePercentOfMaxConnections(percent) => {
             let max = max_connections(resource, member)?;
             let limit = max * percent / 100.0;
             (
-                value > limit,
+                Box::new(move |v| v > limit),
                 format!("> {}% of max_connections {}", round(percent), max.round()),
             )
         }
     };
-    fires.then(|| format!("{} {} {}", threshold.metric, round(value), bound))
+    let latest = *window.last()?;
+    let periods = if n > 1 {
+        format!(" for {n} periods")
+    } else {
+        String::new()
+    };
+    window
+        .iter()
+        .all(|v| beyond(*v))
+        .then(|| format!("{} {} {}{periods}", threshold.metric, round(latest), bound))
 }
 
 /// The default `max_connections` of the member's current instance class.

@@ -26,8 +26,9 @@ pub struct PastAction {
     pub identifier: String,
     /// Which knob moved.
     pub knob: KnobName,
-    /// Which way.
-    pub direction: Direction,
+    /// Which way; None for a reconfiguration (spot mix, ASG min/max,
+    /// Serverless v2 minimum) that counts toward the hourly limit only.
+    pub direction: Option<Direction>,
     /// When it was carried out.
     pub at: DateTime<Utc>,
 }
@@ -42,7 +43,7 @@ impl History {
         self.actions
             .iter()
             .filter(|a| a.identifier == identifier)
-            .filter(|a| direction.is_none_or(|d| a.direction == d))
+            .filter(|a| direction.is_none_or(|d| a.direction == Some(d)))
             .max_by_key(|a| a.at)
     }
 
@@ -68,5 +69,68 @@ impl History {
     pub fn prune(&mut self, now: DateTime<Utc>, keep: chrono::TimeDelta) {
         let since = now - keep;
         self.actions.retain(|a| a.at >= since);
+    }
+}
+
+/// Loading and saving [`History`] as a local JSON file (the CLI's ledger).
+pub mod file {
+    use std::path::Path;
+
+    use super::History;
+
+    /// Why the ledger file could not be used.
+    #[derive(Debug, thiserror::Error)]
+    pub enum LedgerFileError {
+        /// Reading or writing failed.
+        #[error("ledger {path}: {source}")]
+        Io {
+            /// The file.
+            path: String,
+            /// The OS error.
+            source: std::io::Error,
+        },
+        /// The file is not a ledger.
+        #[error("ledger {path} is not valid JSON history: {source}")]
+        Parse {
+            /// The file.
+            path: String,
+            /// Where and why.
+            source: serde_json::Error,
+        },
+    }
+
+    /// Reads the history at `path`; an absent file is an empty history.
+    pub fn load(path: &Path) -> Result<History, LedgerFileError> {
+        let shown = path.display().to_string();
+        match std::fs::read_to_string(path) {
+            Ok(text) => serde_json::from_str(&text).map_err(|source| LedgerFileError::Parse {
+                path: shown,
+                source,
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(History::default()),
+            Err(source) => Err(LedgerFileError::Io {
+                path: shown,
+                source,
+            }),
+        }
+    }
+
+    /// Writes `history` to `path` atomically (temporary file, then rename),
+    /// so an interrupted run never leaves half a ledger.
+    pub fn save(path: &Path, history: &History) -> Result<(), LedgerFileError> {
+        let io = |source| LedgerFileError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let tmp = path.with_extension("json.tmp");
+        let text = serde_json::to_string_pretty(history).map_err(|source| LedgerFileError::Parse {
+            path: path.display().to_string(),
+            source,
+        })?;
+        std::fs::write(&tmp, text).map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)
     }
 }

@@ -208,7 +208,7 @@ fn world() -> impl Strategy<Value = World> {
         prop::collection::vec(resource_seed(), 1..8),
         1u32..6,
         0u64..90,
-        prop::collection::vec((any::<prop::sample::Index>(), any::<bool>(), 0i64..180), 0..8),
+        prop::collection::vec((any::<prop::sample::Index>(), 0u8..3, 0i64..180), 0..8),
         0i64..(365 * 24 * 60),
         (0.0f64..700.0, prop::option::of(0.0f64..120.0)),
     )
@@ -231,10 +231,14 @@ fn world() -> impl Strategy<Value = World> {
             let history = History {
                 actions: past
                     .iter()
-                    .map(|(who, up, ago)| PastAction {
+                    .map(|(who, way, ago)| PastAction {
                         identifier: members[who.index(members.len())].identifier.clone(),
                         knob: resources[who.index(resources.len())].knobs[0].name,
-                        direction: if *up { Direction::Up } else { Direction::Down },
+                        direction: match way {
+                            0 => Some(Direction::Up),
+                            1 => Some(Direction::Down),
+                            _ => None,
+                        },
                         at: now - TimeDelta::minutes(*ago),
                     })
                     .collect(),
@@ -355,10 +359,10 @@ proptest! {
             for past in w.history.actions.iter().filter(|p| p.identifier == a.identifier) {
                 let since = w.now - past.at;
                 match a.direction {
-                    Some(Direction::Up) if past.direction == Direction::Up => {
+                    Some(Direction::Up) if past.direction == Some(Direction::Up) => {
                         prop_assert!(since >= r.cooldown.up.to_chrono(), "{a:?} inside up cooldown after {past:?}");
                     }
-                    Some(Direction::Down) => {
+                    Some(Direction::Down) if past.direction.is_some() => {
                         prop_assert!(since >= r.cooldown.down.to_chrono(), "{a:?} inside down cooldown after {past:?}");
                     }
                     _ => {}

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use tidegate::decide::{Inputs, decide};
 use tidegate::estate::{Estate, Member, Setting, Status};
 use tidegate::ledger::{History, PastAction};
@@ -111,7 +111,7 @@ fn past(identifier: &str, knob: KnobName, direction: Direction, at: DateTime<Utc
     PastAction {
         identifier: identifier.into(),
         knob,
-        direction,
+        direction: Some(direction),
         at,
     }
 }
@@ -330,7 +330,7 @@ fn one_change_per_resource_per_decision() {
     assert_eq!(plan.planned().count(), 1, "{:#?}", plan.actions);
     let held: Vec<&Action> = plan.refused().collect();
     assert_eq!(held.len(), 1);
-    assert_eq!(held[0].refused.as_ref().map(|r| r.guard), Some(Guard::ResourceStatus));
+    assert_eq!(held[0].refused.as_ref().map(|r| r.guard), Some(Guard::OneAtATime));
     // Storage growth is critical: it runs first.
     assert_eq!(plan.planned().next().map(|a| a.knob), Some(KnobName::Storage));
 }

@@ -1,7 +1,10 @@
 //! `tidegate`: validate a policy, print its schema, backtest it over real
-//! CloudWatch traces. Each command is a thin wrapper over the library.
+//! CloudWatch traces, plan and apply against AWS. Each command is a thin wrapper over the library.
 
+mod apply;
 mod backtest;
+mod live;
+mod plan;
 mod schema;
 mod validate;
 
@@ -20,9 +23,16 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Check policy files; every problem with file:line:column and field.
     Validate(validate::Args),
+    /// Print the policy file's JSON Schema.
     Schema(schema::Args),
+    /// Replay CloudWatch metric traces through a policy (no AWS account needed).
     Backtest(backtest::Args),
+    /// Show what would change in AWS now, and why (exit 0: nothing, 2: changes).
+    Plan(plan::Args),
+    /// Carry a plan out in AWS and report each action's outcome.
+    Apply(apply::Args),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +41,8 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::exec(args),
         Command::Schema(args) => schema::exec(args),
         Command::Backtest(args) => backtest::exec(args),
+        Command::Plan(args) => plan::exec(args),
+        Command::Apply(args) => apply::exec(args),
     };
     match result {
         Ok(code) => code,

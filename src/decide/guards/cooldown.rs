@@ -1,5 +1,6 @@
 //! Cooldowns, up and down apart: a scale-up waits `cooldown.up` after the
-//! last scale-up; a scale-down waits `cooldown.down` after any change.
+//! last scale-up; a scale-down waits `cooldown.down` after any scale-up or
+//! scale-down (reconfigurations such as the spot mix do not count).
 
 use super::{Context, Proposal, ago};
 use crate::plan::{Guard, Refusal};
@@ -12,11 +13,12 @@ pub(crate) fn check(p: &Proposal<'_>, ctx: &Context<'_>) -> Option<Refusal> {
         Direction::Up => (
             p.resource.cooldown.up,
             ctx.history
-                .latest(&p.member.identifier, |a| a.direction == Direction::Up),
+                .latest(&p.member.identifier, |a| a.direction == Some(Direction::Up)),
         ),
         Direction::Down => (
             p.resource.cooldown.down,
-            ctx.history.latest(&p.member.identifier, |_| true),
+            ctx.history
+                .latest(&p.member.identifier, |a| a.direction.is_some()),
         ),
     };
     let last = last?;
@@ -26,8 +28,8 @@ pub(crate) fn check(p: &Proposal<'_>, ctx: &Context<'_>) -> Option<Refusal> {
         why: format!(
             "last {} {} ago; {direction} cooldown is {wait}",
             match last.direction {
-                Direction::Up => "scale-up",
-                Direction::Down => "scale-down",
+                Some(Direction::Up) => "scale-up",
+                _ => "scale-down",
             },
             ago(since)
         ),

@@ -1,16 +1,21 @@
 //! The decision core's output: what would change, why, at what price, and
-//! what a guard held back.
+//! what a guard held back. Serialisable both ways, so a saved plan can be
+//! applied later (`tidegate plan --out`, `tidegate apply --plan`).
+
+mod render;
+
+pub use render::render;
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::estate::Setting;
 use crate::policy::{BudgetPeriod, Direction, KnobName, ResourceKind};
 
 /// A plan: every action considered in one decision.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     /// The instant decided for.
     pub at: DateTime<Utc>,
@@ -50,7 +55,7 @@ impl Plan {
 }
 
 /// One change to one resource.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Action {
     /// Policy resource id.
     pub policy_id: String,
@@ -79,7 +84,7 @@ pub struct Action {
 }
 
 /// What asked for an action.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum Cause {
     /// A scale rule fired.
@@ -118,7 +123,7 @@ pub enum Cause {
 }
 
 /// A guard's refusal.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Refusal {
     /// Which guard.
     pub guard: Guard,
@@ -127,7 +132,7 @@ pub struct Refusal {
 }
 
 /// The guards, each a small named unit in `decide::guards`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Guard {
     /// The target is off the ladder or outside the policy bounds.
@@ -148,6 +153,8 @@ pub enum Guard {
     BudgetHeadroom,
     /// Storage changed too recently (AWS waiting period).
     StorageWait,
+    /// Another change to the same resource runs first in this plan.
+    OneAtATime,
 }
 
 impl Guard {
@@ -163,6 +170,7 @@ impl Guard {
             Guard::RateLimit => "rate_limit",
             Guard::BudgetHeadroom => "budget_headroom",
             Guard::StorageWait => "storage_wait",
+            Guard::OneAtATime => "one_at_a_time",
         }
     }
 }
@@ -174,7 +182,7 @@ impl std::fmt::Display for Guard {
 }
 
 /// Where spend stands against one budget.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BudgetStanding {
     /// Period.
     pub period: BudgetPeriod,
@@ -191,7 +199,7 @@ pub struct BudgetStanding {
 }
 
 /// How close to a budget limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BudgetLevel {
     /// Under the warn threshold.

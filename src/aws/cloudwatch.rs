@@ -1,0 +1,332 @@
+//! [`CloudWatchPort`] on `aws-sdk-cloudwatch`.
+//!
+//! Contract: alarm states come from DescribeAlarms by name, 100 names a
+//! call (AWS's limit), metric, composite and log alarms alike, paginated;
+//! names without an alarm are absent. Metric series come from
+//! GetMetricData, 500 queries a call (AWS's limit), paginated, each query
+//! given an id unique in its call (`q0`, `q1`, ...: AWS wants
+//! `^[a-z][a-zA-Z0-9_]*$`); the datapoints of each query are put in time
+//! order (oldest first, newest last) whatever order the service sends them
+//! in. SDK types never leave this file.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use aws_config::SdkConfig;
+use aws_sdk_cloudwatch::Client;
+use aws_sdk_cloudwatch::types::{
+    AlarmType, Dimension, Metric, MetricDataQuery, MetricDataResult, MetricStat, ScanBy, StateValue,
+};
+use aws_smithy_types::DateTime as SmithyTime;
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::{AwsError, ErrorKind};
+use crate::ports::{CloudWatchPort, MetricQuery};
+use crate::signals::AlarmState;
+
+const SERVICE: &str = "cloudwatch";
+
+/// Datapoints of one query: ((epoch seconds, nanoseconds), value).
+type Points = Vec<((i64, u32), f64)>;
+const DESCRIBE_ALARMS: &str = "DescribeAlarms";
+const GET_METRIC_DATA: &str = "GetMetricData";
+
+/// Alarm names per DescribeAlarms call (AWS's limit).
+pub const ALARM_NAMES_PER_CALL: usize = 100;
+/// Queries per GetMetricData call (AWS's limit).
+pub const QUERIES_PER_CALL: usize = 500;
+
+/// CloudWatch through the AWS SDK.
+#[derive(Debug, Clone)]
+pub struct CloudWatchAdapter {
+    client: Client,
+}
+
+impl CloudWatchAdapter {
+    /// A client on the shared SDK configuration.
+    pub fn new(config: &SdkConfig) -> Self {
+        CloudWatchAdapter {
+            client: Client::new(config),
+        }
+    }
+
+    async fn alarm_batch(
+        &self,
+        names: &[String],
+        out: &mut BTreeMap<String, AlarmState>,
+    ) -> Result<(), AwsError> {
+        let mut pages = self
+            .client
+            .describe_alarms()
+            .set_alarm_names(Some(names.to_vec()))
+            .alarm_types(AlarmType::MetricAlarm)
+            .alarm_types(AlarmType::CompositeAlarm)
+            .alarm_types(AlarmType::LogAlarm)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AwsError::from_sdk(SERVICE, DESCRIBE_ALARMS, "", e))?;
+            let metric = page
+                .metric_alarms()
+                .iter()
+                .map(|a| (a.alarm_name(), a.state_value()));
+            let composite = page
+                .composite_alarms()
+                .iter()
+                .map(|a| (a.alarm_name(), a.state_value()));
+            let log = page
+                .log_alarms()
+                .iter()
+                .map(|a| (a.alarm_name(), a.state_value()));
+            for (name, state) in metric.chain(composite).chain(log) {
+                if let (Some(name), Some(state)) = (name, state.and_then(alarm_state)) {
+                    out.insert(name.to_owned(), state);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn metric_batch(
+        &self,
+        queries: &[MetricQuery],
+        start: SmithyTime,
+        end: SmithyTime,
+        out: &mut BTreeMap<(String, String), Vec<f64>>,
+    ) -> Result<(), AwsError> {
+        let mut pages = self
+            .client
+            .get_metric_data()
+            .set_metric_data_queries(Some(data_queries(queries)?))
+            .start_time(start)
+            .end_time(end)
+            .scan_by(ScanBy::TimestampAscending)
+            .into_paginator()
+            .send();
+        let mut points: BTreeMap<usize, Points> = BTreeMap::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AwsError::from_sdk(SERVICE, GET_METRIC_DATA, "", e))?;
+            for result in page.metric_data_results() {
+                collect(result, queries.len(), &mut points);
+            }
+        }
+        for (index, mut datapoints) in points {
+            let Some(q) = queries.get(index) else {
+                continue;
+            };
+            datapoints.sort_by_key(|(t, _)| *t);
+            datapoints.dedup_by_key(|(t, _)| *t);
+            if !datapoints.is_empty() {
+                out.insert(
+                    (q.identifier.clone(), q.metric.clone()),
+                    datapoints.into_iter().map(|(_, v)| v).collect(),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl CloudWatchPort for CloudWatchAdapter {
+    async fn alarm_states(
+        &self,
+        names: &[String],
+    ) -> Result<BTreeMap<String, AlarmState>, AwsError> {
+        let mut out = BTreeMap::new();
+        for batch in names.chunks(ALARM_NAMES_PER_CALL) {
+            self.alarm_batch(batch, &mut out).await?;
+        }
+        Ok(out)
+    }
+
+    async fn recent_values(
+        &self,
+        queries: &[MetricQuery],
+        now: DateTime<Utc>,
+        lookback: TimeDelta,
+    ) -> Result<BTreeMap<(String, String), Vec<f64>>, AwsError> {
+        let mut out = BTreeMap::new();
+        if queries.is_empty() || lookback <= TimeDelta::zero() {
+            return Ok(out);
+        }
+        let end = smithy_time(now);
+        let start = smithy_time(now - lookback);
+        for batch in queries.chunks(QUERIES_PER_CALL) {
+            self.metric_batch(batch, start, end, &mut out).await?;
+        }
+        Ok(out)
+    }
+}
+
+/// The id of the `index`-th query of a call: unique in the call, and of the
+/// form AWS requires (`^[a-z][a-zA-Z0-9_]*$`).
+fn query_id(index: usize) -> String {
+    format!("q{index}")
+}
+
+/// The index a query id stands for.
+fn query_index(id: &str) -> Option<usize> {
+    id.strip_prefix('q')?.parse().ok()
+}
+
+/// One MetricStat query per [`MetricQuery`], ids by position.
+fn data_queries(queries: &[MetricQuery]) -> Result<Vec<MetricDataQuery>, AwsError> {
+    queries
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let period = i32::try_from(q.period_secs).map_err(|_| AwsError {
+                service: SERVICE,
+                operation: GET_METRIC_DATA,
+                resource: q.identifier.clone(),
+                kind: ErrorKind::Other,
+                code: None,
+                message: format!("period {} s is out of range", q.period_secs),
+            })?;
+            let metric = Metric::builder()
+                .namespace(&q.namespace)
+                .metric_name(&q.metric)
+                .dimensions(
+                    Dimension::builder()
+                        .name(&q.dimension)
+                        .value(&q.dimension_value)
+                        .build(),
+                )
+                .build();
+            Ok(MetricDataQuery::builder()
+                .id(query_id(i))
+                .metric_stat(
+                    MetricStat::builder()
+                        .metric(metric)
+                        .period(period)
+                        .stat(&q.statistic)
+                        .build(),
+                )
+                .return_data(true)
+                .build())
+        })
+        .collect()
+}
+
+/// Adds one result's datapoints to those of its query (results of one query
+/// may span pages).
+fn collect(result: &MetricDataResult, query_count: usize, points: &mut BTreeMap<usize, Points>) {
+    let Some(index) = result
+        .id()
+        .and_then(query_index)
+        .filter(|i| *i < query_count)
+    else {
+        return;
+    };
+    let entry = points.entry(index).or_default();
+    for (t, v) in result.timestamps().iter().zip(result.values()) {
+        if v.is_finite() {
+            entry.push(((t.secs(), t.subsec_nanos()), *v));
+        }
+    }
+}
+
+fn alarm_state(s: &StateValue) -> Option<AlarmState> {
+    match s {
+        StateValue::Alarm => Some(AlarmState::Alarm),
+        StateValue::Ok => Some(AlarmState::Ok),
+        StateValue::InsufficientData => Some(AlarmState::InsufficientData),
+        _ => None,
+    }
+}
+
+fn smithy_time(t: DateTime<Utc>) -> SmithyTime {
+    SmithyTime::from_secs_and_nanos(t.timestamp(), t.timestamp_subsec_nanos())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(id: &str, metric: &str) -> MetricQuery {
+        MetricQuery {
+            identifier: id.to_owned(),
+            namespace: "AWS/RDS".to_owned(),
+            metric: metric.to_owned(),
+            dimension: "DBInstanceIdentifier".to_owned(),
+            dimension_value: id.to_owned(),
+            statistic: "Average".to_owned(),
+            period_secs: 300,
+        }
+    }
+
+    #[test]
+    fn ids_are_unique_and_of_the_form_aws_requires() {
+        let queries: Vec<_> = (0..QUERIES_PER_CALL)
+            .map(|i| query(&format!("db-{i}"), "CPUUtilization"))
+            .collect();
+        let built = data_queries(&queries).expect("builds");
+        let mut ids: Vec<_> = built.iter().filter_map(|q| q.id()).collect();
+        assert!(ids.iter().all(|id| {
+            let mut c = id.chars();
+            c.next().is_some_and(|f| f.is_ascii_lowercase())
+                && c.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        }));
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), QUERIES_PER_CALL);
+        assert_eq!(query_index(&query_id(437)), Some(437));
+        assert_eq!(query_index("x1"), None);
+    }
+
+    #[test]
+    fn queries_carry_namespace_dimension_statistic_and_period() {
+        let built = data_queries(&[query("billing-db", "FreeableMemory")]).expect("builds");
+        let stat = built[0].metric_stat().expect("metric stat");
+        let metric = stat.metric().expect("metric");
+        assert_eq!(metric.namespace(), Some("AWS/RDS"));
+        assert_eq!(metric.metric_name(), Some("FreeableMemory"));
+        let d = &metric.dimensions()[0];
+        assert_eq!(
+            (d.name(), d.value()),
+            (Some("DBInstanceIdentifier"), Some("billing-db"))
+        );
+        assert_eq!((stat.stat(), stat.period()), (Some("Average"), Some(300)));
+    }
+
+    #[test]
+    fn datapoints_are_merged_across_pages_and_put_in_time_order() {
+        let mut points = BTreeMap::new();
+        let page = |ts: &[i64], vs: &[f64]| {
+            MetricDataResult::builder()
+                .id("q1")
+                .set_timestamps(Some(ts.iter().map(|t| SmithyTime::from_secs(*t)).collect()))
+                .set_values(Some(vs.to_vec()))
+                .build()
+        };
+        // Newest first, as moto and CloudWatch's default order send them.
+        collect(&page(&[900, 600], &[3.0, 2.0]), 2, &mut points);
+        collect(&page(&[300], &[1.0]), 2, &mut points);
+        collect(&page(&[300], &[9.0]), 1, &mut points); // q1 out of range for 1 query: ignored
+        let mut got = points.remove(&1).expect("q1");
+        got.sort_by_key(|(t, _)| *t);
+        assert_eq!(
+            got.iter().map(|(_, v)| *v).collect::<Vec<_>>(),
+            [1.0, 2.0, 3.0]
+        );
+    }
+
+    #[test]
+    fn alarm_states_map_and_unknown_states_drop() {
+        assert_eq!(alarm_state(&StateValue::Alarm), Some(AlarmState::Alarm));
+        assert_eq!(alarm_state(&StateValue::Ok), Some(AlarmState::Ok));
+        assert_eq!(
+            alarm_state(&StateValue::InsufficientData),
+            Some(AlarmState::InsufficientData)
+        );
+        assert_eq!(alarm_state(&StateValue::from("SOMETHING_NEW")), None);
+    }
+
+    #[test]
+    fn times_convert_to_the_same_instant() {
+        let t = DateTime::<Utc>::from_timestamp(1_700_000_123, 456_000_000).expect("valid");
+        let s = smithy_time(t);
+        assert_eq!((s.secs(), s.subsec_nanos()), (1_700_000_123, 456_000_000));
+    }
+}

@@ -1,0 +1,108 @@
+//! A plan as an operator reads it, in the manner of `terraform plan`: each
+//! resource, from → to, the reason, the cost change per hour and per month,
+//! and what a guard held back with the guard's name.
+
+use std::fmt::Write as _;
+
+use super::{Action, BudgetLevel, Plan};
+use crate::pricing::HOURS_PER_MONTH;
+
+/// Renders `plan` for a terminal. `estate` names the estate in the header.
+pub fn render(plan: &Plan, estate: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "tidegate plan · estate {estate} · {}",
+        plan.at.format("%a %Y-%m-%d %H:%M UTC")
+    );
+    if plan.emergency {
+        out.push_str("BUDGET EMERGENCY: the emergency profile is in force (scale-downs only)\n");
+    }
+    out.push('\n');
+
+    if plan.actions.is_empty() {
+        out.push_str("No changes. Every managed resource matches its policy.\n");
+    }
+    for action in plan.planned() {
+        action_block(&mut out, action, "~");
+    }
+    for action in plan.refused() {
+        action_block(&mut out, action, "!");
+    }
+
+    let planned = plan.planned().count();
+    let refused = plan.refused().count();
+    let delta = plan.cost_delta_per_hour();
+    let _ = writeln!(
+        out,
+        "Plan: {planned} to change, {refused} held back by a guard. Cost change if applied: {}/h ({}/month).",
+        signed(delta),
+        signed(delta * HOURS_PER_MONTH)
+    );
+    let unpriced = plan
+        .planned()
+        .filter(|a| a.cost_delta_per_hour.is_none())
+        .count();
+    if unpriced > 0 {
+        let _ = writeln!(out, "  ({unpriced} planned change(s) could not be priced)");
+    }
+    for s in &plan.budget {
+        let level = match s.level {
+            BudgetLevel::Ok => "ok",
+            BudgetLevel::Warn => "WARN",
+            BudgetLevel::Emergency => "EMERGENCY",
+        };
+        let _ = writeln!(
+            out,
+            "Budget {}: spent ${:.2}, forecast ${:.2} of ${:.2} ({:.0}%, {level})",
+            s.period, s.actual_usd, s.forecast_usd, s.limit_usd, s.forecast_percent
+        );
+    }
+    for note in &plan.notes {
+        let _ = writeln!(out, "note: {note}");
+    }
+    out
+}
+
+fn action_block(out: &mut String, a: &Action, mark: &str) {
+    let who = if a.identifier == a.policy_id {
+        a.identifier.clone()
+    } else {
+        format!("{} ({})", a.identifier, a.policy_id)
+    };
+    let held = a
+        .refused
+        .as_ref()
+        .map(|r| format!("  held by {}", r.guard))
+        .unwrap_or_default();
+    let _ = writeln!(out, "  {mark} {who} [{}]{held}", a.kind);
+    let _ = writeln!(out, "      {}: {} → {}", a.knob, a.from, a.to);
+    let _ = writeln!(out, "      reason: {}", a.reason);
+    match a.cost_delta_per_hour {
+        Some(d) => {
+            let _ = writeln!(
+                out,
+                "      cost: {}/h ({}/month)",
+                signed(d),
+                signed(d * HOURS_PER_MONTH)
+            );
+        }
+        None => out.push_str("      cost: not priced\n"),
+    }
+    if let Some(r) = &a.refused {
+        let _ = writeln!(out, "      guard {}: {}", r.guard, r.why);
+    }
+    for note in a.notes.iter().filter(|n| !n.starts_with("not priced")) {
+        let _ = writeln!(out, "      note: {note}");
+    }
+    out.push('\n');
+}
+
+/// `+$1.23` / `-$0.45`.
+fn signed(usd: f64) -> String {
+    if usd < 0.0 {
+        format!("-${:.2}", -usd)
+    } else {
+        format!("+${usd:.2}")
+    }
+}
