@@ -188,6 +188,7 @@ resources:
   - id: ledger
     kind: aurora_cluster
     tags: { app: ledger }
+    engine: aurora-mysql
     writer_class: { ladder: [db.r6g.large, db.r6g.xlarge], floor: db.r6g.large }
     readers: { min: 1, max: 4, floor: 1 }
     scale_up: [{ metric: CPUUtilization, above: 80, scales: writer_class }]

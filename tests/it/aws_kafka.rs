@@ -10,8 +10,7 @@ use aws_sdk_kafka::types::{BrokerNodeGroupInfo, EbsStorageInfo, StorageInfo};
 use chrono::Utc;
 use tidegate::act::{self, Outcome, Pace, Report};
 use tidegate::aws::{
-    AutoScalingAdapter, CloudWatchAdapter, ElastiCacheAdapter, ErrorKind, KafkaAdapter,
-    RdsAdapter,
+    AutoScalingAdapter, CloudWatchAdapter, ElastiCacheAdapter, ErrorKind, KafkaAdapter, RdsAdapter,
 };
 use tidegate::estate::{Setting, Status};
 use tidegate::observe::{self, Observation, Ports};
@@ -111,7 +110,14 @@ impl Adapters {
     }
 
     /// Observes, then carries out one action from `from` to `to` on `knob`.
-    async fn act(&self, policy: &Policy, name: &str, knob: KnobName, from: Setting, to: Setting) -> Report {
+    async fn act(
+        &self,
+        policy: &Policy,
+        name: &str,
+        knob: KnobName,
+        from: Setting,
+        to: Setting,
+    ) -> Report {
         let obs = self.observe(policy).await;
         self.act_on(&obs, policy, name, knob, from, to).await
     }
@@ -133,7 +139,8 @@ impl Adapters {
             emergency: false,
             notes: Vec::new(),
         };
-        let mut reports = act::apply(&plan, policy, self.ports(), &obs.estate, Pace::default()).await;
+        let mut reports =
+            act::apply(&plan, policy, self.ports(), &obs.estate, Pace::default()).await;
         assert_eq!(reports.len(), 1);
         reports.remove(0)
     }
@@ -204,12 +211,19 @@ async fn observes_an_msk_cluster_as_a_member() {
     );
     assert_eq!(m.settings.get(&KnobName::Storage), Some(&Setting::Gib(100)));
     assert_eq!(m.tags.get("suite").map(String::as_str), Some("aws_kafka"));
-    assert!(obs.notes.iter().all(|n| !n.starts_with("events:")), "{:?}", obs.notes);
+    assert!(
+        obs.notes.iter().all(|n| !n.starts_with("events:")),
+        "{:?}",
+        obs.notes
+    );
 
     let missing = a.observe(&policy(&unique("msk-missing"))).await;
     assert_eq!(missing.estate.members_of("events").count(), 0);
     assert!(
-        missing.notes.iter().any(|n| n.starts_with("events: no MSK cluster named msk-missing")),
+        missing
+            .notes
+            .iter()
+            .any(|n| n.starts_with("events: no MSK cluster named msk-missing")),
         "{:?}",
         missing.notes
     );
@@ -223,15 +237,37 @@ async fn broker_count_grows_from_three_to_six_and_a_second_apply_does_nothing() 
     let policy = policy(&name);
     let (_, _, _, before) = a.describe(&arn).await;
 
-    let r = a.act(&policy, &name, KnobName::Brokers, Setting::Count(3), Setting::Count(6)).await;
+    let r = a
+        .act(
+            &policy,
+            &name,
+            KnobName::Brokers,
+            Setting::Count(3),
+            Setting::Count(6),
+        )
+        .await;
     let detail = applied(&r);
-    assert!(detail.starts_with(&format!("UpdateBrokerCount {name} 3 → 6 brokers")), "{detail}");
-    assert!(detail.contains(&before), "the call carries the version read: {detail}");
+    assert!(
+        detail.starts_with(&format!("UpdateBrokerCount {name} 3 → 6 brokers")),
+        "{detail}"
+    );
+    assert!(
+        detail.contains(&before),
+        "the call carries the version read: {detail}"
+    );
     let (brokers, _, _, after) = a.describe(&arn).await;
     assert_eq!(brokers, 6);
     assert_ne!(after, before, "MSK gives the cluster a new version");
 
-    let again = a.act(&policy, &name, KnobName::Brokers, Setting::Count(3), Setting::Count(6)).await;
+    let again = a
+        .act(
+            &policy,
+            &name,
+            KnobName::Brokers,
+            Setting::Count(3),
+            Setting::Count(6),
+        )
+        .await;
     assert_eq!(again.outcome, Outcome::AlreadyInEffect);
     assert_eq!(a.describe(&arn).await.0, 6);
 }
@@ -262,16 +298,38 @@ async fn storage_grows_for_all_brokers_and_never_shrinks() {
     let arn = a.create(&name, 3, "kafka.m5.xlarge", 100).await;
     let policy = policy(&name);
 
-    let r = a.act(&policy, &name, KnobName::Storage, Setting::Gib(100), Setting::Gib(110)).await;
-    assert!(applied(&r).contains("100 → 110 GiB per broker (all brokers)"), "{r:?}");
+    let r = a
+        .act(
+            &policy,
+            &name,
+            KnobName::Storage,
+            Setting::Gib(100),
+            Setting::Gib(110),
+        )
+        .await;
+    assert!(
+        applied(&r).contains("100 → 110 GiB per broker (all brokers)"),
+        "{r:?}"
+    );
     assert_eq!(a.describe(&arn).await.2, 110);
 
-    let r = a.act(&policy, &name, KnobName::Storage, Setting::Gib(110), Setting::Gib(100)).await;
+    let r = a
+        .act(
+            &policy,
+            &name,
+            KnobName::Storage,
+            Setting::Gib(110),
+            Setting::Gib(100),
+        )
+        .await;
     let Outcome::Failed { error, source } = &r.outcome else {
         panic!("a shrink must fail, got {r:?}");
     };
     assert!(error.contains("MSK storage only grows"), "{error}");
-    assert_eq!(source.as_ref().map(|e| e.operation), Some("UpdateBrokerStorage"));
+    assert_eq!(
+        source.as_ref().map(|e| e.operation),
+        Some("UpdateBrokerStorage")
+    );
     assert_eq!(a.describe(&arn).await.2, 110, "nothing was called");
 }
 
@@ -283,16 +341,27 @@ async fn fewer_brokers_is_a_clear_error_and_no_call() {
     let (_, _, _, version) = a.describe(&arn).await;
 
     let r = a
-        .act(&policy(&name), &name, KnobName::Brokers, Setting::Count(6), Setting::Count(3))
+        .act(
+            &policy(&name),
+            &name,
+            KnobName::Brokers,
+            Setting::Count(6),
+            Setting::Count(3),
+        )
         .await;
     let Outcome::Failed { error, .. } = &r.outcome else {
         panic!("a down action must fail, got {r:?}");
     };
     assert!(
-        error.starts_with(&format!("kafka UpdateBrokerCount on {name} failed: MSK cannot remove brokers")),
+        error.starts_with(&format!(
+            "kafka UpdateBrokerCount on {name} failed: MSK cannot remove brokers"
+        )),
         "{error}"
     );
-    assert_eq!(a.describe(&arn).await, (6, "kafka.m5.xlarge".into(), 100, version));
+    assert_eq!(
+        a.describe(&arn).await,
+        (6, "kafka.m5.xlarge".into(), 100, version)
+    );
 }
 
 #[tokio::test]
@@ -306,12 +375,22 @@ async fn act_reads_the_current_version_again_before_the_call() {
     // Someone else updates the cluster after the observation: the version
     // the observation saw is stale now.
     let (_, _, _, seen) = a.describe(&arn).await;
-    a.kafka.update_broker_storage(&arn, &seen, 200).await.expect("out-of-band update");
+    a.kafka
+        .update_broker_storage(&arn, &seen, 200)
+        .await
+        .expect("out-of-band update");
     let (_, _, _, now) = a.describe(&arn).await;
     assert_ne!(seen, now);
 
     let r = a
-        .act_on(&obs, &policy, &name, KnobName::Brokers, Setting::Count(3), Setting::Count(6))
+        .act_on(
+            &obs,
+            &policy,
+            &name,
+            KnobName::Brokers,
+            Setting::Count(3),
+            Setting::Count(6),
+        )
         .await;
     assert!(applied(&r).contains(&now), "{r:?}");
     assert_eq!(a.describe(&arn).await.0, 6);
@@ -326,7 +405,10 @@ async fn an_update_with_a_stale_version_names_the_call_and_aws_code() {
     let cluster = listed.iter().find(|c| c.name == name).expect("listed");
     assert_eq!((cluster.arn.as_str(), cluster.az_count), (arn.as_str(), 3));
     let stale = cluster.current_version.clone();
-    a.kafka.update_broker_count(&arn, &stale, 6).await.expect("first update");
+    a.kafka
+        .update_broker_count(&arn, &stale, 6)
+        .await
+        .expect("first update");
 
     let err = a
         .kafka
@@ -338,7 +420,11 @@ async fn an_update_with_a_stale_version_names_the_call_and_aws_code() {
     assert_eq!(err.code.as_deref(), Some("BadRequestException"));
     assert!(err.message.contains("currentVersion"), "{err}");
     assert_eq!(err.kind, ErrorKind::Other);
-    assert!(err.to_string().starts_with("kafka UpdateBrokerType on arn:"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("kafka UpdateBrokerType on arn:"),
+        "{err}"
+    );
     assert_eq!(a.describe(&arn).await.1, "kafka.m5.xlarge");
 }
 
@@ -353,9 +439,19 @@ async fn nothing_starts_on_a_cluster_that_is_not_active() {
     let obs = a.observe(&policy).await;
     MotoServer::shared().set_msk_state(&arn, "UPDATING");
     let r = a
-        .act_on(&obs, &policy, &name, KnobName::Brokers, Setting::Count(3), Setting::Count(6))
+        .act_on(
+            &obs,
+            &policy,
+            &name,
+            KnobName::Brokers,
+            Setting::Count(3),
+            Setting::Count(6),
+        )
         .await;
-    let Outcome::Failed { source: Some(e), .. } = &r.outcome else {
+    let Outcome::Failed {
+        source: Some(e), ..
+    } = &r.outcome
+    else {
         panic!("expected a refusal, got {r:?}");
     };
     assert_eq!(e.kind, ErrorKind::InvalidState);
@@ -366,9 +462,19 @@ async fn nothing_starts_on_a_cluster_that_is_not_active() {
     let m = obs.estate.members_of("events").next().expect("selected");
     assert_eq!(m.status, Status::Busy("UPDATING".into()));
     let r = a
-        .act_on(&obs, &policy, &name, KnobName::Brokers, Setting::Count(3), Setting::Count(6))
+        .act_on(
+            &obs,
+            &policy,
+            &name,
+            KnobName::Brokers,
+            Setting::Count(3),
+            Setting::Count(6),
+        )
         .await;
-    assert!(matches!(&r.outcome, Outcome::Skipped { why } if why.contains("UPDATING")), "{r:?}");
+    assert!(
+        matches!(&r.outcome, Outcome::Skipped { why } if why.contains("UPDATING")),
+        "{r:?}"
+    );
 
     MotoServer::shared().set_msk_state(&arn, "ACTIVE");
     assert_eq!(a.describe(&arn).await.0, 3);
