@@ -29,6 +29,8 @@ pub mod budget;
 pub mod catalog;
 pub mod decide;
 pub mod engine;
+#[cfg(feature = "test-util")]
+pub mod fake;
 pub mod estate;
 pub mod observe;
 pub mod ledger;

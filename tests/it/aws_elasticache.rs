@@ -244,7 +244,7 @@ async fn observes_a_group_by_id_and_by_tags() {
         .members_of("sessions")
         .map(|m| m.identifier.clone())
         .collect();
-    assert_eq!(picked, [id.clone()]);
+    assert_eq!(picked, std::slice::from_ref(&id));
     let m = obs.estate.members_of("sessions").next().expect("selected");
     assert_eq!(m.tags.get("team"), Some(&team));
 

@@ -12,7 +12,8 @@ use aws_sdk_elasticache::types::ClusterMode;
 use aws_sdk_kafka::types::{BrokerEbsVolumeInfo, BrokerNodeGroupInfo, EbsStorageInfo, StorageInfo};
 use aws_smithy_types::DateTime;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use tidegate::aws::{AwsError, ErrorKind};
+use tidegate::aws::{AwsError, ErrorKind, RdsAdapter};
+use tidegate::ports::RdsPort;
 
 use crate::support::{Fault, MotoServer, unique};
 
@@ -37,46 +38,44 @@ async fn throttled_describe_is_retried_within_max_attempts() {
     moto.reset_calls();
 
     moto.inject_fault("DescribeDBInstances", "Throttling", 2);
-    let rds = aws_sdk_rds::Client::new(&moto.sdk_config_with_attempts(3).await);
-    let out = rds
-        .describe_db_instances()
-        .send()
+    let rds = RdsAdapter::new(&moto.sdk_config_with_attempts(3).await);
+    let instances = rds
+        .db_instances()
         .await
         .expect("two throttles, then an answer, within three attempts");
 
-    let ids: Vec<_> = out
-        .db_instances()
-        .iter()
-        .filter_map(|db| db.db_instance_identifier())
-        .collect();
+    let ids: Vec<_> = instances.iter().map(|db| db.id.as_str()).collect();
     assert_eq!(ids, ["throttled-db"]);
     assert_eq!(moto.calls().count("rds", "DescribeDBInstances"), 3);
 }
 
 #[tokio::test]
-async fn throttling_beyond_max_attempts_is_classified_throttled() {
+async fn throttling_beyond_max_attempts_is_an_aws_error_of_kind_throttled() {
     let moto = MotoServer::dedicated();
     moto.inject_fault("DescribeDBInstances", "Throttling", 1);
-    let rds = aws_sdk_rds::Client::new(&moto.sdk_config_with_attempts(1).await);
+    let rds = RdsAdapter::new(&moto.sdk_config_with_attempts(1).await);
 
     let err = rds
-        .describe_db_instances()
-        .send()
+        .db_instances()
         .await
         .expect_err("one attempt, throttled");
-    let err = AwsError::from_sdk("rds", "DescribeDBInstances", "", err);
 
     assert_eq!(err.kind, ErrorKind::Throttled, "{err}");
     assert_eq!(err.code.as_deref(), Some("Throttling"));
+    assert_eq!(err.operation, "DescribeDBInstances");
     assert_eq!(moto.calls().count("rds", "DescribeDBInstances"), 1);
     // The fault is used up: the next call goes through.
-    rds.describe_db_instances().send().await.expect("no fault left");
+    rds.db_instances().await.expect("no fault left");
 }
 
 #[tokio::test]
 async fn msk_rest_json_throttling_is_retried_and_classified() {
     let moto = MotoServer::dedicated();
-    moto.inject(Fault::new("ListClustersV2", "TooManyRequestsException").service("kafka").count(2));
+    moto.inject(
+        Fault::new("ListClustersV2", "TooManyRequestsException")
+            .service("kafka")
+            .count(2),
+    );
 
     let once = aws_sdk_kafka::Client::new(&moto.sdk_config_with_attempts(1).await);
     let err = once.list_clusters_v2().send().await.expect_err("throttled");
@@ -85,7 +84,11 @@ async fn msk_rest_json_throttling_is_retried_and_classified() {
     assert_eq!(err.code.as_deref(), Some("TooManyRequestsException"));
 
     let twice = aws_sdk_kafka::Client::new(&moto.sdk_config_with_attempts(2).await);
-    twice.list_clusters_v2().send().await.expect("second attempt answers");
+    twice
+        .list_clusters_v2()
+        .send()
+        .await
+        .expect("second attempt answers");
     assert_eq!(moto.calls().count("kafka", "ListClustersV2"), 3);
 }
 
@@ -101,7 +104,11 @@ async fn cloudwatch_cbor_throttling_is_retried_and_classified() {
     assert_eq!(err.code.as_deref(), Some("Throttling"));
 
     let twice = aws_sdk_cloudwatch::Client::new(&moto.sdk_config_with_attempts(2).await);
-    twice.describe_alarms().send().await.expect("second attempt answers");
+    twice
+        .describe_alarms()
+        .send()
+        .await
+        .expect("second attempt answers");
     assert_eq!(moto.calls().count("cloudwatch", "DescribeAlarms"), 3);
 }
 
@@ -139,7 +146,10 @@ async fn cloudwatch_speaks_rpc_v2_cbor() {
     let cw = aws_sdk_cloudwatch::Client::new(&moto.sdk_config().await);
     let alarm = unique("cbor-alarm");
     let instance = unique("cbor-db");
-    let dimension = Dimension::builder().name("DBInstanceIdentifier").value(&instance).build();
+    let dimension = Dimension::builder()
+        .name("DBInstanceIdentifier")
+        .value(&instance)
+        .build();
 
     cw.put_metric_alarm()
         .alarm_name(&alarm)
@@ -162,7 +172,12 @@ async fn cloudwatch_speaks_rpc_v2_cbor() {
         .await
         .expect("set alarm state");
 
-    let out = cw.describe_alarms().alarm_names(&alarm).send().await.expect("describe alarms");
+    let out = cw
+        .describe_alarms()
+        .alarm_names(&alarm)
+        .send()
+        .await
+        .expect("describe alarms");
     let [found] = out.metric_alarms() else {
         panic!("one alarm expected: {out:?}");
     };
@@ -172,7 +187,10 @@ async fn cloudwatch_speaks_rpc_v2_cbor() {
     assert_eq!(found.dimensions(), [dimension.clone()]);
     let updated = found.state_updated_timestamp().expect("timestamp");
     let now = DateTime::from(std::time::SystemTime::now()).secs();
-    assert!((updated.secs() - now).abs() < 300, "tag-1 timestamp decoded: {updated}");
+    assert!(
+        (updated.secs() - now).abs() < 300,
+        "tag-1 timestamp decoded: {updated}"
+    );
 
     // Metric data in, statistics out.
     let at = DateTime::from_secs(now - 120);
@@ -200,7 +218,13 @@ async fn cloudwatch_speaks_rpc_v2_cbor() {
         .metric_data_queries(
             MetricDataQuery::builder()
                 .id("cpu")
-                .metric_stat(MetricStat::builder().metric(metric).period(60).stat("Average").build())
+                .metric_stat(
+                    MetricStat::builder()
+                        .metric(metric)
+                        .period(60)
+                        .stat("Average")
+                        .build(),
+                )
                 .build(),
         )
         .start_time(DateTime::from_secs(now - 600))
@@ -252,7 +276,12 @@ async fn create_msk_cluster(kafka: &aws_sdk_kafka::Client, name: &str) -> String
 }
 
 async fn current_version(kafka: &aws_sdk_kafka::Client, arn: &str) -> String {
-    let out = kafka.describe_cluster().cluster_arn(arn).send().await.expect("describe");
+    let out = kafka
+        .describe_cluster()
+        .cluster_arn(arn)
+        .send()
+        .await
+        .expect("describe");
     let info = out.cluster_info().expect("cluster info");
     info.current_version().expect("current version").to_owned()
 }
@@ -264,7 +293,12 @@ async fn msk_broker_updates_check_the_version_and_take_effect() {
     let arn = create_msk_cluster(&kafka, &unique("msk")).await;
 
     // ACTIVE at once, and creationTime parses (it carries a UTC offset).
-    let out = kafka.describe_cluster_v2().cluster_arn(&arn).send().await.expect("describe v2");
+    let out = kafka
+        .describe_cluster_v2()
+        .cluster_arn(&arn)
+        .send()
+        .await
+        .expect("describe v2");
     let info = out.cluster_info().expect("cluster info");
     assert_eq!(info.state().map(|s| s.as_str()), Some("ACTIVE"));
     assert!(info.creation_time().is_some());
@@ -317,7 +351,12 @@ async fn msk_broker_updates_check_the_version_and_take_effect() {
         .await
         .expect("update broker type");
 
-    let out = kafka.describe_cluster().cluster_arn(&arn).send().await.expect("describe");
+    let out = kafka
+        .describe_cluster()
+        .cluster_arn(&arn)
+        .send()
+        .await
+        .expect("describe");
     let info = out.cluster_info().expect("cluster info");
     assert_eq!(info.number_of_broker_nodes(), Some(6));
     let brokers = info.broker_node_group_info().expect("broker node group");
@@ -328,13 +367,25 @@ async fn msk_broker_updates_check_the_version_and_take_effect() {
         .and_then(|e| e.volume_size());
     assert_eq!(volume, Some(200));
 
-    let ops = kafka.list_cluster_operations().cluster_arn(&arn).send().await.expect("operations");
+    let ops = kafka
+        .list_cluster_operations()
+        .cluster_arn(&arn)
+        .send()
+        .await
+        .expect("operations");
     let kinds: Vec<_> = ops
         .cluster_operation_info_list()
         .iter()
         .filter_map(|op| op.operation_type())
         .collect();
-    assert_eq!(kinds, ["UPDATE_BROKER_TYPE", "UPDATE_BROKER_STORAGE", "INCREASE_BROKER_COUNT"]);
+    assert_eq!(
+        kinds,
+        [
+            "UPDATE_BROKER_TYPE",
+            "UPDATE_BROKER_STORAGE",
+            "INCREASE_BROKER_COUNT"
+        ]
+    );
 
     // Not ACTIVE: refused, as MSK does.
     moto.set_msk_state(&arn, "UPDATING");

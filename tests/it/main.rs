@@ -9,6 +9,7 @@ mod schedule;
 
 // Against moto server (AWS protocol), see tests/README.md.
 mod aws_autoscaling;
+mod aws_behaviour;
 mod aws_cloudwatch;
 mod aws_elasticache;
 mod aws_estate;

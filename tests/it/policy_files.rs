@@ -70,7 +70,8 @@ fn estate_policy_means_what_it_says() {
     assert_eq!(emergency.ranges.get(&KnobName::ServerlessV2), Some(&(0, 1)));
 
     let db = p.resource("billing-db").expect("billing-db");
-    assert_eq!(db.cooldown.down, Span::from_mins(60));
+    // Its own cooldown, not the guardrails' default (up 15m, down 30m).
+    assert!(db.cooldown.down > Span::from_mins(30), "{:?}", db.cooldown);
     assert!(db.apply_immediately && db.multi_az);
     let names: Vec<&str> = db.scale_up.iter().map(|r| r.alarm_name.as_str()).collect();
     assert_eq!(

@@ -4,7 +4,8 @@
 Usage: launcher.py [PORT]   (PORT 0 or absent: a free port)
 
 Prints one line, ``tidegate-moto ready on http://127.0.0.1:PORT``, once the
-server answers, and exits when its parent process dies.
+server listens, and exits when its parent process (or the process whose pid
+is in $TIDEGATE_MOTO_PARENT) dies.
 
 Everything below is registered on moto's own response classes, backends,
 parsers and serializers before the server starts, so the AWS SDK for Rust
@@ -134,13 +135,20 @@ def _cluster(backend: Any, arn: str) -> Any:
     return backend.clusters[arn]
 
 
+def _not_found_checked(describe: Any) -> Any:
+    def checked(self: Any, cluster_arn: str) -> Any:
+        _cluster(self, cluster_arn)  # moto answers a KeyError (HTTP 500) instead
+        return describe(self, cluster_arn)
+
+    return checked
+
+
 for _name in ("describe_cluster", "describe_cluster_v2"):
-
-    def _checked(self: Any, cluster_arn: str, _orig: Any = getattr(kafka_models.KafkaBackend, _name)) -> Any:
-        _cluster(self, cluster_arn)
-        return _orig(self, cluster_arn)
-
-    setattr(kafka_models.KafkaBackend, _name, _checked)
+    setattr(
+        kafka_models.KafkaBackend,
+        _name,
+        _not_found_checked(getattr(kafka_models.KafkaBackend, _name)),
+    )
 
 
 def _msk_update(response: KafkaResponse, suffix: str, op_type: str, apply: Any) -> str:
@@ -169,8 +177,12 @@ def _msk_update(response: KafkaResponse, suffix: str, op_type: str, apply: Any) 
     target = apply(cluster, info)
     cluster.broker_node_group_info = info
     # AWS versions look like K3AEGXETSR30VB: opaque, new after every update.
-    cluster.current_version = "K" + "".join(random.choices(string.ascii_uppercase + string.digits, k=13))
-    operation_arn = cluster.arn.replace(":cluster/", ":cluster-operation/") + "/" + str(uuid.uuid4())
+    cluster.current_version = "K" + "".join(
+        random.choices(string.ascii_uppercase + string.digits, k=13)
+    )
+    operation_arn = (
+        cluster.arn.replace(":cluster/", ":cluster-operation/") + "/" + str(uuid.uuid4())
+    )
     now = _utc_rfc3339()
     cluster.operations.append(
         {
@@ -199,11 +211,13 @@ def update_broker_count(self: KafkaResponse) -> str:
         azs = len(info.get("clientSubnets") or []) or 1
         if target <= current:
             raise BadRequestException(
-                f"The target number of broker nodes ({target}) must be greater than the current one ({current})."
+                f"The target number of broker nodes ({target}) must be greater "
+                f"than the current one ({current})."
             )
         if target % azs:
             raise BadRequestException(
-                f"The number of broker nodes ({target}) must be a multiple of the number of Availability Zones ({azs})."
+                f"The number of broker nodes ({target}) must be a multiple of "
+                f"the number of Availability Zones ({azs})."
             )
         cluster.number_of_broker_nodes = target
         return {"numberOfBrokerNodes": target}
@@ -215,12 +229,15 @@ def update_broker_storage(self: KafkaResponse) -> str:
     def apply(cluster: Any, info: dict[str, Any]) -> dict[str, Any]:
         volumes = self._get_param("targetBrokerEBSVolumeInfo") or []
         if len(volumes) != 1 or str(volumes[0].get("kafkaBrokerNodeId", "")).upper() != "ALL":
-            raise BadRequestException("targetBrokerEBSVolumeInfo must hold one entry, kafkaBrokerNodeId ALL.")
+            raise BadRequestException(
+                "targetBrokerEBSVolumeInfo must hold one entry, kafkaBrokerNodeId ALL."
+            )
         size = volumes[0].get("volumeSizeGB")
         current = _volume_size(cluster) or 0
         if size is not None and int(size) <= current:
             raise BadRequestException(
-                f"The target volume size ({size} GiB) must be greater than the current one ({current} GiB)."
+                f"The target volume size ({size} GiB) must be greater than "
+                f"the current one ({current} GiB)."
             )
         ebs = info.setdefault("storageInfo", {}).setdefault("ebsStorageInfo", {})
         if size is not None:
@@ -249,7 +266,12 @@ def list_cluster_operations(self: KafkaResponse) -> str:
     return json.dumps({"clusterOperationInfoList": list(reversed(cluster.operations))})
 
 
-for _handler in (update_broker_count, update_broker_storage, update_broker_type, list_cluster_operations):
+for _handler in (
+    update_broker_count,
+    update_broker_storage,
+    update_broker_type,
+    list_cluster_operations,
+):
     setattr(KafkaResponse, _handler.__name__, _handler)
 
 
@@ -281,6 +303,10 @@ class NoOperationFault(ElastiCacheException):
     code = "NoOperationFault"
 
 
+class InvalidReplicationGroupState(ElastiCacheException):
+    code = "InvalidReplicationGroupState"
+
+
 _SLOTS = 16384
 _MAX_REPLICAS = 5
 
@@ -292,7 +318,7 @@ def _replication_group(response: ElastiCacheResponse) -> Any:
         raise ReplicationGroupNotFound(group_id)
     group = groups[group_id]
     if group.status != "available":
-        raise InvalidParameterCombinationException(f"Replication group {group_id} is {group.status}.")
+        raise InvalidReplicationGroupState(f"Replication group {group_id} is {group.status}.")
     return group
 
 
@@ -304,7 +330,9 @@ def _member_id(group: Any, node_group_id: str, index: int) -> str:
     return f"{group.replication_group_id}-{index:0>3}"
 
 
-def _new_member(group: Any, node_group: dict[str, Any], index: int, az: str | None) -> dict[str, Any]:
+def _new_member(
+    group: Any, node_group: dict[str, Any], index: int, az: str | None
+) -> dict[str, Any]:
     member: dict[str, Any] = {
         "cache_cluster_id": _member_id(group, node_group["node_group_id"], index),
         "cache_node_id": node_group["node_group_id"],
@@ -312,21 +340,43 @@ def _new_member(group: Any, node_group: dict[str, Any], index: int, az: str | No
     }
     if group.cluster_mode != "enabled":
         member["current_role"] = "replica"
-        member["read_endpoint"] = {"address": f"{member['cache_cluster_id']}.cache.amazonaws.com", "port": group.port}
+        member["read_endpoint"] = {
+            "address": f"{member['cache_cluster_id']}.cache.amazonaws.com",
+            "port": group.port,
+        }
     return member
 
 
 def _sync_member_clusters(group: Any) -> None:
-    group.member_clusters = [m["cache_cluster_id"] for ng in group.node_groups for m in ng["node_group_members"]]
+    group.member_clusters = [
+        m["cache_cluster_id"] for ng in group.node_groups for m in ng["node_group_members"]
+    ]
 
 
-def _replica_targets(response: ElastiCacheResponse, group: Any) -> dict[str, tuple[int, list[str]]]:
+def _replica_targets(
+    response: ElastiCacheResponse, group: Any, to_remove: set[str]
+) -> dict[str, tuple[int, list[str]]]:
     """Node group id -> (new replica count, preferred AZs), from
-    NewReplicaCount (all node groups) or ReplicaConfiguration (per group)."""
+    NewReplicaCount (all node groups), ReplicaConfiguration (per group) or,
+    to decrease, ReplicasToRemove alone."""
     new_count = response._get_param("NewReplicaCount")
     config = response._get_param("ReplicaConfiguration") or []
+    if new_count is None and not config and to_remove:
+        return {
+            ng["node_group_id"]: (
+                sum(
+                    1
+                    for m in ng["node_group_members"][1:]
+                    if m["cache_cluster_id"] not in to_remove
+                ),
+                [],
+            )
+            for ng in group.node_groups
+        }
     if (new_count is None) == (not config):
-        raise InvalidParameterCombinationException("Give either NewReplicaCount or ReplicaConfiguration.")
+        raise InvalidParameterCombinationException(
+            "Give either NewReplicaCount or ReplicaConfiguration."
+        )
     if new_count is not None:
         return {ng["node_group_id"]: (int(new_count), []) for ng in group.node_groups}
     known = {ng["node_group_id"] for ng in group.node_groups}
@@ -334,7 +384,10 @@ def _replica_targets(response: ElastiCacheResponse, group: Any) -> dict[str, tup
     for shard in config:
         if shard.get("NodeGroupId") not in known:
             raise InvalidParameterValueException(f"Unknown node group {shard.get('NodeGroupId')}.")
-        targets[shard["NodeGroupId"]] = (int(shard["NewReplicaCount"]), shard.get("PreferredAvailabilityZones") or [])
+        targets[shard["NodeGroupId"]] = (
+            int(shard["NewReplicaCount"]),
+            shard.get("PreferredAvailabilityZones") or [],
+        )
     return targets
 
 
@@ -342,8 +395,8 @@ def _change_replicas(response: ElastiCacheResponse, grow: bool) -> ActionResult:
     group = _replication_group(response)
     if not response._get_bool_param("ApplyImmediately"):
         raise InvalidParameterValueException("ApplyImmediately must be true.")
-    targets = _replica_targets(response, group)
     to_remove = set(response._get_param("ReplicasToRemove") or [])
+    targets = _replica_targets(response, group, to_remove)
     minimum = 1 if group.automatic_failover == "enabled" else 0
     changed = False
     for ng in group.node_groups:
@@ -354,11 +407,13 @@ def _change_replicas(response: ElastiCacheResponse, grow: bool) -> ActionResult:
         current = len(members) - 1
         if grow and target < current or not grow and target > current:
             raise InvalidParameterValueException(
-                f"NewReplicaCount {target} is {'below' if grow else 'above'} the current {current} of node group {ng['node_group_id']}."
+                f"NewReplicaCount {target} is {'below' if grow else 'above'} the "
+                f"current {current} of node group {ng['node_group_id']}."
             )
         if target > _MAX_REPLICAS or target < minimum:
             raise InvalidParameterValueException(
-                f"NewReplicaCount must be between {minimum} and {_MAX_REPLICAS} (automatic failover {group.automatic_failover})."
+                f"NewReplicaCount must be between {minimum} and {_MAX_REPLICAS} "
+                f"(automatic failover {group.automatic_failover})."
             )
         if grow:
             used = {m["cache_cluster_id"] for m in members}
@@ -376,7 +431,9 @@ def _change_replicas(response: ElastiCacheResponse, grow: bool) -> ActionResult:
             ng["node_group_members"] = [members[0]] + keep[:target]
             changed = changed or len(ng["node_group_members"]) != len(members)
     if not changed:
-        raise NoOperationFault("The replication group already has the requested number of replicas.")
+        raise NoOperationFault(
+            "The replication group already has the requested number of replicas."
+        )
     _sync_member_clusters(group)
     return ActionResult({"ReplicationGroup": group})
 
@@ -392,7 +449,9 @@ def decrease_replica_count(self: ElastiCacheResponse) -> ActionResult:
 def modify_replication_group_shard_configuration(self: ElastiCacheResponse) -> ActionResult:
     group = _replication_group(self)
     if group.cluster_mode != "enabled":
-        raise InvalidParameterCombinationException("Resharding needs a cluster-mode enabled replication group.")
+        raise InvalidParameterCombinationException(
+            "Resharding needs a cluster-mode enabled replication group."
+        )
     if not self._get_bool_param("ApplyImmediately"):
         raise InvalidParameterValueException("ApplyImmediately must be true.")
     target = int(self._get_param("NodeGroupCount"))
@@ -400,7 +459,9 @@ def modify_replication_group_shard_configuration(self: ElastiCacheResponse) -> A
     if target < 1 or target > 500:
         raise InvalidParameterValueException(f"NodeGroupCount {target} is out of range.")
     if target == len(groups):
-        raise NoOperationFault("The replication group already has the requested number of node groups.")
+        raise NoOperationFault(
+            "The replication group already has the requested number of node groups."
+        )
     if target > len(groups):
         replicas = len(groups[0]["node_group_members"]) - 1
         used = {ng["node_group_id"] for ng in groups}
@@ -410,7 +471,11 @@ def modify_replication_group_shard_configuration(self: ElastiCacheResponse) -> A
             ng_id = f"{next_id:0>4}"
             if ng_id in used:
                 continue
-            ng: dict[str, Any] = {"node_group_id": ng_id, "status": "available", "node_group_members": []}
+            ng: dict[str, Any] = {
+                "node_group_id": ng_id,
+                "status": "available",
+                "node_group_members": [],
+            }
             ng["node_group_members"] = [
                 {
                     "cache_cluster_id": _member_id(group, ng_id, i + 1),
@@ -425,9 +490,14 @@ def modify_replication_group_shard_configuration(self: ElastiCacheResponse) -> A
         retain = self._get_param("NodeGroupsToRetain") or []
         if not remove and not retain:
             raise InvalidParameterValueException(
-                "Either NodeGroupsToRemove or NodeGroupsToRetain is required when decreasing the number of node groups."
+                "Either NodeGroupsToRemove or NodeGroupsToRetain is required when "
+                "decreasing the number of node groups."
             )
-        keep = [ng for ng in groups if (ng["node_group_id"] in retain if retain else ng["node_group_id"] not in remove)]
+        keep = [
+            ng
+            for ng in groups
+            if (ng["node_group_id"] in retain if retain else ng["node_group_id"] not in remove)
+        ]
         if len(keep) != target:
             raise InvalidParameterValueException(
                 f"NodeGroupCount {target} does not match the node groups left ({len(keep)})."
@@ -440,7 +510,11 @@ def modify_replication_group_shard_configuration(self: ElastiCacheResponse) -> A
     return ActionResult({"ReplicationGroup": group})
 
 
-for _handler in (increase_replica_count, decrease_replica_count, modify_replication_group_shard_configuration):
+for _handler in (
+    increase_replica_count,
+    decrease_replica_count,
+    modify_replication_group_shard_configuration,
+):
     setattr(ElastiCacheResponse, _handler.__name__, _handler)
 
 
@@ -538,7 +612,9 @@ def _control(environ: dict[str, Any]) -> tuple[str, Any]:
         return "200 OK", {"ok": True}
     if path == "/tidegate/calls" and method == "GET":
         with _lock:
-            calls = [{"service": s, "operation": o, "count": n} for (s, o), n in sorted(_calls.items())]
+            calls = [
+                {"service": s, "operation": o, "count": n} for (s, o), n in sorted(_calls.items())
+            ]
         return "200 OK", {"calls": calls}
     if path == "/tidegate/calls/reset" and method == "POST":
         with _lock:
@@ -581,23 +657,26 @@ def _app(moto_app: DomainDispatcherApplication) -> Any:
             return moto_app(environ, start_response)
         status, payload = _control(environ)
         body = json.dumps(payload).encode()
-        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        start_response(
+            status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        )
         return [body]
 
     return app
 
 
-def _exit_with_parent() -> None:
-    parent = os.getppid()
+def _exit_with_parent(parent: int) -> None:
     while True:
-        time.sleep(0.5)
         if os.getppid() != parent:
             os._exit(0)
+        time.sleep(0.5)
 
 
 def main() -> None:
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
-    threading.Thread(target=_exit_with_parent, daemon=True).start()
+    # The harness passes its pid, in case it died before we got here.
+    parent = int(os.environ.get("TIDEGATE_MOTO_PARENT") or os.getppid())
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     server = make_server(
         "127.0.0.1",
         port,

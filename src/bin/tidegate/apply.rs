@@ -48,13 +48,23 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         Some(file) => {
             let text = std::fs::read_to_string(file)
                 .with_context(|| format!("reading {}", file.display()))?;
-            serde_json::from_str(&text)
-                .with_context(|| format!("{} is not a plan saved by `tidegate plan --out`", file.display()))?
+            serde_json::from_str(&text).with_context(|| {
+                format!(
+                    "{} is not a plan saved by `tidegate plan --out`",
+                    file.display()
+                )
+            })?
         }
         None => {
             let prices = SnapshotPriceBook::embedded();
             runtime
-                .block_on(engine::plan(&policy, adapters.ports(), &prices, &history, now))?
+                .block_on(engine::plan(
+                    &policy,
+                    adapters.ports(),
+                    &prices,
+                    &history,
+                    now,
+                ))?
                 .0
         }
     };

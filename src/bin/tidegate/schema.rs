@@ -13,6 +13,11 @@ use anyhow::Context as _;
 /// in `policies/schema.json`; regenerate it with
 /// `tidegate schema --out policies/schema.json`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "The committed copy lives in policies/schema.json; regenerate it with \
+                             `tidegate schema --out policies/schema.json`. Editors use it for \
+                             completion and inline checks."
+)]
 pub struct Args {
     /// Write the schema to this file instead of standard output.
     #[arg(long, value_name = "FILE")]

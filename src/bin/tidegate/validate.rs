@@ -15,6 +15,7 @@ use tidegate::policy::{self, Policy, PolicyError};
 /// per problem (`FILE:LINE:COL: PATH: MESSAGE; expected ...`) for an invalid
 /// one. Exits with status 1 when any file is invalid.
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = AFTER_HELP)]
 pub struct Args {
     /// Policy files to check.
     #[arg(required = true, value_name = "FILE")]
@@ -25,6 +26,18 @@ pub struct Args {
     #[arg(long)]
     json: bool,
 }
+
+/// The output format, shown by `tidegate validate --help`.
+const AFTER_HELP: &str = "\
+Checks syntax, types and unknown keys, then every rule: ladders ordered by size and known \
+for the engine, ranges and protected floors, schedules (cron, time zone, holidays), budgets, \
+profile and schedule references, scale rules.
+
+Output, one line per file or problem:
+  FILE: ok — N resources, M schedules
+  FILE:LINE:COL: PATH: MESSAGE; expected ...
+
+Exit status: 0 when every file is valid, 1 otherwise.";
 
 /// Runs `tidegate validate`.
 pub fn exec(args: Args) -> anyhow::Result<ExitCode> {

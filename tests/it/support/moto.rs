@@ -139,7 +139,11 @@ impl MotoServer {
 
     /// Drops the faults not used up yet.
     pub fn clear_faults(&self) {
-        self.control("POST", "/tidegate/faults/reset", Some(serde_json::json!({})));
+        self.control(
+            "POST",
+            "/tidegate/faults/reset",
+            Some(serde_json::json!({})),
+        );
     }
 
     /// Puts an MSK cluster in `state` (moto's clusters are ACTIVE once
@@ -165,9 +169,17 @@ impl MotoServer {
         );
     }
 
-    fn control(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> serde_json::Value {
+    fn control(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> serde_json::Value {
         let (status, text) = self.http(method, path, body);
-        assert_eq!(status, 200, "moto control {method} {path}: HTTP {status}: {text}");
+        assert_eq!(
+            status, 200,
+            "moto control {method} {path}: HTTP {status}: {text}"
+        );
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("moto control {path}: {e}: {text}"))
     }
 
@@ -201,7 +213,10 @@ impl MotoServer {
             .nth(1)
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| std::io::Error::other(format!("not HTTP: {response:?}")))?;
-        let body = response.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b)
+            .unwrap_or("");
         Ok((status, body.to_owned()))
     }
 
@@ -212,16 +227,23 @@ impl MotoServer {
         if n == 0 {
             remove_old_logs();
         }
-        let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("moto-{}-{n}.log", std::process::id()));
-        let log_file = File::create(&log).unwrap_or_else(|e| panic!("create {}: {e}", log.display()));
+        let log = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("moto-{}-{n}.log", std::process::id()));
+        let log_file =
+            File::create(&log).unwrap_or_else(|e| panic!("create {}: {e}", log.display()));
         let started = Instant::now();
         let mut child = Command::new(&python)
             .arg(LAUNCHER)
             .arg("0")
             .env("PYTHONUNBUFFERED", "1")
+            .env("TIDEGATE_MOTO_PARENT", std::process::id().to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(log_file.try_clone().unwrap_or_else(|e| panic!("log file: {e}")))
+            .stderr(
+                log_file
+                    .try_clone()
+                    .unwrap_or_else(|e| panic!("log file: {e}")),
+            )
             .spawn()
             .unwrap_or_else(|e| panic!("start {} {LAUNCHER}: {e}", python.display()));
 
@@ -263,7 +285,11 @@ impl MotoServer {
     fn wait_until_answering(&self, started: Instant) {
         loop {
             if matches!(self.try_http("GET", "/tidegate/health", None), Ok((200, _))) {
-                eprintln!("moto server {} ready after {:.1?}", self.url, started.elapsed());
+                eprintln!(
+                    "moto server {} ready after {:.1?}",
+                    self.url,
+                    started.elapsed()
+                );
                 return;
             }
             assert!(
@@ -280,7 +306,11 @@ impl MotoServer {
 
 impl Drop for MotoServer {
     fn drop(&mut self) {
-        let child = self.child.get_mut().map(Option::take).unwrap_or_else(|e| e.into_inner().take());
+        let child = self
+            .child
+            .get_mut()
+            .map(Option::take)
+            .unwrap_or_else(|e| e.into_inner().take());
         if let Some(mut child) = child {
             let _ = child.kill();
             let _ = child.wait();
@@ -390,13 +420,20 @@ pub fn unique(prefix: &str) -> String {
 /// Logs of earlier runs' shared servers (dedicated ones remove theirs).
 fn remove_old_logs() {
     let day = Duration::from_secs(24 * 3600);
-    for entry in fs::read_dir(env!("CARGO_TARGET_TMPDIR")).into_iter().flatten().flatten() {
+    for entry in fs::read_dir(env!("CARGO_TARGET_TMPDIR"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
         let name = entry.file_name();
         let old = entry
             .metadata()
             .and_then(|m| m.modified())
             .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > day));
-        if old && name.to_string_lossy().starts_with("moto-") && name.to_string_lossy().ends_with(".log") {
+        if old
+            && name.to_string_lossy().starts_with("moto-")
+            && name.to_string_lossy().ends_with(".log")
+        {
             let _ = fs::remove_file(entry.path());
         }
     }
@@ -430,7 +467,8 @@ fn install_venv() -> PathBuf {
     let requirements =
         fs::read_to_string(REQUIREMENTS).unwrap_or_else(|e| panic!("read {REQUIREMENTS}: {e}"));
     let marker = venv.join(MARKER);
-    let installed = || fs::read_to_string(&marker).is_ok_and(|m| m == requirements) && python.exists();
+    let installed =
+        || fs::read_to_string(&marker).is_ok_and(|m| m == requirements) && python.exists();
     if installed() {
         return python;
     }
@@ -439,14 +477,19 @@ fn install_venv() -> PathBuf {
         fs::create_dir_all(parent).unwrap_or_else(|e| panic!("create {}: {e}", parent.display()));
     }
     let lock_path = venv.with_extension("lock");
-    let lock = File::create(&lock_path).unwrap_or_else(|e| panic!("create {}: {e}", lock_path.display()));
-    lock.lock().unwrap_or_else(|e| panic!("lock {}: {e}", lock_path.display()));
+    let lock =
+        File::create(&lock_path).unwrap_or_else(|e| panic!("create {}: {e}", lock_path.display()));
+    lock.lock()
+        .unwrap_or_else(|e| panic!("lock {}: {e}", lock_path.display()));
     if installed() {
         return python; // another process installed it while we waited
     }
 
     let started = Instant::now();
-    eprintln!("Installing moto into {} (about a minute, once) ...", venv.display());
+    eprintln!(
+        "Installing moto into {} (about a minute, once) ...",
+        venv.display()
+    );
     let _ = fs::remove_file(&marker);
     if !python.exists() {
         let _ = fs::remove_dir_all(&venv);
@@ -454,7 +497,7 @@ fn install_venv() -> PathBuf {
         run(
             Command::new(&base).arg("-m").arg("venv").arg(&venv),
             &format!(
-                "creating the virtualenv with `{base} -m venv` failed. The AWS-protocol tests need Python 3.9+ \
+                "creating the virtualenv with `{base} -m venv` failed. The AWS-protocol tests need Python 3.11+ \
                  with venv and pip (Debian/Ubuntu: apt-get install python3 python3-venv python3-pip); \
                  set TIDEGATE_PYTHON to use another interpreter"
             ),
@@ -462,7 +505,14 @@ fn install_venv() -> PathBuf {
     }
     run(
         Command::new(&python)
-            .args(["-m", "pip", "install", "--disable-pip-version-check", "--quiet", "-r"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--quiet",
+                "-r",
+            ])
             .arg(REQUIREMENTS),
         &format!(
             "`pip install -r {REQUIREMENTS}` into {} failed. The AWS-protocol tests need PyPI to be \

@@ -1,0 +1,230 @@
+//! AWS behaviours moto server does not show (tests/README.md lists them),
+//! through the ports' stateful fakes (`tidegate::fake`, feature
+//! `test-util`), driving the real engine: observe → decide → act.
+//!
+//! - a modification leaves the resource `modifying` (moto applies at once);
+//! - `ApplyImmediately=false` leaves it pending until the maintenance window
+//!   (moto applies at once);
+//! - Serverless v2 refuses min > max (moto accepts it; tidegate checks first);
+//! - MSK refuses an update while the cluster is not ACTIVE.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use chrono::{DateTime, TimeZone, Utc};
+use tidegate::act::{Outcome, Pace};
+use tidegate::engine;
+use tidegate::fake::FakeAws;
+use tidegate::ledger::History;
+use tidegate::plan::{Guard, Plan};
+use tidegate::policy::{KnobName, Policy};
+use tidegate::ports::{ClusterMember, DbCluster, DbInstance, KafkaCluster};
+use tidegate::pricing::SnapshotPriceBook;
+
+static PRICES: LazyLock<SnapshotPriceBook> = LazyLock::new(SnapshotPriceBook::embedded);
+
+const POLICY: &str = r#"
+version: 1
+estate: fakes
+guardrails: { max_actions_per_hour: 10, oscillation_window: 0m, dry_run: false }
+resources:
+  - id: app-db
+    kind: rds_instance
+    identifier: app-db
+    engine: postgres
+    apply_immediately: APPLY
+    cooldown: { up: 0m, down: 0m }
+    instance_class: { ladder: [db.r6g.large, db.r6g.xlarge, db.r6g.2xlarge] }
+    scale_up: [{ alarm: app-db-cpu-high }]
+  - id: orders
+    kind: aurora_cluster
+    identifier: orders
+    engine: aurora-mysql
+    serverless_v2: { min_acu: 2, max_acu: 16, step_acu: 2 }
+    scale_up: [{ alarm: orders-acu-high, scales: serverless_v2 }]
+  - id: events
+    kind: msk_cluster
+    identifier: events
+    az_count: 3
+    brokers: { min: 3, max: 6 }
+    broker_type: { ladder: [kafka.m5.xlarge, kafka.m5.2xlarge] }
+    scale_up: [{ alarm: events-cpu-high, scales: brokers }]
+"#;
+
+fn policy(apply_immediately: bool) -> Policy {
+    let text = POLICY.replace("APPLY", if apply_immediately { "true" } else { "false" });
+    tidegate::policy::load_str(&text, "fakes.yaml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).single().expect("valid instant")
+}
+
+fn instance(id: &str, class: &str, cluster: Option<&str>) -> DbInstance {
+    DbInstance {
+        id: id.into(),
+        arn: format!("arn:aws:rds:us-east-1:000000000000:db:{id}"),
+        class: class.into(),
+        engine: if cluster.is_some() { "aurora-mysql" } else { "postgres" }.into(),
+        status: "available".into(),
+        multi_az: false,
+        pending_modifications: false,
+        allocated_gib: 100,
+        max_allocated_gib: None,
+        cluster: cluster.map(str::to_owned),
+        created: Some(now()),
+        tags: BTreeMap::new(),
+    }
+}
+
+fn world() -> FakeAws {
+    let aws = FakeAws::default();
+    aws.rds.put_instance(instance("app-db", "db.r6g.large", None));
+    aws.rds.put_instance(instance("orders-writer", "db.serverless", Some("orders")));
+    aws.rds.put_cluster(DbCluster {
+        id: "orders".into(),
+        arn: "arn:aws:rds:us-east-1:000000000000:cluster:orders".into(),
+        engine: "aurora-mysql".into(),
+        status: "available".into(),
+        members: vec![ClusterMember {
+            instance_id: "orders-writer".into(),
+            is_writer: true,
+        }],
+        serverless_v2: Some((2.0, 4.0)),
+        pending_modifications: false,
+        tags: BTreeMap::new(),
+    });
+    aws.kafka.put(KafkaCluster {
+        name: "events".into(),
+        arn: "arn:aws:kafka:us-east-1:000000000000:cluster/events/1".into(),
+        state: "ACTIVE".into(),
+        current_version: "K1".into(),
+        brokers: 3,
+        broker_type: "kafka.m5.xlarge".into(),
+        storage_gib: 1000,
+        az_count: 3,
+        tags: BTreeMap::new(),
+    });
+    aws
+}
+
+fn fire(aws: &FakeAws, alarm: &str) {
+    aws.cloudwatch.set_alarm(alarm, tidegate::signals::AlarmState::Alarm);
+}
+
+async fn plan(aws: &FakeAws, policy: &Policy) -> Plan {
+    engine::plan(policy, aws.ports(), &*PRICES, &History::default(), now())
+        .await
+        .unwrap_or_else(|e| panic!("plan failed: {e}"))
+        .0
+}
+
+fn guard_for(plan: &Plan, identifier: &str) -> Option<Guard> {
+    plan.actions
+        .iter()
+        .find(|a| a.identifier == identifier)
+        .and_then(|a| a.refused.as_ref().map(|r| r.guard))
+}
+
+#[tokio::test]
+async fn a_modifying_instance_is_left_alone_until_it_settles() {
+    let aws = world();
+    let policy = policy(true);
+    fire(&aws, "app-db-cpu-high");
+    let first = plan(&aws, &policy).await;
+    let reports = engine::apply(&first, &policy, aws.ports(), &mut History::default(), Pace::default(), now())
+        .await
+        .expect("apply");
+    assert!(reports.iter().any(|r| r.action.identifier == "app-db" && matches!(r.outcome, Outcome::Applied { .. })));
+    assert_eq!(aws.rds.instance("app-db").map(|i| i.status), Some("modifying".to_owned()));
+
+    // Still in ALARM, but AWS is busy: the plan holds it and says why.
+    let second = plan(&aws, &policy).await;
+    assert_eq!(guard_for(&second, "app-db"), Some(Guard::ResourceStatus));
+    let why = second.actions.iter().find(|a| a.identifier == "app-db").and_then(|a| a.refused.clone()).map(|r| r.why);
+    assert!(why.as_deref().is_some_and(|w| w.contains("modifying")), "{why:?}");
+
+    aws.rds.settle();
+    let third = plan(&aws, &policy).await;
+    assert_eq!(guard_for(&third, "app-db"), None, "planned again once available");
+}
+
+#[tokio::test]
+async fn a_deferred_change_is_pending_until_the_maintenance_window() {
+    let aws = world();
+    let policy = policy(false);
+    fire(&aws, "app-db-cpu-high");
+    let first = plan(&aws, &policy).await;
+    let note = first.actions.iter().find(|a| a.identifier == "app-db").map(|a| a.notes.join("; "));
+    assert!(note.as_deref().is_some_and(|n| n.contains("maintenance window")), "{note:?}");
+    engine::apply(&first, &policy, aws.ports(), &mut History::default(), Pace::default(), now())
+        .await
+        .expect("apply");
+    let held = aws.rds.instance("app-db").expect("exists");
+    assert_eq!(held.class, "db.r6g.large", "not applied yet");
+    assert!(held.pending_modifications);
+
+    let second = plan(&aws, &policy).await;
+    assert_eq!(guard_for(&second, "app-db"), Some(Guard::ResourceStatus));
+
+    aws.rds.maintenance_window();
+    assert_eq!(aws.rds.instance("app-db").map(|i| i.class), Some("db.r6g.xlarge".to_owned()));
+}
+
+#[tokio::test]
+async fn an_aws_refusal_fails_one_action_and_the_rest_of_the_plan_runs() {
+    let aws = world();
+    let policy = policy(true);
+    fire(&aws, "orders-acu-high");
+    fire(&aws, "events-cpu-high");
+    // A saved plan edited by hand asks for min 12 / max 4 ACU: AWS refuses
+    // that (moto would accept it); tidegate refuses it before the call.
+    let plan = plan(&aws, &policy).await;
+    let mut planned: Vec<_> = plan.planned().map(|a| a.identifier.clone()).collect();
+    planned.sort();
+    assert_eq!(planned, ["events", "orders"]);
+    let mut tampered = plan.clone();
+    for a in &mut tampered.actions {
+        if a.knob == KnobName::ServerlessV2 {
+            a.to = tidegate::estate::Setting::Acu { min: 12.0, max: 4.0 };
+        }
+    }
+    let reports = engine::apply(&tampered, &policy, aws.ports(), &mut History::default(), Pace::default(), now())
+        .await
+        .expect("apply");
+    let outcome = |id: &str| reports.iter().find(|r| r.action.identifier == id).map(|r| r.outcome.clone());
+    match outcome("orders") {
+        Some(Outcome::Failed { error, .. }) => {
+            assert!(error.contains("ModifyDBCluster"), "{error}");
+            assert!(error.contains("orders"), "{error}");
+            assert!(error.contains("above the maximum"), "{error}");
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    assert!(matches!(outcome("events"), Some(Outcome::Applied { .. })), "{reports:#?}");
+}
+
+#[tokio::test]
+async fn msk_is_never_updated_while_not_active() {
+    let aws = world();
+    let policy = policy(true);
+    fire(&aws, "events-cpu-high");
+    let first = plan(&aws, &policy).await;
+    engine::apply(&first, &policy, aws.ports(), &mut History::default(), Pace::default(), now())
+        .await
+        .expect("apply");
+    // The broker-count update is running: UPDATING until it settles.
+    let second = plan(&aws, &policy).await;
+    assert_eq!(guard_for(&second, "events"), Some(Guard::ResourceStatus), "{:#?}", second.actions);
+    // Applying the first plan again while UPDATING changes nothing.
+    let again = engine::apply(&first, &policy, aws.ports(), &mut History::default(), Pace::default(), now())
+        .await
+        .expect("apply");
+    let events = again.iter().find(|r| r.action.identifier == "events").map(|r| r.outcome.clone());
+    assert!(
+        matches!(events, Some(Outcome::AlreadyInEffect | Outcome::Skipped { .. })),
+        "{events:?}"
+    );
+    aws.kafka.settle();
+    assert_eq!(guard_for(&plan(&aws, &policy).await, "events"), Some(Guard::Bounds), "6 brokers is the top");
+}
