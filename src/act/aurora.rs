@@ -378,7 +378,7 @@ resources:
     kind: aurora_cluster
     identifier: c
     engine: aurora-mysql
-    serverless_v2: { min_acu: 0.5, max_acu: 16, floor_acu: 1, step_acu: 1 }
+    serverless_v2: { min_acu: 0.5, max_acu: 16, floor_acu: 1.5, step_acu: 1 }
     readers: { min: 0, max: 5, floor: 0 }
     scale_up: [{ metric: ACUUtilization, above: 80, scales: serverless_v2 }]
   - id: prov
@@ -601,8 +601,8 @@ resources:
 
     #[tokio::test]
     async fn a_new_instance_that_never_comes_up_stops_the_resize_at_step_3() {
-        let aws = estate("db.r6g.large");
-        let stuck = Stuck(std::mem::take(&mut estate("db.r6g.large").rds));
+        let mut aws = estate("db.r6g.large");
+        let stuck = Stuck(std::mem::take(&mut aws.rds));
         let ports = Ports { rds: &stuck, ..aws.ports() };
         let a = action(
             KnobName::WriterClass,

@@ -114,7 +114,12 @@ impl Adapters {
             .expect("observe")
     }
 
-    async fn apply(&self, policy: &Policy, actions: Vec<Action>, fresh: &Observation) -> Vec<Report> {
+    async fn apply(
+        &self,
+        policy: &Policy,
+        actions: Vec<Action>,
+        fresh: &Observation,
+    ) -> Vec<Report> {
         let plan = Plan {
             at: Utc::now(),
             actions,
@@ -218,7 +223,9 @@ fn action(member: &Member, knob: KnobName, to: Setting) -> Action {
         from,
         to,
         direction: Some(Direction::Up),
-        cause: Cause::SpotMix { class: "api".into() },
+        cause: Cause::SpotMix {
+            class: "api".into(),
+        },
         reason: "test".into(),
         cost_delta_per_hour: None,
         refused: None,
@@ -257,10 +264,18 @@ async fn capacity_change_is_observed_back_and_a_second_apply_does_nothing() {
     assert_eq!(member.status, Status::Available);
     assert_eq!(
         member.settings.get(&KnobName::Capacity),
-        Some(&Setting::Capacity { min: 1, max: 4, desired: 1 })
+        Some(&Setting::Capacity {
+            min: 1,
+            max: 4,
+            desired: 1
+        })
     );
 
-    let to = Setting::Capacity { min: 2, max: 6, desired: 3 };
+    let to = Setting::Capacity {
+        min: 2,
+        max: 6,
+        desired: 3,
+    };
     let act = action(member, KnobName::Capacity, to.clone());
     let reports = a.apply(&policy, vec![act.clone()], &before).await;
     match &reports[0].outcome {
@@ -272,7 +287,10 @@ async fn capacity_change_is_observed_back_and_a_second_apply_does_nothing() {
     }
 
     let after = a.observe(&policy).await;
-    assert_eq!(the_member(&after, &name).settings.get(&KnobName::Capacity), Some(&to));
+    assert_eq!(
+        the_member(&after, &name).settings.get(&KnobName::Capacity),
+        Some(&to)
+    );
 
     let again = a.apply(&policy, vec![act], &after).await;
     assert_eq!(again[0].outcome, Outcome::AlreadyInEffect);
@@ -284,7 +302,8 @@ async fn spot_mix_change_is_observed_back_with_the_launch_template_kept() {
     let a = Adapters::on(moto, None).await;
     let name = unique("asg-mix");
     let template = create_launch_template(moto, &unique("lt-mix"));
-    a.create(&name, &template, (0, 4, 0), Some(&on_demand_mix()), &[]).await;
+    a.create(&name, &template, (0, 4, 0), Some(&on_demand_mix()), &[])
+        .await;
     let policy = policy(&format!("identifier: {name}"));
 
     let before = a.observe(&policy).await;
@@ -293,12 +312,23 @@ async fn spot_mix_change_is_observed_back_with_the_launch_template_kept() {
 
     let wanted = policy.spot_mix["api"].distribution();
     let reports = a
-        .apply(&policy, vec![action(member, KnobName::SpotMix, Setting::Mix(wanted.clone()))], &before)
+        .apply(
+            &policy,
+            vec![action(
+                member,
+                KnobName::SpotMix,
+                Setting::Mix(wanted.clone()),
+            )],
+            &before,
+        )
         .await;
     match &reports[0].outcome {
         Outcome::Applied { detail } => {
             assert!(detail.contains("OnDemandBaseCapacity 2"), "{detail}");
-            assert!(detail.contains("keep their current purchase option"), "{detail}");
+            assert!(
+                detail.contains("keep their current purchase option"),
+                "{detail}"
+            );
         }
         other => panic!("not applied: {other:?}"),
     }
@@ -359,19 +389,32 @@ async fn tag_selector_picks_exactly_the_tagged_groups_across_pages() {
         ("pg-d", "payments-old"),
         ("pg-e", "payments"),
     ] {
-        a.create(name, &template, (0, 2, 0), None, &[("team", team), ("env", "prod")])
-            .await;
+        a.create(
+            name,
+            &template,
+            (0, 2, 0),
+            None,
+            &[("team", team), ("env", "prod")],
+        )
+        .await;
     }
     let policy = policy("tags: { team: payments, env: prod }");
 
     moto.reset_calls();
     let obs = a.observe(&policy).await;
-    let mut picked: Vec<&str> = obs.estate.members_of("fleet").map(|m| m.identifier.as_str()).collect();
+    let mut picked: Vec<&str> = obs
+        .estate
+        .members_of("fleet")
+        .map(|m| m.identifier.as_str())
+        .collect();
     picked.sort_unstable();
     assert_eq!(picked, tagged);
     let calls = moto.calls();
     assert_eq!(calls.count("autoscaling", "DescribeAutoScalingGroups"), 3);
-    assert!(calls.service("cloudwatch").is_empty(), "no rules, no CloudWatch: {calls:?}");
+    assert!(
+        calls.service("cloudwatch").is_empty(),
+        "no rules, no CloudWatch: {calls:?}"
+    );
 }
 
 #[tokio::test]
@@ -380,11 +423,22 @@ async fn a_missing_group_is_an_aws_error_and_the_rest_of_the_plan_runs() {
     let a = Adapters::on(moto, None).await;
     let missing = unique("asg-missing");
 
-    let e = a.autoscaling.set_capacity(&missing, 1, 2, 1).await.expect_err("no such group");
+    let e = a
+        .autoscaling
+        .set_capacity(&missing, 1, 2, 1)
+        .await
+        .expect_err("no such group");
     assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
-    assert_eq!((e.operation, e.resource.as_str()), ("UpdateAutoScalingGroup", missing.as_str()));
+    assert_eq!(
+        (e.operation, e.resource.as_str()),
+        ("UpdateAutoScalingGroup", missing.as_str())
+    );
     assert_eq!(e.code.as_deref(), Some("ValidationError"));
-    let e = a.autoscaling.set_spot_mix(&missing, &on_demand_mix()).await.expect_err("no such group");
+    let e = a
+        .autoscaling
+        .set_spot_mix(&missing, &on_demand_mix())
+        .await
+        .expect_err("no such group");
     assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
 
     // Both groups observed; one is deleted before the plan runs.
@@ -392,11 +446,16 @@ async fn a_missing_group_is_an_aws_error_and_the_rest_of_the_plan_runs() {
     let team = unique("team");
     let (gone, kept) = (unique("asg-gone"), unique("asg-kept"));
     for name in [&gone, &kept] {
-        a.create(name, &template, (0, 4, 0), None, &[("team", &team)]).await;
+        a.create(name, &template, (0, 4, 0), None, &[("team", &team)])
+            .await;
     }
     let policy = policy(&format!("tags: {{ team: {team} }}"));
     let fresh = a.observe(&policy).await;
-    let to = Setting::Capacity { min: 1, max: 4, desired: 2 };
+    let to = Setting::Capacity {
+        min: 1,
+        max: 4,
+        desired: 2,
+    };
     let actions = vec![
         action(the_member(&fresh, &gone), KnobName::Capacity, to.clone()),
         action(the_member(&fresh, &kept), KnobName::Capacity, to.clone()),
@@ -412,12 +471,22 @@ async fn a_missing_group_is_an_aws_error_and_the_rest_of_the_plan_runs() {
     let reports = a.apply(&policy, actions, &fresh).await;
     match &reports[0].outcome {
         Outcome::Failed { error, source } => {
-            assert!(error.contains(&format!("UpdateAutoScalingGroup on {gone} failed")), "{error}");
+            assert!(
+                error.contains(&format!("UpdateAutoScalingGroup on {gone} failed")),
+                "{error}"
+            );
             assert_eq!(source.as_ref().map(|s| s.kind), Some(ErrorKind::NotFound));
         }
         other => panic!("expected a failure: {other:?}"),
     }
-    assert!(matches!(reports[1].outcome, Outcome::Applied { .. }), "{:?}", reports[1]);
+    assert!(
+        matches!(reports[1].outcome, Outcome::Applied { .. }),
+        "{:?}",
+        reports[1]
+    );
     let after = a.observe(&policy).await;
-    assert_eq!(the_member(&after, &kept).settings.get(&KnobName::Capacity), Some(&to));
+    assert_eq!(
+        the_member(&after, &kept).settings.get(&KnobName::Capacity),
+        Some(&to)
+    );
 }

@@ -6,13 +6,15 @@
 //! and starts new alarms in OK where AWS starts them in INSUFFICIENT_DATA.
 
 use aws_sdk_cloudwatch::primitives::DateTime as SmithyTime;
-use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricDatum, StateValue, Statistic};
+use aws_sdk_cloudwatch::types::{
+    ComparisonOperator, Dimension, MetricDatum, StateValue, Statistic,
+};
 use chrono::{DateTime, TimeDelta, Utc};
 use tidegate::aws::{
     AutoScalingAdapter, CloudWatchAdapter, ElastiCacheAdapter, KafkaAdapter, RdsAdapter,
 };
 use tidegate::observe::{self, Ports};
-use tidegate::policy::{generated_alarm_name, load_str, Direction};
+use tidegate::policy::{Direction, generated_alarm_name, load_str};
 use tidegate::ports::{CloudWatchPort, MetricQuery};
 use tidegate::signals::AlarmState;
 
@@ -21,7 +23,10 @@ use crate::support::{MotoServer, unique};
 
 async fn clients(moto: &MotoServer) -> (CloudWatchAdapter, aws_sdk_cloudwatch::Client) {
     let config = moto.sdk_config().await;
-    (CloudWatchAdapter::new(&config), aws_sdk_cloudwatch::Client::new(&config))
+    (
+        CloudWatchAdapter::new(&config),
+        aws_sdk_cloudwatch::Client::new(&config),
+    )
 }
 
 async fn put_alarm(cw: &aws_sdk_cloudwatch::Client, name: &str, state: Option<StateValue>) {
@@ -61,13 +66,20 @@ async fn put_points(
         call = call.metric_data(
             MetricDatum::builder()
                 .metric_name("CPUUtilization")
-                .dimensions(Dimension::builder().name("AutoScalingGroupName").value(group).build())
+                .dimensions(
+                    Dimension::builder()
+                        .name("AutoScalingGroupName")
+                        .value(group)
+                        .build(),
+                )
                 .timestamp(SmithyTime::from_secs(at.timestamp()))
                 .value(*value)
                 .build(),
         );
     }
-    call.send().await.unwrap_or_else(|e| panic!("put metric data {group}: {e:?}"));
+    call.send()
+        .await
+        .unwrap_or_else(|e| panic!("put metric data {group}: {e:?}"));
 }
 
 fn cpu_query(group: &str) -> MetricQuery {
@@ -90,7 +102,11 @@ fn key(group: &str) -> (String, String) {
 async fn alarm_states_read_the_state_set_and_leave_out_missing_alarms() {
     let moto = MotoServer::shared();
     let (adapter, cw) = clients(moto).await;
-    let (firing, quiet, missing) = (unique("cw-firing"), unique("cw-quiet"), unique("cw-missing"));
+    let (firing, quiet, missing) = (
+        unique("cw-firing"),
+        unique("cw-quiet"),
+        unique("cw-missing"),
+    );
     put_alarm(&cw, &firing, Some(StateValue::Alarm)).await;
     put_alarm(&cw, &quiet, None).await;
 
@@ -100,7 +116,10 @@ async fn alarm_states_read_the_state_set_and_leave_out_missing_alarms() {
         .expect("alarm states");
     assert_eq!(states.get(&firing), Some(&AlarmState::Alarm));
     assert!(
-        matches!(states.get(&quiet), Some(AlarmState::Ok | AlarmState::InsufficientData)),
+        matches!(
+            states.get(&quiet),
+            Some(AlarmState::Ok | AlarmState::InsufficientData)
+        ),
         "{states:?}"
     );
     assert!(!states.contains_key(&missing));
@@ -112,18 +131,32 @@ async fn recent_values_read_one_value_per_period_oldest_first() {
     let moto = MotoServer::shared();
     let (adapter, cw) = clients(moto).await;
     let now = Utc::now();
-    let (group, neighbour, silent) = (unique("cw-series"), unique("cw-neighbour"), unique("cw-silent"));
+    let (group, neighbour, silent) = (
+        unique("cw-series"),
+        unique("cw-neighbour"),
+        unique("cw-silent"),
+    );
     // Sent newest first; one point in each 5-minute period of the window.
     put_points(&cw, now, &group, &[(4, 30.0), (9, 20.0), (14, 10.0)]).await;
     put_points(&cw, now, &neighbour, &[(4, 99.0)]).await;
 
     let series = adapter
-        .recent_values(&[cpu_query(&group), cpu_query(&silent)], now, TimeDelta::minutes(15))
+        .recent_values(
+            &[cpu_query(&group), cpu_query(&silent)],
+            now,
+            TimeDelta::minutes(15),
+        )
         .await
         .expect("recent values");
     assert_eq!(series.get(&key(&group)), Some(&vec![10.0, 20.0, 30.0]));
-    assert!(!series.contains_key(&key(&silent)), "no data, no entry: {series:?}");
-    assert!(!series.contains_key(&key(&neighbour)), "not asked for: {series:?}");
+    assert!(
+        !series.contains_key(&key(&silent)),
+        "no data, no entry: {series:?}"
+    );
+    assert!(
+        !series.contains_key(&key(&neighbour)),
+        "not asked for: {series:?}"
+    );
 
     // A shorter window leaves the oldest period out.
     let recent = adapter
@@ -147,7 +180,9 @@ async fn alarm_names_go_by_100_and_queries_by_500() {
     let mut names: Vec<String> = (0..148).map(|i| format!("absent-{i}")).collect();
     names.insert(0, "first".to_owned());
     names.push("last".to_owned());
-    let queries: Vec<MetricQuery> = (0..=500).map(|i| cpu_query(&format!("group-{i}"))).collect();
+    let queries: Vec<MetricQuery> = (0..=500)
+        .map(|i| cpu_query(&format!("group-{i}")))
+        .collect();
 
     moto.reset_calls();
     let states = adapter.alarm_states(&names).await.expect("alarm states");
@@ -209,7 +244,7 @@ version: 1
 estate: cw-test
 guardrails: {{ max_actions_per_hour: 10, oscillation_window: 1h }}
 spot_mix:
-  web: {{ spot_percent: 0, on_demand_base: 0, allocation_strategy: lowest-price, instance_types: [t3.micro] }}
+  web: {{ spot_percent: 0, on_demand_base: 0, allocation_strategy: lowest-price, instance_types: [m6i.large] }}
 resources:
   - id: {id}
     kind: autoscaling_group
@@ -230,11 +265,19 @@ resources:
     let now = Utc::now();
     put_points(&cw, now, &group, &[(3, 80.0), (8, 90.0), (13, 85.0)]).await;
 
-    let obs = observe::observe(&policy, ports, now).await.expect("observe");
+    let obs = observe::observe(&policy, ports, now)
+        .await
+        .expect("observe");
     assert_eq!(obs.signals.alarms.get(&up), Some(&AlarmState::Alarm));
     let down = generated_alarm_name(&id, Direction::Down, "CPUUtilization", 1);
-    assert!(!obs.signals.alarms.contains_key(&down), "not created, not read");
+    assert!(
+        !obs.signals.alarms.contains_key(&down),
+        "not created, not read"
+    );
     // Longest window: 3 periods of 5 minutes (the down rule's default) + 1.
-    assert_eq!(obs.signals.series(&group, "CPUUtilization"), Some(&[85.0, 90.0, 80.0][..]));
+    assert_eq!(
+        obs.signals.series(&group, "CPUUtilization"),
+        Some(&[85.0, 90.0, 80.0][..])
+    );
     assert!(obs.notes.is_empty(), "{:?}", obs.notes);
 }

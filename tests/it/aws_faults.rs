@@ -513,7 +513,7 @@ async fn elasticache_replicas_without_cluster_mode() {
         .replication_group_description("test")
         .engine("redis")
         .cache_node_type("cache.t4g.small")
-        .replicas_per_node_group(1)
+        .num_cache_clusters(2)
         .send()
         .await
         .expect("create replication group");

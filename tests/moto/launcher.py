@@ -19,7 +19,8 @@ list is kept in tests/README.md too):
   NotFoundException instead of a 500.
 * ElastiCache (query): IncreaseReplicaCount, DecreaseReplicaCount,
   ModifyReplicationGroupShardConfiguration on moto's stored replication
-  groups (node groups and member clusters).
+  groups (node groups and member clusters); CreateReplicationGroup honours
+  NumCacheClusters when cluster mode is off.
 * CloudWatch over Smithy RPC v2 CBOR
   (POST /service/GraniteServiceVersion20100801/operation/{Operation}): a CBOR
   request parser and response serializer for moto's CloudWatch handlers.
@@ -296,6 +297,7 @@ from moto.elasticache.exceptions import (  # noqa: E402
     InvalidParameterValueException,
     ReplicationGroupNotFound,
 )
+from moto.elasticache.models import ElastiCacheBackend  # noqa: E402
 from moto.elasticache.responses import ElastiCacheResponse  # noqa: E402
 
 
@@ -309,6 +311,24 @@ class InvalidReplicationGroupState(ElastiCacheException):
 
 _SLOTS = 16384
 _MAX_REPLICAS = 5
+
+_original_create_group = ElastiCacheBackend.create_replication_group
+
+
+def _create_replication_group(self: Any, **kwargs: Any) -> Any:
+    # moto builds cluster-mode-disabled groups from ReplicasPerNodeGroup only
+    # and ignores NumCacheClusters (primary + replicas), the usual way to ask.
+    clusters = kwargs.get("num_cache_clusters")
+    if (
+        kwargs.get("cluster_mode") != "enabled"
+        and clusters
+        and not kwargs.get("replicas_per_node_group")
+    ):
+        kwargs["replicas_per_node_group"] = int(clusters) - 1
+    return _original_create_group(self, **kwargs)
+
+
+ElastiCacheBackend.create_replication_group = _create_replication_group  # type: ignore[method-assign]
 
 
 def _replication_group(response: ElastiCacheResponse) -> Any:
