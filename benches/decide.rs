@@ -67,7 +67,11 @@ fn member(i: usize) -> Member {
     let (kind, settings): (ResourceKind, BTreeMap<KnobName, Setting>) = match i % 3 {
         0 => (
             ResourceKind::RdsInstance,
-            [(KnobName::InstanceClass, Setting::Class("db.r6g.xlarge".into()))].into(),
+            [(
+                KnobName::InstanceClass,
+                Setting::Class("db.r6g.xlarge".into()),
+            )]
+            .into(),
         ),
         1 => (
             ResourceKind::ElasticacheRedis,
@@ -119,12 +123,23 @@ fn bench(c: &mut Criterion) {
         members: (0..RESOURCES).map(member).collect(),
     };
     // A Tuesday 10:00 in Berlin: business hours.
-    let now = Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).single().expect("valid instant");
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 24, 9, 0, 0)
+        .single()
+        .expect("valid instant");
     let mut signals = Signals::default();
     for (i, m) in estate.members.iter().enumerate() {
         let hot = i % 10 == 0;
-        signals.set_metric(&m.identifier, "CPUUtilization", if hot { 91.0 } else { 45.0 });
-        signals.set_metric(&m.identifier, "EngineCPUUtilization", if hot { 85.0 } else { 40.0 });
+        signals.set_metric(
+            &m.identifier,
+            "CPUUtilization",
+            if hot { 91.0 } else { 45.0 },
+        );
+        signals.set_metric(
+            &m.identifier,
+            "EngineCPUUtilization",
+            if hot { 85.0 } else { 40.0 },
+        );
     }
     signals.spend.insert(
         BudgetPeriod::Daily,
@@ -162,7 +177,9 @@ fn bench(c: &mut Criterion) {
         plan.planned().count(),
         plan.refused().count()
     );
-    c.bench_function("decide_10k_resources", |b| b.iter(|| decide(black_box(&inputs))));
+    c.bench_function("decide_10k_resources", |b| {
+        b.iter(|| decide(black_box(&inputs)))
+    });
 }
 
 criterion_group! {

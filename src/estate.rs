@@ -20,7 +20,9 @@ pub struct Estate {
 impl Estate {
     /// Members selected by the policy resource `policy_id`.
     pub fn members_of<'a>(&'a self, policy_id: &'a str) -> impl Iterator<Item = &'a Member> + 'a {
-        self.members.iter().filter(move |m| m.policy_id == policy_id)
+        self.members
+            .iter()
+            .filter(move |m| m.policy_id == policy_id)
     }
 }
 

@@ -20,7 +20,14 @@ use crate::ports::{
 };
 use crate::signals::AlarmState;
 
-fn refuse(service: &'static str, operation: &'static str, resource: &str, kind: ErrorKind, code: &str, message: &str) -> AwsError {
+fn refuse(
+    service: &'static str,
+    operation: &'static str,
+    resource: &str,
+    kind: ErrorKind,
+    code: &str,
+    message: &str,
+) -> AwsError {
     AwsError {
         service,
         operation,
@@ -113,13 +120,29 @@ impl FakeRds {
         let mut s = lock(&self.state);
         s.calls.push(format!("{operation} {id}"));
         let RdsState {
-            instances, deferred, ..
+            instances,
+            deferred,
+            ..
         } = &mut *s;
         let i = instances.get_mut(id).ok_or_else(|| {
-            refuse("rds", operation, id, ErrorKind::NotFound, "DBInstanceNotFound", &format!("DBInstance {id} not found."))
+            refuse(
+                "rds",
+                operation,
+                id,
+                ErrorKind::NotFound,
+                "DBInstanceNotFound",
+                &format!("DBInstance {id} not found."),
+            )
         })?;
         if i.status != "available" && operation != "StartDBInstance" {
-            return Err(refuse("rds", operation, id, ErrorKind::InvalidState, "InvalidDBInstanceState", &format!("Instance {id} is not in available state.")));
+            return Err(refuse(
+                "rds",
+                operation,
+                id,
+                ErrorKind::InvalidState,
+                "InvalidDBInstanceState",
+                &format!("Instance {id} is not in available state."),
+            ));
         }
         f(i, deferred)
     }
@@ -135,7 +158,12 @@ impl RdsPort for FakeRds {
         Ok(lock(&self.state).clusters.values().cloned().collect())
     }
 
-    async fn modify_instance_class(&self, id: &str, class: &str, apply_immediately: bool) -> Result<(), AwsError> {
+    async fn modify_instance_class(
+        &self,
+        id: &str,
+        class: &str,
+        apply_immediately: bool,
+    ) -> Result<(), AwsError> {
         self.with_instance("ModifyDBInstance", id, |i, deferred| {
             if apply_immediately {
                 i.class = class.to_owned();
@@ -151,7 +179,14 @@ impl RdsPort for FakeRds {
     async fn modify_storage_ceiling(&self, id: &str, max_gib: u32) -> Result<(), AwsError> {
         self.with_instance("ModifyDBInstance", id, |i, _| {
             if max_gib <= i.allocated_gib {
-                return Err(refuse("rds", "ModifyDBInstance", id, ErrorKind::Other, "InvalidParameterCombination", "Max storage size must be greater than storage size"));
+                return Err(refuse(
+                    "rds",
+                    "ModifyDBInstance",
+                    id,
+                    ErrorKind::Other,
+                    "InvalidParameterCombination",
+                    "Max storage size must be greater than storage size",
+                ));
             }
             i.max_allocated_gib = Some(max_gib);
             Ok(())
@@ -168,33 +203,72 @@ impl RdsPort for FakeRds {
     async fn start_instance(&self, id: &str) -> Result<(), AwsError> {
         self.with_instance("StartDBInstance", id, |i, _| {
             if i.status != "stopped" {
-                return Err(refuse("rds", "StartDBInstance", id, ErrorKind::InvalidState, "InvalidDBInstanceState", "Instance is not stopped."));
+                return Err(refuse(
+                    "rds",
+                    "StartDBInstance",
+                    id,
+                    ErrorKind::InvalidState,
+                    "InvalidDBInstanceState",
+                    "Instance is not stopped.",
+                ));
             }
             i.status = "available".to_owned();
             Ok(())
         })
     }
 
-    async fn modify_serverless_capacity(&self, cluster: &str, min_acu: f64, max_acu: f64) -> Result<(), AwsError> {
+    async fn modify_serverless_capacity(
+        &self,
+        cluster: &str,
+        min_acu: f64,
+        max_acu: f64,
+    ) -> Result<(), AwsError> {
         let mut s = lock(&self.state);
         s.calls.push(format!("ModifyDBCluster {cluster}"));
         let c = s.clusters.get_mut(cluster).ok_or_else(|| {
-            refuse("rds", "ModifyDBCluster", cluster, ErrorKind::NotFound, "DBClusterNotFoundFault", "DBCluster not found.")
+            refuse(
+                "rds",
+                "ModifyDBCluster",
+                cluster,
+                ErrorKind::NotFound,
+                "DBClusterNotFoundFault",
+                "DBCluster not found.",
+            )
         })?;
         // AWS refuses what moto accepts.
         if min_acu > max_acu {
-            return Err(refuse("rds", "ModifyDBCluster", cluster, ErrorKind::Other, "InvalidParameterCombination", "The maximum capacity must be greater than or equal to the minimum capacity."));
+            return Err(refuse(
+                "rds",
+                "ModifyDBCluster",
+                cluster,
+                ErrorKind::Other,
+                "InvalidParameterCombination",
+                "The maximum capacity must be greater than or equal to the minimum capacity.",
+            ));
         }
         c.serverless_v2 = Some((min_acu, max_acu));
         c.status = "modifying".to_owned();
         Ok(())
     }
 
-    async fn create_cluster_instance(&self, cluster: &str, id: &str, class: &str, engine: &str) -> Result<(), AwsError> {
+    async fn create_cluster_instance(
+        &self,
+        cluster: &str,
+        id: &str,
+        class: &str,
+        engine: &str,
+    ) -> Result<(), AwsError> {
         let mut s = lock(&self.state);
         s.calls.push(format!("CreateDBInstance {id}"));
         let c = s.clusters.get_mut(cluster).ok_or_else(|| {
-            refuse("rds", "CreateDBInstance", cluster, ErrorKind::NotFound, "DBClusterNotFoundFault", "DBCluster not found.")
+            refuse(
+                "rds",
+                "CreateDBInstance",
+                cluster,
+                ErrorKind::NotFound,
+                "DBClusterNotFoundFault",
+                "DBCluster not found.",
+            )
         })?;
         c.members.push(crate::ports::ClusterMember {
             instance_id: id.to_owned(),
@@ -225,7 +299,14 @@ impl RdsPort for FakeRds {
         let mut s = lock(&self.state);
         s.calls.push(format!("DeleteDBInstance {id}"));
         if s.instances.remove(id).is_none() {
-            return Err(refuse("rds", "DeleteDBInstance", id, ErrorKind::NotFound, "DBInstanceNotFound", "not found"));
+            return Err(refuse(
+                "rds",
+                "DeleteDBInstance",
+                id,
+                ErrorKind::NotFound,
+                "DBInstanceNotFound",
+                "not found",
+            ));
         }
         for c in s.clusters.values_mut() {
             c.members.retain(|m| m.instance_id != id);
@@ -237,10 +318,24 @@ impl RdsPort for FakeRds {
         let mut s = lock(&self.state);
         s.calls.push(format!("FailoverDBCluster {cluster}"));
         let c = s.clusters.get_mut(cluster).ok_or_else(|| {
-            refuse("rds", "FailoverDBCluster", cluster, ErrorKind::NotFound, "DBClusterNotFoundFault", "DBCluster not found.")
+            refuse(
+                "rds",
+                "FailoverDBCluster",
+                cluster,
+                ErrorKind::NotFound,
+                "DBClusterNotFoundFault",
+                "DBCluster not found.",
+            )
         })?;
         if !c.members.iter().any(|m| m.instance_id == target) {
-            return Err(refuse("rds", "FailoverDBCluster", cluster, ErrorKind::Other, "InvalidParameterValue", "target is not a member"));
+            return Err(refuse(
+                "rds",
+                "FailoverDBCluster",
+                cluster,
+                ErrorKind::Other,
+                "InvalidParameterValue",
+                "target is not a member",
+            ));
         }
         for m in &mut c.members {
             m.is_writer = m.instance_id == target;
@@ -271,14 +366,46 @@ impl FakeKafka {
         }
     }
 
-    fn update(&self, operation: &'static str, arn: &str, version: &str, f: impl FnOnce(&mut KafkaCluster)) -> Result<(), AwsError> {
+    fn update(
+        &self,
+        operation: &'static str,
+        arn: &str,
+        version: &str,
+        f: impl FnOnce(&mut KafkaCluster),
+    ) -> Result<(), AwsError> {
         let mut all = lock(&self.clusters);
-        let c = all.get_mut(arn).ok_or_else(|| refuse("kafka", operation, arn, ErrorKind::NotFound, "NotFoundException", "cluster not found"))?;
+        let c = all.get_mut(arn).ok_or_else(|| {
+            refuse(
+                "kafka",
+                operation,
+                arn,
+                ErrorKind::NotFound,
+                "NotFoundException",
+                "cluster not found",
+            )
+        })?;
         if c.state != "ACTIVE" {
-            return Err(refuse("kafka", operation, arn, ErrorKind::InvalidState, "BadRequestException", &format!("The request is not valid because the cluster is in {} state.", c.state)));
+            return Err(refuse(
+                "kafka",
+                operation,
+                arn,
+                ErrorKind::InvalidState,
+                "BadRequestException",
+                &format!(
+                    "The request is not valid because the cluster is in {} state.",
+                    c.state
+                ),
+            ));
         }
         if c.current_version != version {
-            return Err(refuse("kafka", operation, arn, ErrorKind::Other, "BadRequestException", "The provided current version doesn't match the cluster's current version."));
+            return Err(refuse(
+                "kafka",
+                operation,
+                arn,
+                ErrorKind::Other,
+                "BadRequestException",
+                "The provided current version doesn't match the cluster's current version.",
+            ));
         }
         f(c);
         c.state = "UPDATING".to_owned();
@@ -293,16 +420,37 @@ impl KafkaPort for FakeKafka {
         Ok(lock(&self.clusters).values().cloned().collect())
     }
 
-    async fn update_broker_count(&self, arn: &str, current_version: &str, brokers: u32) -> Result<(), AwsError> {
-        self.update("UpdateBrokerCount", arn, current_version, |c| c.brokers = brokers)
+    async fn update_broker_count(
+        &self,
+        arn: &str,
+        current_version: &str,
+        brokers: u32,
+    ) -> Result<(), AwsError> {
+        self.update("UpdateBrokerCount", arn, current_version, |c| {
+            c.brokers = brokers
+        })
     }
 
-    async fn update_broker_type(&self, arn: &str, current_version: &str, broker_type: &str) -> Result<(), AwsError> {
-        self.update("UpdateBrokerType", arn, current_version, |c| c.broker_type = broker_type.to_owned())
+    async fn update_broker_type(
+        &self,
+        arn: &str,
+        current_version: &str,
+        broker_type: &str,
+    ) -> Result<(), AwsError> {
+        self.update("UpdateBrokerType", arn, current_version, |c| {
+            c.broker_type = broker_type.to_owned()
+        })
     }
 
-    async fn update_broker_storage(&self, arn: &str, current_version: &str, gib: u32) -> Result<(), AwsError> {
-        self.update("UpdateBrokerStorage", arn, current_version, |c| c.storage_gib = gib)
+    async fn update_broker_storage(
+        &self,
+        arn: &str,
+        current_version: &str,
+        gib: u32,
+    ) -> Result<(), AwsError> {
+        self.update("UpdateBrokerStorage", arn, current_version, |c| {
+            c.storage_gib = gib
+        })
     }
 }
 
@@ -318,11 +466,32 @@ impl FakeElastiCache {
         lock(&self.groups).insert(g.id.clone(), (g, tags));
     }
 
-    fn modify(&self, operation: &'static str, id: &str, f: impl FnOnce(&mut ReplicationGroup)) -> Result<(), AwsError> {
+    fn modify(
+        &self,
+        operation: &'static str,
+        id: &str,
+        f: impl FnOnce(&mut ReplicationGroup),
+    ) -> Result<(), AwsError> {
         let mut all = lock(&self.groups);
-        let (g, _) = all.get_mut(id).ok_or_else(|| refuse("elasticache", operation, id, ErrorKind::NotFound, "ReplicationGroupNotFoundFault", "not found"))?;
+        let (g, _) = all.get_mut(id).ok_or_else(|| {
+            refuse(
+                "elasticache",
+                operation,
+                id,
+                ErrorKind::NotFound,
+                "ReplicationGroupNotFoundFault",
+                "not found",
+            )
+        })?;
         if g.status != "available" {
-            return Err(refuse("elasticache", operation, id, ErrorKind::InvalidState, "InvalidReplicationGroupState", "not available"));
+            return Err(refuse(
+                "elasticache",
+                operation,
+                id,
+                ErrorKind::InvalidState,
+                "InvalidReplicationGroupState",
+                "not available",
+            ));
         }
         f(g);
         g.status = "modifying".to_owned();
@@ -333,7 +502,10 @@ impl FakeElastiCache {
 #[async_trait]
 impl ElastiCachePort for FakeElastiCache {
     async fn replication_groups(&self) -> Result<Vec<ReplicationGroup>, AwsError> {
-        Ok(lock(&self.groups).values().map(|(g, _)| g.clone()).collect())
+        Ok(lock(&self.groups)
+            .values()
+            .map(|(g, _)| g.clone())
+            .collect())
     }
 
     async fn tags(&self, arn: &str) -> Result<Tags, AwsError> {
@@ -345,11 +517,15 @@ impl ElastiCachePort for FakeElastiCache {
     }
 
     async fn modify_node_type(&self, group: &str, node_type: &str) -> Result<(), AwsError> {
-        self.modify("ModifyReplicationGroup", group, |g| g.node_type = node_type.to_owned())
+        self.modify("ModifyReplicationGroup", group, |g| {
+            g.node_type = node_type.to_owned()
+        })
     }
 
     async fn modify_shard_count(&self, group: &str, shards: u32) -> Result<(), AwsError> {
-        self.modify("ModifyReplicationGroupShardConfiguration", group, |g| g.shards = shards)
+        self.modify("ModifyReplicationGroupShardConfiguration", group, |g| {
+            g.shards = shards
+        })
     }
 
     async fn modify_replica_count(&self, group: &str, _from: u32, to: u32) -> Result<(), AwsError> {
@@ -376,11 +552,33 @@ impl AutoScalingPort for FakeAutoScaling {
         Ok(lock(&self.groups).values().cloned().collect())
     }
 
-    async fn set_capacity(&self, name: &str, min: u32, max: u32, desired: u32) -> Result<(), AwsError> {
+    async fn set_capacity(
+        &self,
+        name: &str,
+        min: u32,
+        max: u32,
+        desired: u32,
+    ) -> Result<(), AwsError> {
         let mut all = lock(&self.groups);
-        let g = all.get_mut(name).ok_or_else(|| refuse("autoscaling", "UpdateAutoScalingGroup", name, ErrorKind::NotFound, "ValidationError", "AutoScalingGroup name not found"))?;
+        let g = all.get_mut(name).ok_or_else(|| {
+            refuse(
+                "autoscaling",
+                "UpdateAutoScalingGroup",
+                name,
+                ErrorKind::NotFound,
+                "ValidationError",
+                "AutoScalingGroup name not found",
+            )
+        })?;
         if min > desired || desired > max {
-            return Err(refuse("autoscaling", "UpdateAutoScalingGroup", name, ErrorKind::Other, "ValidationError", "Desired capacity must be between min and max"));
+            return Err(refuse(
+                "autoscaling",
+                "UpdateAutoScalingGroup",
+                name,
+                ErrorKind::Other,
+                "ValidationError",
+                "Desired capacity must be between min and max",
+            ));
         }
         (g.min, g.max, g.desired) = (min, max, desired);
         Ok(())
@@ -388,7 +586,16 @@ impl AutoScalingPort for FakeAutoScaling {
 
     async fn set_spot_mix(&self, name: &str, mix: &SpotMix) -> Result<(), AwsError> {
         let mut all = lock(&self.groups);
-        let g = all.get_mut(name).ok_or_else(|| refuse("autoscaling", "UpdateAutoScalingGroup", name, ErrorKind::NotFound, "ValidationError", "AutoScalingGroup name not found"))?;
+        let g = all.get_mut(name).ok_or_else(|| {
+            refuse(
+                "autoscaling",
+                "UpdateAutoScalingGroup",
+                name,
+                ErrorKind::NotFound,
+                "ValidationError",
+                "AutoScalingGroup name not found",
+            )
+        })?;
         g.mix = Some(mix.clone());
         Ok(())
     }
@@ -415,7 +622,10 @@ impl FakeCloudWatch {
 
 #[async_trait]
 impl CloudWatchPort for FakeCloudWatch {
-    async fn alarm_states(&self, names: &[String]) -> Result<BTreeMap<String, AlarmState>, AwsError> {
+    async fn alarm_states(
+        &self,
+        names: &[String],
+    ) -> Result<BTreeMap<String, AlarmState>, AwsError> {
         let alarms = lock(&self.alarms);
         Ok(names
             .iter()

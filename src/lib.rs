@@ -29,11 +29,11 @@ pub mod budget;
 pub mod catalog;
 pub mod decide;
 pub mod engine;
+pub mod estate;
 #[cfg(feature = "test-util")]
 pub mod fake;
-pub mod estate;
-pub mod observe;
 pub mod ledger;
+pub mod observe;
 pub mod plan;
 pub mod policy;
 pub mod ports;

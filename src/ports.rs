@@ -156,8 +156,7 @@ pub trait ElastiCachePort: Send + Sync {
     /// last node groups when shrinking).
     async fn modify_shard_count(&self, group: &str, shards: u32) -> Result<(), AwsError>;
     /// IncreaseReplicaCount / DecreaseReplicaCount NewReplicaCount.
-    async fn modify_replica_count(&self, group: &str, from: u32, to: u32)
-    -> Result<(), AwsError>;
+    async fn modify_replica_count(&self, group: &str, from: u32, to: u32) -> Result<(), AwsError>;
 }
 
 /// An Amazon MSK provisioned cluster.
@@ -238,8 +237,13 @@ pub trait AutoScalingPort: Send + Sync {
     /// Every group (DescribeAutoScalingGroups, paginated).
     async fn groups(&self) -> Result<Vec<AutoScalingGroup>, AwsError>;
     /// UpdateAutoScalingGroup MinSize, MaxSize, DesiredCapacity.
-    async fn set_capacity(&self, name: &str, min: u32, max: u32, desired: u32)
-    -> Result<(), AwsError>;
+    async fn set_capacity(
+        &self,
+        name: &str,
+        min: u32,
+        max: u32,
+        desired: u32,
+    ) -> Result<(), AwsError>;
     /// UpdateAutoScalingGroup MixedInstancesPolicy (instances distribution
     /// and instance-type overrides; the launch template is kept).
     async fn set_spot_mix(&self, name: &str, mix: &SpotMix) -> Result<(), AwsError>;

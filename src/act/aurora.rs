@@ -72,7 +72,9 @@ pub(crate) async fn apply(
             ))
         }
         (KnobName::Readers, Setting::Count(n)) => readers(resource, ports, id, *n).await,
-        (KnobName::WriterClass, Setting::Class(class)) => resize_writer(ports, id, class, pace).await,
+        (KnobName::WriterClass, Setting::Class(class)) => {
+            resize_writer(ports, id, class, pace).await
+        }
         (knob, to) => Err(refuse(
             "ModifyDBCluster",
             id,
@@ -139,19 +141,42 @@ async fn readers(
 }
 
 /// The writer resize, one checked step at a time.
-async fn resize_writer(ports: Ports<'_>, id: &str, class: &str, pace: Pace) -> Result<String, AwsError> {
+async fn resize_writer(
+    ports: Ports<'_>,
+    id: &str,
+    class: &str,
+    pace: Pace,
+) -> Result<String, AwsError> {
     // Step 1: the cluster as it is now.
     let view = View::read(ports, id, "DescribeDBClusters")
         .await
         .map_err(|e| step(1, "check the cluster", e))?;
     view.check_available("CreateDBInstance")
         .map_err(|e| step(1, "check the cluster", e))?;
-    let old = view.writer("CreateDBInstance").map_err(|e| step(1, "check the cluster", e))?.clone();
+    let old = view
+        .writer("CreateDBInstance")
+        .map_err(|e| step(1, "check the cluster", e))?
+        .clone();
     if old.class == class {
-        return Ok(format!("nothing called: writer {} of {id} is {class} already", old.id));
+        return Ok(format!(
+            "nothing called: writer {} of {id} is {class} already",
+            old.id
+        ));
     }
     if old.class == SERVERLESS_CLASS {
-        return Err(step(1, "check the cluster", refuse("CreateDBInstance", id, ErrorKind::Other, format!("writer {} is {SERVERLESS_CLASS}; its capacity is the Serverless v2 range, not a class", old.id))));
+        return Err(step(
+            1,
+            "check the cluster",
+            refuse(
+                "CreateDBInstance",
+                id,
+                ErrorKind::Other,
+                format!(
+                    "writer {} is {SERVERLESS_CLASS}; its capacity is the Serverless v2 range, not a class",
+                    old.id
+                ),
+            ),
+        ));
     }
 
     // Step 2: an instance of the target class.
@@ -166,8 +191,15 @@ async fn resize_writer(ports: Ports<'_>, id: &str, class: &str, pace: Pace) -> R
     let label = format!("wait until {new} is available; it is left in place as a reader");
     wait(ports, id, pace, "DescribeDBInstances", |v| {
         match v.instances.iter().find(|i| i.id == new) {
-            Some(i) if i.status == "available" && v.cluster.members.iter().any(|m| m.instance_id == new) => Ok(true),
-            Some(i) if DEAD_ENDS.contains(&i.status.as_str()) => Err(format!("{new} is {}", i.status)),
+            Some(i)
+                if i.status == "available"
+                    && v.cluster.members.iter().any(|m| m.instance_id == new) =>
+            {
+                Ok(true)
+            }
+            Some(i) if DEAD_ENDS.contains(&i.status.as_str()) => {
+                Err(format!("{new} is {}", i.status))
+            }
             _ => Ok(false),
         }
     })
@@ -175,16 +207,23 @@ async fn resize_writer(ports: Ports<'_>, id: &str, class: &str, pace: Pace) -> R
     .map_err(|e| step(3, &label, e))?;
 
     // Step 4: fail over to it.
-    ports
-        .rds
-        .failover_cluster(id, &new)
-        .await
-        .map_err(|e| step(4, &format!("fail over to {new}; it is left in place as a reader"), e))?;
+    ports.rds.failover_cluster(id, &new).await.map_err(|e| {
+        step(
+            4,
+            &format!("fail over to {new}; it is left in place as a reader"),
+            e,
+        )
+    })?;
 
     // Step 5: wait until it is the writer and the cluster is available again.
     let label = format!("wait until {new} is the writer; {} is kept", old.id);
     wait(ports, id, pace, "DescribeDBClusters", |v| {
-        let writer = v.cluster.members.iter().find(|m| m.is_writer).map(|m| m.instance_id.as_str());
+        let writer = v
+            .cluster
+            .members
+            .iter()
+            .find(|m| m.is_writer)
+            .map(|m| m.instance_id.as_str());
         Ok(writer == Some(new.as_str()) && v.unavailable().is_none())
     })
     .await
@@ -192,11 +231,31 @@ async fn resize_writer(ports: Ports<'_>, id: &str, class: &str, pace: Pace) -> R
 
     // Step 6: retire the old writer, once it is a reader.
     let retire = format!("retire {}", old.id);
-    let view = View::read(ports, id, "DescribeDBClusters").await.map_err(|e| step(6, &retire, e))?;
-    if view.cluster.members.iter().any(|m| m.instance_id == old.id && m.is_writer) {
-        return Err(step(6, &retire, refuse("DeleteDBInstance", &old.id, ErrorKind::InvalidState, "it is the writer again; kept".to_owned())));
+    let view = View::read(ports, id, "DescribeDBClusters")
+        .await
+        .map_err(|e| step(6, &retire, e))?;
+    if view
+        .cluster
+        .members
+        .iter()
+        .any(|m| m.instance_id == old.id && m.is_writer)
+    {
+        return Err(step(
+            6,
+            &retire,
+            refuse(
+                "DeleteDBInstance",
+                &old.id,
+                ErrorKind::InvalidState,
+                "it is the writer again; kept".to_owned(),
+            ),
+        ));
     }
-    ports.rds.delete_instance(&old.id).await.map_err(|e| step(6, &retire, e))?;
+    ports
+        .rds
+        .delete_instance(&old.id)
+        .await
+        .map_err(|e| step(6, &retire, e))?;
     Ok(format!(
         "CreateDBInstance {new} ({class}), waited until available, FailoverDBCluster {id} to {new}, waited until it was the writer, DeleteDBInstance {} ({}, the old writer)",
         old.id, old.class
@@ -246,7 +305,12 @@ impl View {
     async fn read(ports: Ports<'_>, id: &str, operation: &'static str) -> Result<View, AwsError> {
         let clusters = ports.rds.db_clusters().await?;
         let Some(cluster) = clusters.into_iter().find(|c| c.id == id) else {
-            return Err(refuse(operation, id, ErrorKind::NotFound, "the cluster is gone".to_owned()));
+            return Err(refuse(
+                operation,
+                id,
+                ErrorKind::NotFound,
+                "the cluster is gone".to_owned(),
+            ));
         };
         let all = ports.rds.db_instances().await?;
         let all_ids = all.iter().map(|i| i.id.clone()).collect();
@@ -254,7 +318,11 @@ impl View {
             .into_iter()
             .filter(|i| cluster.members.iter().any(|m| m.instance_id == i.id))
             .collect();
-        Ok(View { cluster, instances, all_ids })
+        Ok(View {
+            cluster,
+            instances,
+            all_ids,
+        })
     }
 
     /// Why the cluster may not be changed now, if it may not.
@@ -278,7 +346,9 @@ impl View {
                 operation,
                 &self.cluster.id,
                 ErrorKind::InvalidState,
-                format!("{why}; Aurora changes are made only while the cluster and all its instances are available"),
+                format!(
+                    "{why}; Aurora changes are made only while the cluster and all its instances are available"
+                ),
             )),
         }
     }
@@ -289,7 +359,14 @@ impl View {
             .iter()
             .find(|m| m.is_writer)
             .and_then(|m| self.instances.iter().find(|i| i.id == m.instance_id))
-            .ok_or_else(|| refuse(operation, &self.cluster.id, ErrorKind::InvalidState, "the cluster has no writer".to_owned()))
+            .ok_or_else(|| {
+                refuse(
+                    operation,
+                    &self.cluster.id,
+                    ErrorKind::InvalidState,
+                    "the cluster has no writer".to_owned(),
+                )
+            })
     }
 
     fn readers(&self) -> Vec<&DbInstance> {
@@ -329,7 +406,10 @@ fn newest(mut readers: Vec<&DbInstance>, count: usize) -> Vec<&DbInstance> {
 
 /// Names the writer-resize step an error stopped at.
 fn step(n: u8, what: &str, mut e: AwsError) -> AwsError {
-    e.message = format!("writer resize stopped at step {n} of 6 ({what}): {}", e.message);
+    e.message = format!(
+        "writer resize stopped at step {n} of 6 ({what}): {}",
+        e.message
+    );
     e
 }
 
@@ -352,7 +432,6 @@ fn refuse(operation: &'static str, resource: &str, kind: ErrorKind, message: Str
         message,
     }
 }
-
 
 #[cfg(all(test, feature = "test-util"))]
 mod tests {
@@ -433,7 +512,10 @@ resources:
             status: "available".into(),
             members: [("w", true), ("c-reader-1", false), ("r-b", false)]
                 .into_iter()
-                .map(|(i, w)| ClusterMember { instance_id: i.into(), is_writer: w })
+                .map(|(i, w)| ClusterMember {
+                    instance_id: i.into(),
+                    is_writer: w,
+                })
                 .collect(),
             serverless_v2: Some((0.5, 4.0)),
             pending_modifications: false,
@@ -482,8 +564,15 @@ resources:
     fn names_skip_the_taken_and_the_newest_readers_go_first() {
         let taken = vec!["c-reader-1".to_owned(), "c-reader-3".to_owned()];
         assert_eq!(free_name("c", "reader", &taken), "c-reader-2");
-        let (a, b, fresh) = (instance("a", "x", Some(1)), instance("b", "x", Some(5)), instance("n", "x", None));
-        let ids: Vec<&str> = newest(vec![&a, &b, &fresh], 2).iter().map(|i| i.id.as_str()).collect();
+        let (a, b, fresh) = (
+            instance("a", "x", Some(1)),
+            instance("b", "x", Some(5)),
+            instance("n", "x", None),
+        );
+        let ids: Vec<&str> = newest(vec![&a, &b, &fresh], 2)
+            .iter()
+            .map(|i| i.id.as_str())
+            .collect();
         assert_eq!(ids, vec!["n", "b"]);
     }
 
@@ -492,9 +581,17 @@ resources:
         let aws = estate(SERVERLESS_CLASS);
         let p = policy();
         let a = action(KnobName::Readers, Setting::Count(2), Setting::Count(4));
-        let detail = apply(&a, &p.resources[0], &member(), aws.ports(), PACE).await.expect("applied");
-        assert_eq!(aws.rds.calls(), vec!["CreateDBInstance c-reader-2", "CreateDBInstance c-reader-3"]);
-        assert_eq!(class_of(&aws.rds, "c-reader-3").as_deref(), Some(SERVERLESS_CLASS));
+        let detail = apply(&a, &p.resources[0], &member(), aws.ports(), PACE)
+            .await
+            .expect("applied");
+        assert_eq!(
+            aws.rds.calls(),
+            vec!["CreateDBInstance c-reader-2", "CreateDBInstance c-reader-3"]
+        );
+        assert_eq!(
+            class_of(&aws.rds, "c-reader-3").as_deref(),
+            Some(SERVERLESS_CLASS)
+        );
         assert!(detail.contains("2 → 4 readers"), "{detail}");
     }
 
@@ -502,18 +599,27 @@ resources:
     async fn a_provisioned_reader_takes_the_writers_class() {
         let aws = estate("db.r6g.large");
         let a = action(KnobName::Readers, Setting::Count(2), Setting::Count(3));
-        apply(&a, &policy().resources[1], &member(), aws.ports(), PACE).await.expect("applied");
-        assert_eq!(class_of(&aws.rds, "c-reader-2").as_deref(), Some("db.r6g.large"));
+        apply(&a, &policy().resources[1], &member(), aws.ports(), PACE)
+            .await
+            .expect("applied");
+        assert_eq!(
+            class_of(&aws.rds, "c-reader-2").as_deref(),
+            Some("db.r6g.large")
+        );
     }
 
     #[tokio::test]
     async fn readers_down_delete_the_newest_reader_never_the_newer_writer() {
         let aws = estate(SERVERLESS_CLASS);
         let a = action(KnobName::Readers, Setting::Count(2), Setting::Count(1));
-        apply(&a, &policy().resources[0], &member(), aws.ports(), PACE).await.expect("applied");
+        apply(&a, &policy().resources[0], &member(), aws.ports(), PACE)
+            .await
+            .expect("applied");
         assert_eq!(aws.rds.calls(), vec!["DeleteDBInstance r-b"]);
         let a = action(KnobName::Readers, Setting::Count(1), Setting::Count(0));
-        apply(&a, &policy().resources[0], &member(), aws.ports(), PACE).await.expect("applied");
+        apply(&a, &policy().resources[0], &member(), aws.ports(), PACE)
+            .await
+            .expect("applied");
         assert!(aws.rds.instance("w").is_some());
         assert_eq!(aws.rds.cluster("c").map(|c| c.members.len()), Some(1));
     }
@@ -525,15 +631,23 @@ resources:
         r.status = "creating".into();
         aws.rds.put_instance(r);
         let a = action(KnobName::Readers, Setting::Count(2), Setting::Count(3));
-        let e = apply(&a, &policy().resources[0], &member(), aws.ports(), PACE).await.expect_err("busy");
+        let e = apply(&a, &policy().resources[0], &member(), aws.ports(), PACE)
+            .await
+            .expect_err("busy");
         assert_eq!(e.kind, ErrorKind::InvalidState);
-        assert!(e.message.starts_with("instance r-b is creating"), "{}", e.message);
+        assert!(
+            e.message.starts_with("instance r-b is creating"),
+            "{}",
+            e.message
+        );
         let a = action(
             KnobName::ServerlessV2,
             Setting::Acu { min: 0.5, max: 4.0 },
             Setting::Acu { min: 8.0, max: 4.0 },
         );
-        let e = apply(&a, &policy().resources[0], &member(), aws.ports(), PACE).await.expect_err("min > max");
+        let e = apply(&a, &policy().resources[0], &member(), aws.ports(), PACE)
+            .await
+            .expect_err("min > max");
         assert_eq!(e.operation, "ModifyDBCluster");
         assert!(aws.rds.calls().is_empty(), "{:?}", aws.rds.calls());
     }
@@ -546,16 +660,32 @@ resources:
             Setting::Class("db.r6g.large".into()),
             Setting::Class("db.r6g.xlarge".into()),
         );
-        let detail = apply(&a, &policy().resources[1], &member(), aws.ports(), PACE).await.expect("applied");
+        let detail = apply(&a, &policy().resources[1], &member(), aws.ports(), PACE)
+            .await
+            .expect("applied");
         assert_eq!(
             aws.rds.calls(),
-            vec!["CreateDBInstance c-writer-1", "FailoverDBCluster c", "DeleteDBInstance w"]
+            vec![
+                "CreateDBInstance c-writer-1",
+                "FailoverDBCluster c",
+                "DeleteDBInstance w"
+            ]
         );
         let c = aws.rds.cluster("c").expect("cluster");
-        let writer = c.members.iter().find(|m| m.is_writer).map(|m| m.instance_id.clone());
+        let writer = c
+            .members
+            .iter()
+            .find(|m| m.is_writer)
+            .map(|m| m.instance_id.clone());
         assert_eq!(writer.as_deref(), Some("c-writer-1"));
-        assert_eq!(class_of(&aws.rds, "c-writer-1").as_deref(), Some("db.r6g.xlarge"));
-        assert!(detail.contains("DeleteDBInstance w (db.r6g.large, the old writer)"), "{detail}");
+        assert_eq!(
+            class_of(&aws.rds, "c-writer-1").as_deref(),
+            Some("db.r6g.xlarge")
+        );
+        assert!(
+            detail.contains("DeleteDBInstance w (db.r6g.large, the old writer)"),
+            "{detail}"
+        );
     }
 
     /// The fake, except that new instances never become available.
@@ -573,7 +703,12 @@ resources:
         async fn db_clusters(&self) -> Result<Vec<DbCluster>, AwsError> {
             self.0.db_clusters().await
         }
-        async fn modify_instance_class(&self, id: &str, class: &str, now: bool) -> Result<(), AwsError> {
+        async fn modify_instance_class(
+            &self,
+            id: &str,
+            class: &str,
+            now: bool,
+        ) -> Result<(), AwsError> {
             self.0.modify_instance_class(id, class, now).await
         }
         async fn modify_storage_ceiling(&self, id: &str, gib: u32) -> Result<(), AwsError> {
@@ -585,10 +720,21 @@ resources:
         async fn start_instance(&self, id: &str) -> Result<(), AwsError> {
             self.0.start_instance(id).await
         }
-        async fn modify_serverless_capacity(&self, c: &str, min: f64, max: f64) -> Result<(), AwsError> {
+        async fn modify_serverless_capacity(
+            &self,
+            c: &str,
+            min: f64,
+            max: f64,
+        ) -> Result<(), AwsError> {
             self.0.modify_serverless_capacity(c, min, max).await
         }
-        async fn create_cluster_instance(&self, c: &str, id: &str, class: &str, engine: &str) -> Result<(), AwsError> {
+        async fn create_cluster_instance(
+            &self,
+            c: &str,
+            id: &str,
+            class: &str,
+            engine: &str,
+        ) -> Result<(), AwsError> {
             self.0.create_cluster_instance(c, id, class, engine).await
         }
         async fn delete_instance(&self, id: &str) -> Result<(), AwsError> {
@@ -603,15 +749,22 @@ resources:
     async fn a_new_instance_that_never_comes_up_stops_the_resize_at_step_3() {
         let mut aws = estate("db.r6g.large");
         let stuck = Stuck(std::mem::take(&mut aws.rds));
-        let ports = Ports { rds: &stuck, ..aws.ports() };
+        let ports = Ports {
+            rds: &stuck,
+            ..aws.ports()
+        };
         let a = action(
             KnobName::WriterClass,
             Setting::Class("db.r6g.large".into()),
             Setting::Class("db.r6g.xlarge".into()),
         );
-        let e = apply(&a, &policy().resources[1], &member(), ports, PACE).await.expect_err("stuck");
+        let e = apply(&a, &policy().resources[1], &member(), ports, PACE)
+            .await
+            .expect_err("stuck");
         assert!(
-            e.message.starts_with("writer resize stopped at step 3 of 6 (wait until c-writer-1 is available"),
+            e.message.starts_with(
+                "writer resize stopped at step 3 of 6 (wait until c-writer-1 is available"
+            ),
             "{}",
             e.message
         );

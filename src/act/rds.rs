@@ -76,7 +76,11 @@ enum Call<'a> {
 }
 
 /// The call `action` needs, or why none can be made. Pure.
-fn call<'a>(action: &'a Action, resource: &Resource, member: &Member) -> Result<Call<'a>, AwsError> {
+fn call<'a>(
+    action: &'a Action,
+    resource: &Resource,
+    member: &Member,
+) -> Result<Call<'a>, AwsError> {
     let id = member.identifier.as_str();
     match (action.knob, &action.to) {
         (KnobName::InstanceClass, Setting::Class(class)) => Ok(Call::Class {
@@ -216,8 +220,15 @@ resources:
         let r = &policy.resources[0];
         let shrink = action(KnobName::Storage, Setting::Gib(200), Setting::Gib(150));
         let e = call(&shrink, r, &member()).expect_err("refused");
-        assert_eq!((e.operation, e.resource.as_str()), ("ModifyDBInstance", "billing-db"));
-        assert!(e.message.contains("only grows (200 GiB → 150 GiB)"), "{}", e.message);
+        assert_eq!(
+            (e.operation, e.resource.as_str()),
+            ("ModifyDBInstance", "billing-db")
+        );
+        assert!(
+            e.message.contains("only grows (200 GiB → 150 GiB)"),
+            "{}",
+            e.message
+        );
         let foreign = action(KnobName::Readers, Setting::Count(1), Setting::Count(2));
         assert!(call(&foreign, r, &member()).is_err());
     }

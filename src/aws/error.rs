@@ -100,7 +100,11 @@ impl AwsError {
     }
 
     /// An error found by the adapter itself (a missing field in a response).
-    pub fn malformed(service: &'static str, operation: &'static str, what: impl Into<String>) -> Self {
+    pub fn malformed(
+        service: &'static str,
+        operation: &'static str,
+        what: impl Into<String>,
+    ) -> Self {
         AwsError {
             service,
             operation,
@@ -120,11 +124,24 @@ pub fn classify_code(code: Option<&str>) -> ErrorKind {
     let c = code.to_ascii_lowercase();
     if c.contains("notfound") || c.ends_with("notfoundfault") || c == "resourcenotfoundexception" {
         ErrorKind::NotFound
-    } else if c.starts_with("invalid") && c.contains("state") || c == "conflictexception" || c == "resourceinuse" || c == "scalingactivityinprogress" {
+    } else if c.starts_with("invalid") && c.contains("state")
+        || c == "conflictexception"
+        || c == "resourceinuse"
+        || c == "scalingactivityinprogress"
+    {
         ErrorKind::InvalidState
-    } else if c.contains("throttl") || c == "requestlimitexceeded" || c == "toomanyrequestsexception" || c == "slowdown" {
+    } else if c.contains("throttl")
+        || c == "requestlimitexceeded"
+        || c == "toomanyrequestsexception"
+        || c == "slowdown"
+    {
         ErrorKind::Throttled
-    } else if c.contains("accessdenied") || c == "unauthorizedoperation" || c.contains("unrecognizedclient") || c == "invalidclienttokenid" || c == "expiredtoken" {
+    } else if c.contains("accessdenied")
+        || c == "unauthorizedoperation"
+        || c.contains("unrecognizedclient")
+        || c == "invalidclienttokenid"
+        || c == "expiredtoken"
+    {
         ErrorKind::AccessDenied
     } else if c.contains("internal") || c.contains("serviceunavailable") {
         ErrorKind::Transient

@@ -62,7 +62,8 @@ impl RdsPort for RdsAdapter {
         let mut stream = pages.send();
         let mut out = Vec::new();
         while let Some(page) = stream.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk(SERVICE, "DescribeDBInstances", "", e))?;
+            let page =
+                page.map_err(|e| AwsError::from_sdk(SERVICE, "DescribeDBInstances", "", e))?;
             for i in page.db_instances() {
                 out.push(instance(i)?);
             }
@@ -78,7 +79,8 @@ impl RdsPort for RdsAdapter {
         let mut stream = pages.send();
         let mut out = Vec::new();
         while let Some(page) = stream.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk(SERVICE, "DescribeDBClusters", "", e))?;
+            let page =
+                page.map_err(|e| AwsError::from_sdk(SERVICE, "DescribeDBClusters", "", e))?;
             for c in page.db_clusters() {
                 out.push(cluster(c)?);
             }

@@ -81,8 +81,11 @@ pub fn decide(inputs: &Inputs<'_>) -> Plan {
         .iter()
         .map(|(name, s)| (name.as_str(), schedule::profile_at(s, now)))
         .collect();
-    let resources: HashMap<&str, &Resource> =
-        policy.resources.iter().map(|r| (r.id.as_str(), r)).collect();
+    let resources: HashMap<&str, &Resource> = policy
+        .resources
+        .iter()
+        .map(|r| (r.id.as_str(), r))
+        .collect();
 
     let ctx = Context {
         now,
@@ -119,8 +122,7 @@ pub fn decide(inputs: &Inputs<'_>) -> Plan {
         };
         profiles.insert(member.identifier.clone(), label);
 
-        for proposal in propose::propose(policy, resource, member, signals, &in_force, &mut notes)
-        {
+        for proposal in propose::propose(policy, resource, member, signals, &in_force, &mut notes) {
             candidates.push(judge(proposal, resource, member, prices, &ctx));
         }
     }

@@ -66,7 +66,11 @@ pub(crate) fn propose(
     let mut out = Vec::new();
     for knob in &resource.knobs {
         let Some(current) = member.settings.get(&knob.name) else {
-            notes.push(format!("{}: no observed {}; left alone", member.label(), knob.name));
+            notes.push(format!(
+                "{}: no observed {}; left alone",
+                member.label(),
+                knob.name
+            ));
             continue;
         };
         let Some(pos) = knobs::position(knob, current) else {

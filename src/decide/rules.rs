@@ -24,14 +24,18 @@ pub(crate) fn first_firing<'p>(
     member: &Member,
     signals: &Signals,
 ) -> Option<Fired<'p>> {
-    rules
-        .iter()
-        .filter(|r| r.knob == knob)
-        .find_map(|rule| evidence(rule, resource, member, signals).map(|e| Fired { rule, evidence: e }))
+    rules.iter().filter(|r| r.knob == knob).find_map(|rule| {
+        evidence(rule, resource, member, signals).map(|e| Fired { rule, evidence: e })
+    })
 }
 
 /// Why `rule` fires now, or None when it does not.
-fn evidence(rule: &Rule, resource: &Resource, member: &Member, signals: &Signals) -> Option<String> {
+fn evidence(
+    rule: &Rule,
+    resource: &Resource,
+    member: &Member,
+    signals: &Signals,
+) -> Option<String> {
     if signals.alarms.get(&rule.alarm_name) == Some(&AlarmState::Alarm) {
         return Some(format!("alarm {} is in ALARM", rule.alarm_name));
     }

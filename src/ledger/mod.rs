@@ -126,10 +126,11 @@ pub mod file {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
         let tmp = path.with_extension("json.tmp");
-        let text = serde_json::to_string_pretty(history).map_err(|source| LedgerFileError::Parse {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text =
+            serde_json::to_string_pretty(history).map_err(|source| LedgerFileError::Parse {
+                path: path.display().to_string(),
+                source,
+            })?;
         std::fs::write(&tmp, text).map_err(io)?;
         std::fs::rename(&tmp, path).map_err(io)
     }

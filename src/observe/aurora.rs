@@ -241,7 +241,11 @@ resources:
     }
 
     fn orders() -> (DbCluster, Vec<DbInstance>) {
-        let mut c = cluster("orders-aurora", &[("o-w", true), ("o-r1", false), ("o-r2", false)], &[]);
+        let mut c = cluster(
+            "orders-aurora",
+            &[("o-w", true), ("o-r1", false), ("o-r2", false)],
+            &[],
+        );
         c.serverless_v2 = Some((2.0, 8.0));
         let i = vec![
             instance("o-w", "orders-aurora", SERVERLESS_CLASS, "available"),
@@ -255,7 +259,11 @@ resources:
     fn serverless_range_and_readers_without_the_writer() {
         let (c, i) = orders();
         let obs = run(&[c], &i);
-        let m = obs.estate.members_of("orders-aurora").next().expect("observed");
+        let m = obs
+            .estate
+            .members_of("orders-aurora")
+            .next()
+            .expect("observed");
         assert_eq!(m.status, Status::Available);
         assert!(!m.pending_changes);
         assert!(m.multi_az);
@@ -266,7 +274,10 @@ resources:
         assert_eq!(m.settings.get(&KnobName::Readers), Some(&Setting::Count(2)));
         // No writer ladder: no writer class, and no note about it.
         assert_eq!(m.settings.get(&KnobName::WriterClass), None);
-        assert_eq!(obs.notes, vec!["ledger: tags {app=ledger} matched no Aurora DB cluster".to_owned()]);
+        assert_eq!(
+            obs.notes,
+            vec!["ledger: tags {app=ledger} matched no Aurora DB cluster".to_owned()]
+        );
     }
 
     #[test]
@@ -280,12 +291,18 @@ resources:
         assert!(m.pending_changes);
 
         let obs = run(&[c.clone()], &i[..2]);
-        assert_eq!(obs.estate.members[0].status, Status::Busy("not described (o-r2)".into()));
+        assert_eq!(
+            obs.estate.members[0].status,
+            Status::Busy("not described (o-r2)".into())
+        );
 
         let mut modifying = c;
         modifying.status = "modifying".into();
         let obs = run(&[modifying], &i);
-        assert_eq!(obs.estate.members[0].status, Status::Busy("modifying".into()));
+        assert_eq!(
+            obs.estate.members[0].status,
+            Status::Busy("modifying".into())
+        );
     }
 
     #[test]
@@ -297,13 +314,21 @@ resources:
 
     #[test]
     fn a_writer_ladder_reads_the_writer_class_and_tags_select() {
-        let c = cluster("ledger-1", &[("l-r", false), ("l-w", true)], &[("app", "ledger")]);
+        let c = cluster(
+            "ledger-1",
+            &[("l-r", false), ("l-w", true)],
+            &[("app", "ledger")],
+        );
         let i = vec![
             instance("l-w", "ledger-1", "db.r6g.large", "available"),
             instance("l-r", "ledger-1", "db.r6g.xlarge", "available"),
         ];
         let obs = run(&[c], &i);
-        let m = obs.estate.members_of("ledger").next().expect("selected by tag");
+        let m = obs
+            .estate
+            .members_of("ledger")
+            .next()
+            .expect("selected by tag");
         assert_eq!(m.identifier, "ledger-1");
         assert_eq!(
             m.settings.get(&KnobName::WriterClass),
@@ -318,11 +343,19 @@ resources:
         let c = cluster("ledger-2", &[("s-w", true)], &[("app", "ledger")]);
         let i = vec![instance("s-w", "ledger-2", SERVERLESS_CLASS, "available")];
         let obs = run(&[c], &i);
-        let m = obs.estate.members_of("ledger").next().expect("selected by tag");
+        let m = obs
+            .estate
+            .members_of("ledger")
+            .next()
+            .expect("selected by tag");
         assert_eq!(m.settings.get(&KnobName::WriterClass), None);
         assert_eq!(m.settings.get(&KnobName::Readers), Some(&Setting::Count(0)));
         assert!(!m.multi_az);
-        assert!(obs.notes.iter().any(|n| n.contains("writer s-w of ledger-2 is db.serverless")));
+        assert!(
+            obs.notes
+                .iter()
+                .any(|n| n.contains("writer s-w of ledger-2 is db.serverless"))
+        );
     }
 
     #[test]
@@ -332,15 +365,27 @@ resources:
         c.status = "stopped".into();
         let obs = run(&[c.clone()], &i);
         assert_eq!(obs.estate.members[0].status, Status::Stopped);
-        assert!(obs.notes.iter().any(|n| n.contains("no Serverless v2 scaling configuration")));
+        assert!(
+            obs.notes
+                .iter()
+                .any(|n| n.contains("no Serverless v2 scaling configuration"))
+        );
 
         c.engine = "aurora-postgresql".into();
         let obs = run(&[c.clone()], &i);
         assert!(obs.estate.members.is_empty());
-        assert!(obs.notes.iter().any(|n| n.contains("runs aurora-postgresql, not aurora-mysql")));
+        assert!(
+            obs.notes
+                .iter()
+                .any(|n| n.contains("runs aurora-postgresql, not aurora-mysql"))
+        );
 
         c.engine = "postgres".into();
         let obs = run(&[c], &i);
-        assert!(obs.notes.iter().any(|n| n.contains("is a postgres DB cluster, not Aurora")));
+        assert!(
+            obs.notes
+                .iter()
+                .any(|n| n.contains("is a postgres DB cluster, not Aurora"))
+        );
     }
 }

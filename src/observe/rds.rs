@@ -227,11 +227,17 @@ resources:
         assert_eq!(dev, vec!["dev-a", "dev-b"]);
         let a = get(&obs, "dev-a");
         assert_eq!(a.status, Status::Stopped);
-        assert_eq!(a.settings.get(&KnobName::Power), Some(&Setting::Power(Power::Stopped)));
+        assert_eq!(
+            a.settings.get(&KnobName::Power),
+            Some(&Setting::Power(Power::Stopped))
+        );
         assert_eq!(a.settings.get(&KnobName::Storage), None);
         let b = get(&obs, "dev-b");
         assert_eq!(b.status, Status::Busy("backing-up".into()));
-        assert_eq!(b.settings.get(&KnobName::Power), Some(&Setting::Power(Power::Running)));
+        assert_eq!(
+            b.settings.get(&KnobName::Power),
+            Some(&Setting::Power(Power::Running))
+        );
         assert_eq!(b.tags.get("team").map(String::as_str), Some("x"));
         assert!(obs.notes.is_empty(), "{:?}", obs.notes);
     }
@@ -242,12 +248,24 @@ resources:
         member.cluster = Some("orders-aurora".into());
         let obs = run(&[member]);
         assert!(obs.estate.members.is_empty());
-        assert!(obs.notes.iter().any(|n| n.contains("member of Aurora cluster orders-aurora")));
-        assert!(obs.notes.iter().any(|n| n == "dev-dbs: tags {env=dev} matched no RDS DB instance"));
+        assert!(
+            obs.notes
+                .iter()
+                .any(|n| n.contains("member of Aurora cluster orders-aurora"))
+        );
+        assert!(
+            obs.notes
+                .iter()
+                .any(|n| n == "dev-dbs: tags {env=dev} matched no RDS DB instance")
+        );
         assert_eq!(obs.notes.len(), 2, "{:?}", obs.notes);
 
         let obs = run(&[]);
-        assert!(obs.notes.iter().any(|n| n == "billing-db: identifier billing-db matched no RDS DB instance"));
+        assert!(
+            obs.notes
+                .iter()
+                .any(|n| n == "billing-db: identifier billing-db matched no RDS DB instance")
+        );
     }
 
     #[test]
@@ -259,8 +277,10 @@ resources:
         assert_eq!(
             obs.notes,
             vec![
-                "billing-db: billing-db runs mysql, not postgres as the policy says; left alone".to_owned(),
-                "dev-dbs: billing-db runs mysql, not postgres as the policy says; left alone".to_owned(),
+                "billing-db: billing-db runs mysql, not postgres as the policy says; left alone"
+                    .to_owned(),
+                "dev-dbs: billing-db runs mysql, not postgres as the policy says; left alone"
+                    .to_owned(),
             ]
         );
 

@@ -57,7 +57,11 @@ impl fmt::Display for PolicyError {
                     write!(f, ":{col}")?;
                 }
             }
-            let path = if p.path.is_empty() { "(document)" } else { &p.path };
+            let path = if p.path.is_empty() {
+                "(document)"
+            } else {
+                &p.path
+            };
             write!(f, ": {path}: {}; expected {}", p.message, p.expected)?;
         }
         Ok(())

@@ -6,8 +6,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono_tz::Tz;
 use chrono::NaiveDate;
+use chrono_tz::Tz;
 
 use super::duration::Span;
 pub use super::raw::{KnobName, ResourceKind};

@@ -57,7 +57,9 @@ fn policy(apply_immediately: bool) -> Policy {
 }
 
 fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).single().expect("valid instant")
+    Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0)
+        .single()
+        .expect("valid instant")
 }
 
 fn instance(id: &str, class: &str, cluster: Option<&str>) -> DbInstance {
@@ -65,7 +67,12 @@ fn instance(id: &str, class: &str, cluster: Option<&str>) -> DbInstance {
         id: id.into(),
         arn: format!("arn:aws:rds:us-east-1:000000000000:db:{id}"),
         class: class.into(),
-        engine: if cluster.is_some() { "aurora-mysql" } else { "postgres" }.into(),
+        engine: if cluster.is_some() {
+            "aurora-mysql"
+        } else {
+            "postgres"
+        }
+        .into(),
         status: "available".into(),
         multi_az: false,
         pending_modifications: false,
@@ -79,8 +86,10 @@ fn instance(id: &str, class: &str, cluster: Option<&str>) -> DbInstance {
 
 fn world() -> FakeAws {
     let aws = FakeAws::default();
-    aws.rds.put_instance(instance("app-db", "db.r6g.large", None));
-    aws.rds.put_instance(instance("orders-writer", "db.serverless", Some("orders")));
+    aws.rds
+        .put_instance(instance("app-db", "db.r6g.large", None));
+    aws.rds
+        .put_instance(instance("orders-writer", "db.serverless", Some("orders")));
     aws.rds.put_cluster(DbCluster {
         id: "orders".into(),
         arn: "arn:aws:rds:us-east-1:000000000000:cluster:orders".into(),
@@ -109,7 +118,8 @@ fn world() -> FakeAws {
 }
 
 fn fire(aws: &FakeAws, alarm: &str) {
-    aws.cloudwatch.set_alarm(alarm, tidegate::signals::AlarmState::Alarm);
+    aws.cloudwatch
+        .set_alarm(alarm, tidegate::signals::AlarmState::Alarm);
 }
 
 async fn plan(aws: &FakeAws, policy: &Policy) -> Plan {
@@ -132,21 +142,47 @@ async fn a_modifying_instance_is_left_alone_until_it_settles() {
     let policy = policy(true);
     fire(&aws, "app-db-cpu-high");
     let first = plan(&aws, &policy).await;
-    let reports = engine::apply(&first, &policy, aws.ports(), &mut History::default(), Pace::default(), now())
-        .await
-        .expect("apply");
-    assert!(reports.iter().any(|r| r.action.identifier == "app-db" && matches!(r.outcome, Outcome::Applied { .. })));
-    assert_eq!(aws.rds.instance("app-db").map(|i| i.status), Some("modifying".to_owned()));
+    let reports = engine::apply(
+        &first,
+        &policy,
+        aws.ports(),
+        &mut History::default(),
+        Pace::default(),
+        now(),
+    )
+    .await
+    .expect("apply");
+    assert!(
+        reports.iter().any(
+            |r| r.action.identifier == "app-db" && matches!(r.outcome, Outcome::Applied { .. })
+        )
+    );
+    assert_eq!(
+        aws.rds.instance("app-db").map(|i| i.status),
+        Some("modifying".to_owned())
+    );
 
     // Still in ALARM, but AWS is busy: the plan holds it and says why.
     let second = plan(&aws, &policy).await;
     assert_eq!(guard_for(&second, "app-db"), Some(Guard::ResourceStatus));
-    let why = second.actions.iter().find(|a| a.identifier == "app-db").and_then(|a| a.refused.clone()).map(|r| r.why);
-    assert!(why.as_deref().is_some_and(|w| w.contains("modifying")), "{why:?}");
+    let why = second
+        .actions
+        .iter()
+        .find(|a| a.identifier == "app-db")
+        .and_then(|a| a.refused.clone())
+        .map(|r| r.why);
+    assert!(
+        why.as_deref().is_some_and(|w| w.contains("modifying")),
+        "{why:?}"
+    );
 
     aws.rds.settle();
     let third = plan(&aws, &policy).await;
-    assert_eq!(guard_for(&third, "app-db"), None, "planned again once available");
+    assert_eq!(
+        guard_for(&third, "app-db"),
+        None,
+        "planned again once available"
+    );
 }
 
 #[tokio::test]
@@ -155,11 +191,26 @@ async fn a_deferred_change_is_pending_until_the_maintenance_window() {
     let policy = policy(false);
     fire(&aws, "app-db-cpu-high");
     let first = plan(&aws, &policy).await;
-    let note = first.actions.iter().find(|a| a.identifier == "app-db").map(|a| a.notes.join("; "));
-    assert!(note.as_deref().is_some_and(|n| n.contains("maintenance window")), "{note:?}");
-    engine::apply(&first, &policy, aws.ports(), &mut History::default(), Pace::default(), now())
-        .await
-        .expect("apply");
+    let note = first
+        .actions
+        .iter()
+        .find(|a| a.identifier == "app-db")
+        .map(|a| a.notes.join("; "));
+    assert!(
+        note.as_deref()
+            .is_some_and(|n| n.contains("maintenance window")),
+        "{note:?}"
+    );
+    engine::apply(
+        &first,
+        &policy,
+        aws.ports(),
+        &mut History::default(),
+        Pace::default(),
+        now(),
+    )
+    .await
+    .expect("apply");
     let held = aws.rds.instance("app-db").expect("exists");
     assert_eq!(held.class, "db.r6g.large", "not applied yet");
     assert!(held.pending_modifications);
@@ -168,7 +219,10 @@ async fn a_deferred_change_is_pending_until_the_maintenance_window() {
     assert_eq!(guard_for(&second, "app-db"), Some(Guard::ResourceStatus));
 
     aws.rds.maintenance_window();
-    assert_eq!(aws.rds.instance("app-db").map(|i| i.class), Some("db.r6g.xlarge".to_owned()));
+    assert_eq!(
+        aws.rds.instance("app-db").map(|i| i.class),
+        Some("db.r6g.xlarge".to_owned())
+    );
 }
 
 #[tokio::test]
@@ -186,13 +240,28 @@ async fn an_aws_refusal_fails_one_action_and_the_rest_of_the_plan_runs() {
     let mut tampered = plan.clone();
     for a in &mut tampered.actions {
         if a.knob == KnobName::ServerlessV2 {
-            a.to = tidegate::estate::Setting::Acu { min: 12.0, max: 4.0 };
+            a.to = tidegate::estate::Setting::Acu {
+                min: 12.0,
+                max: 4.0,
+            };
         }
     }
-    let reports = engine::apply(&tampered, &policy, aws.ports(), &mut History::default(), Pace::default(), now())
-        .await
-        .expect("apply");
-    let outcome = |id: &str| reports.iter().find(|r| r.action.identifier == id).map(|r| r.outcome.clone());
+    let reports = engine::apply(
+        &tampered,
+        &policy,
+        aws.ports(),
+        &mut History::default(),
+        Pace::default(),
+        now(),
+    )
+    .await
+    .expect("apply");
+    let outcome = |id: &str| {
+        reports
+            .iter()
+            .find(|r| r.action.identifier == id)
+            .map(|r| r.outcome.clone())
+    };
     match outcome("orders") {
         Some(Outcome::Failed { error, .. }) => {
             assert!(error.contains("ModifyDBCluster"), "{error}");
@@ -201,7 +270,10 @@ async fn an_aws_refusal_fails_one_action_and_the_rest_of_the_plan_runs() {
         }
         other => panic!("expected a failure, got {other:?}"),
     }
-    assert!(matches!(outcome("events"), Some(Outcome::Applied { .. })), "{reports:#?}");
+    assert!(
+        matches!(outcome("events"), Some(Outcome::Applied { .. })),
+        "{reports:#?}"
+    );
 }
 
 #[tokio::test]
@@ -210,21 +282,50 @@ async fn msk_is_never_updated_while_not_active() {
     let policy = policy(true);
     fire(&aws, "events-cpu-high");
     let first = plan(&aws, &policy).await;
-    engine::apply(&first, &policy, aws.ports(), &mut History::default(), Pace::default(), now())
-        .await
-        .expect("apply");
+    engine::apply(
+        &first,
+        &policy,
+        aws.ports(),
+        &mut History::default(),
+        Pace::default(),
+        now(),
+    )
+    .await
+    .expect("apply");
     // The broker-count update is running: UPDATING until it settles.
     let second = plan(&aws, &policy).await;
-    assert_eq!(guard_for(&second, "events"), Some(Guard::ResourceStatus), "{:#?}", second.actions);
+    assert_eq!(
+        guard_for(&second, "events"),
+        Some(Guard::ResourceStatus),
+        "{:#?}",
+        second.actions
+    );
     // Applying the first plan again while UPDATING changes nothing.
-    let again = engine::apply(&first, &policy, aws.ports(), &mut History::default(), Pace::default(), now())
-        .await
-        .expect("apply");
-    let events = again.iter().find(|r| r.action.identifier == "events").map(|r| r.outcome.clone());
+    let again = engine::apply(
+        &first,
+        &policy,
+        aws.ports(),
+        &mut History::default(),
+        Pace::default(),
+        now(),
+    )
+    .await
+    .expect("apply");
+    let events = again
+        .iter()
+        .find(|r| r.action.identifier == "events")
+        .map(|r| r.outcome.clone());
     assert!(
-        matches!(events, Some(Outcome::AlreadyInEffect | Outcome::Skipped { .. })),
+        matches!(
+            events,
+            Some(Outcome::AlreadyInEffect | Outcome::Skipped { .. })
+        ),
         "{events:?}"
     );
     aws.kafka.settle();
-    assert_eq!(guard_for(&plan(&aws, &policy).await, "events"), Some(Guard::Bounds), "6 brokers is the top");
+    assert_eq!(
+        guard_for(&plan(&aws, &policy).await, "events"),
+        Some(Guard::Bounds),
+        "6 brokers is the top"
+    );
 }

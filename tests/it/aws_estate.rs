@@ -7,8 +7,8 @@
 use std::process::Command;
 
 use aws_sdk_autoscaling::types::{
-    InstancesDistribution, LaunchTemplate, LaunchTemplateOverrides,
-    LaunchTemplateSpecification, MixedInstancesPolicy,
+    InstancesDistribution, LaunchTemplate, LaunchTemplateOverrides, LaunchTemplateSpecification,
+    MixedInstancesPolicy,
 };
 use aws_sdk_cloudwatch::types::{ComparisonOperator, StateValue, Statistic};
 use aws_sdk_elasticache::types::ClusterMode;
@@ -28,7 +28,9 @@ use crate::support::MotoServer;
 
 /// Tuesday 10:00 UTC: the `office` schedule's business hours.
 fn tuesday_morning() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).single().expect("valid instant")
+    Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0)
+        .single()
+        .expect("valid instant")
 }
 
 fn estate_policy() -> Policy {
@@ -166,7 +168,9 @@ async fn create_estate(moto: &MotoServer, config: &aws_config::SdkConfig) {
             .instances_distribution(
                 InstancesDistribution::builder()
                     .on_demand_base_capacity(mix.on_demand_base as i32)
-                    .on_demand_percentage_above_base_capacity(mix.on_demand_percent_above_base as i32)
+                    .on_demand_percentage_above_base_capacity(
+                        mix.on_demand_percent_above_base as i32,
+                    )
                     .spot_allocation_strategy(&mix.allocation_strategy)
                     .build(),
             )
@@ -221,17 +225,42 @@ async fn the_reference_estate_moves_one_step_per_resource_and_a_second_apply_cha
         ("autoscaling", "DescribeAutoScalingGroups"),
         ("cloudwatch", "DescribeAlarms"),
     ] {
-        assert_eq!(calls.count(service, operation), 1, "{service} {operation}: {:?}", calls.all());
+        assert_eq!(
+            calls.count(service, operation),
+            1,
+            "{service} {operation}: {:?}",
+            calls.all()
+        );
     }
-    assert!(calls.count("cloudwatch", "GetMetricData") <= 1, "{:?}", calls.all());
+    assert!(
+        calls.count("cloudwatch", "GetMetricData") <= 1,
+        "{:?}",
+        calls.all()
+    );
 
     // Business hours raise the floors of the database and the API fleet;
     // the fired alarms move Redis, MSK and the batch fleet.
     let class = |c: &str| Setting::Class(c.to_owned());
-    assert_eq!(planned(&plan, "billing-db"), (KnobName::InstanceClass, class("db.r6g.large"), class("db.r6g.xlarge")));
-    assert_eq!(planned(&plan, "orders-aurora"), (KnobName::Readers, Setting::Count(1), Setting::Count(2)));
-    assert_eq!(planned(&plan, "sessions-redis"), (KnobName::Shards, Setting::Count(1), Setting::Count(2)));
-    assert_eq!(planned(&plan, "events-msk"), (KnobName::Brokers, Setting::Count(3), Setting::Count(6)));
+    assert_eq!(
+        planned(&plan, "billing-db"),
+        (
+            KnobName::InstanceClass,
+            class("db.r6g.large"),
+            class("db.r6g.xlarge")
+        )
+    );
+    assert_eq!(
+        planned(&plan, "orders-aurora"),
+        (KnobName::Readers, Setting::Count(1), Setting::Count(2))
+    );
+    assert_eq!(
+        planned(&plan, "sessions-redis"),
+        (KnobName::Shards, Setting::Count(1), Setting::Count(2))
+    );
+    assert_eq!(
+        planned(&plan, "events-msk"),
+        (KnobName::Brokers, Setting::Count(3), Setting::Count(6))
+    );
     let desired = |id: &str| match planned(&plan, id).2 {
         Setting::Capacity { desired, .. } => desired,
         other => panic!("{id}: {other:?}"),
@@ -240,20 +269,53 @@ async fn the_reference_estate_moves_one_step_per_resource_and_a_second_apply_cha
     assert_eq!(desired("api-fleet"), 6);
 
     let mut history = History::default();
-    let reports = engine::apply(&plan, &policy, adapters.ports(), &mut history, Pace::default(), now)
-        .await
-        .expect("apply");
+    let reports = engine::apply(
+        &plan,
+        &policy,
+        adapters.ports(),
+        &mut history,
+        Pace::default(),
+        now,
+    )
+    .await
+    .expect("apply");
     for r in &reports {
-        assert!(matches!(r.outcome, Outcome::Applied { .. }), "{}: {:?}", r.action.identifier, r.outcome);
+        assert!(
+            matches!(r.outcome, Outcome::Applied { .. }),
+            "{}: {:?}",
+            r.action.identifier,
+            r.outcome
+        );
     }
-    assert_eq!(history.actions.len(), reports.len(), "every applied action is recorded");
+    assert_eq!(
+        history.actions.len(),
+        reports.len(),
+        "every applied action is recorded"
+    );
 
     // Observed back through the API.
     let rds = aws_sdk_rds::Client::new(&config);
-    let db = rds.describe_db_instances().db_instance_identifier("billing-db").send().await.expect("describe");
-    assert_eq!(db.db_instances()[0].db_instance_class(), Some("db.r6g.xlarge"));
-    let cluster = rds.describe_db_clusters().db_cluster_identifier("orders-aurora").send().await.expect("describe");
-    assert_eq!(cluster.db_clusters()[0].db_cluster_members().len(), 3, "writer + 2 readers");
+    let db = rds
+        .describe_db_instances()
+        .db_instance_identifier("billing-db")
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(
+        db.db_instances()[0].db_instance_class(),
+        Some("db.r6g.xlarge")
+    );
+    let cluster = rds
+        .describe_db_clusters()
+        .db_cluster_identifier("orders-aurora")
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(
+        cluster.db_clusters()[0].db_cluster_members().len(),
+        3,
+        "writer + 2 readers"
+    );
     let redis = aws_sdk_elasticache::Client::new(&config)
         .describe_replication_groups()
         .replication_group_id("sessions-redis")
@@ -285,14 +347,35 @@ async fn the_reference_estate_moves_one_step_per_resource_and_a_second_apply_cha
     assert_eq!(desired_of("batch-workers"), Some(2));
 
     // The same plan again: everything is already in effect, nothing changes.
-    let again = engine::apply(&plan, &policy, adapters.ports(), &mut history, Pace::default(), now)
-        .await
-        .expect("apply again");
+    let again = engine::apply(
+        &plan,
+        &policy,
+        adapters.ports(),
+        &mut history,
+        Pace::default(),
+        now,
+    )
+    .await
+    .expect("apply again");
     for r in &again {
-        assert_eq!(r.outcome, Outcome::AlreadyInEffect, "{}", r.action.identifier);
+        assert_eq!(
+            r.outcome,
+            Outcome::AlreadyInEffect,
+            "{}",
+            r.action.identifier
+        );
     }
-    let cluster = rds.describe_db_clusters().db_cluster_identifier("orders-aurora").send().await.expect("describe");
-    assert_eq!(cluster.db_clusters()[0].db_cluster_members().len(), 3, "no third reader");
+    let cluster = rds
+        .describe_db_clusters()
+        .db_cluster_identifier("orders-aurora")
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(
+        cluster.db_clusters()[0].db_cluster_members().len(),
+        3,
+        "no third reader"
+    );
 }
 
 const SMALL_POLICY: &str = r#"
@@ -327,11 +410,21 @@ async fn the_plan_command_exits_0_without_changes_2_with_changes_and_1_on_error(
         .expect("create");
     let dir = tempfile::tempdir().expect("temp dir");
     let policy = dir.path().join("policy.yaml");
-    std::fs::write(&policy, SMALL_POLICY.replace("IDENT", &ident).replace("ALARM", &alarm)).expect("write");
+    std::fs::write(
+        &policy,
+        SMALL_POLICY
+            .replace("IDENT", &ident)
+            .replace("ALARM", &alarm),
+    )
+    .expect("write");
     let ledger = dir.path().join("ledger.json");
     let plan = |extra: &[&str]| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_tidegate"));
-        cmd.arg("plan").arg("--policy").arg(&policy).arg("--ledger").arg(&ledger);
+        cmd.arg("plan")
+            .arg("--policy")
+            .arg(&policy)
+            .arg("--ledger")
+            .arg(&ledger);
         cmd.args(extra);
         for (k, v) in moto.cli_env() {
             cmd.env(k, v);
@@ -340,18 +433,29 @@ async fn the_plan_command_exits_0_without_changes_2_with_changes_and_1_on_error(
     };
 
     let quiet = plan(&[]);
-    assert_eq!(quiet.status.code(), Some(0), "{}", String::from_utf8_lossy(&quiet.stderr));
+    assert_eq!(
+        quiet.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&quiet.stderr)
+    );
     assert!(String::from_utf8_lossy(&quiet.stdout).contains("No changes"));
 
     fire(&aws_sdk_cloudwatch::Client::new(&config), &alarm).await;
     let busy = plan(&[]);
     let text = String::from_utf8_lossy(&busy.stdout);
     assert_eq!(busy.status.code(), Some(2), "{text}");
-    assert!(text.contains("instance_class: db.r6g.large → db.r6g.xlarge"), "{text}");
+    assert!(
+        text.contains("instance_class: db.r6g.large → db.r6g.xlarge"),
+        "{text}"
+    );
     assert!(text.contains("/month"), "cost per month shown: {text}");
 
     let broken = plan(&["--endpoint-url", "http://127.0.0.1:9"]);
     assert_eq!(broken.status.code(), Some(1));
     let err = String::from_utf8_lossy(&broken.stderr);
-    assert!(err.contains("rds DescribeDBInstances"), "names the call: {err}");
+    assert!(
+        err.contains("rds DescribeDBInstances"),
+        "names the call: {err}"
+    );
 }

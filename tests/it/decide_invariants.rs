@@ -73,7 +73,19 @@ fn resource_seed() -> impl Strategy<Value = ResourceSeed> {
         prop::bool::weighted(0.1),
     )
         .prop_map(
-            |(ladder, len, floor, current, (a, b), emergency, (up, down), cpu, critical, available, pending)| {
+            |(
+                ladder,
+                len,
+                floor,
+                current,
+                (a, b),
+                emergency,
+                (up, down),
+                cpu,
+                critical,
+                available,
+                pending,
+            )| {
                 let floor = floor.index(len);
                 let (x, y) = (a.index(len), b.index(len));
                 ResourceSeed {
@@ -94,7 +106,13 @@ fn resource_seed() -> impl Strategy<Value = ResourceSeed> {
         )
 }
 
-fn rule(id: &str, direction: Direction, knob: KnobName, comparison: Comparison, critical: bool) -> Rule {
+fn rule(
+    id: &str,
+    direction: Direction,
+    knob: KnobName,
+    comparison: Comparison,
+    critical: bool,
+) -> Rule {
     Rule {
         alarm_name: format!("tidegate-{id}-{direction}-cpuutilization"),
         trigger: Trigger::Metric(MetricThreshold {
@@ -115,7 +133,12 @@ fn build_resource(i: usize, s: &ResourceSeed) -> (Resource, Member) {
     let (kind, knob_name, scale, current) = if s.ladder {
         let ladder: Vec<String> = LADDER[..s.len].iter().map(|c| (*c).to_owned()).collect();
         let current = Setting::Class(ladder[s.current].clone());
-        (ResourceKind::RdsInstance, KnobName::InstanceClass, Scale::Classes(ladder), current)
+        (
+            ResourceKind::RdsInstance,
+            KnobName::InstanceClass,
+            Scale::Classes(ladder),
+            current,
+        )
     } else {
         let counts: Vec<u32> = (0..s.len as u32).map(|n| 2 + 2 * n).collect();
         let current = Setting::Capacity {
@@ -123,7 +146,12 @@ fn build_resource(i: usize, s: &ResourceSeed) -> (Resource, Member) {
             max: counts[s.len - 1],
             desired: counts[s.current],
         };
-        (ResourceKind::AutoscalingGroup, KnobName::Capacity, Scale::Counts(counts), current)
+        (
+            ResourceKind::AutoscalingGroup,
+            KnobName::Capacity,
+            Scale::Counts(counts),
+            current,
+        )
     };
     let profiles = BTreeMap::from([
         (
@@ -152,8 +180,20 @@ fn build_resource(i: usize, s: &ResourceSeed) -> (Resource, Member) {
             up: Span::from_mins(s.cooldown_up),
             down: Span::from_mins(s.cooldown_down),
         },
-        scale_up: vec![rule(&id, Direction::Up, knob_name, Comparison::Above(80.0), s.critical)],
-        scale_down: vec![rule(&id, Direction::Down, knob_name, Comparison::Below(20.0), false)],
+        scale_up: vec![rule(
+            &id,
+            Direction::Up,
+            knob_name,
+            Comparison::Above(80.0),
+            s.critical,
+        )],
+        scale_down: vec![rule(
+            &id,
+            Direction::Down,
+            knob_name,
+            Comparison::Below(20.0),
+            false,
+        )],
         knobs: vec![Knob {
             name: knob_name,
             scale,
@@ -212,77 +252,85 @@ fn world() -> impl Strategy<Value = World> {
         0i64..(365 * 24 * 60),
         (0.0f64..700.0, prop::option::of(0.0f64..120.0)),
     )
-        .prop_map(|(seeds, max_per_hour, window, past, minute, (forecast, since))| {
-            let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().expect("valid")
-                + TimeDelta::minutes(minute);
-            let (resources, members): (Vec<_>, Vec<_>) =
-                seeds.iter().enumerate().map(|(i, s)| build_resource(i, s)).unzip();
-            let mut signals = Signals::default();
-            for (m, s) in members.iter().zip(&seeds) {
-                signals.set_metric(&m.identifier, METRIC, s.cpu);
-            }
-            signals.spend.insert(
-                BudgetPeriod::Daily,
-                PeriodSpend {
-                    actual_usd: forecast / 2.0,
-                    forecast_usd: forecast,
-                },
-            );
-            let history = History {
-                actions: past
+        .prop_map(
+            |(seeds, max_per_hour, window, past, minute, (forecast, since))| {
+                let now = Utc
+                    .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+                    .single()
+                    .expect("valid")
+                    + TimeDelta::minutes(minute);
+                let (resources, members): (Vec<_>, Vec<_>) = seeds
                     .iter()
-                    .map(|(who, way, ago)| PastAction {
-                        identifier: members[who.index(members.len())].identifier.clone(),
-                        knob: resources[who.index(resources.len())].knobs[0].name,
-                        direction: match way {
-                            0 => Some(Direction::Up),
-                            1 => Some(Direction::Down),
-                            _ => None,
-                        },
-                        at: now - TimeDelta::minutes(*ago),
-                    })
-                    .collect(),
-                emergency_since: since.map(|m| now - TimeDelta::minutes(m as i64)),
-            };
-            let policy = Policy {
-                estate: "prop".to_owned(),
-                region: "us-east-1".to_owned(),
-                guardrails: Guardrails {
-                    max_actions_per_hour: max_per_hour,
-                    oscillation_window: Span::from_mins(window),
-                    dry_run: true,
-                },
-                profiles: ["business_hours", "evening", "emergency"]
-                    .into_iter()
-                    .map(str::to_owned)
-                    .collect(),
-                schedules: BTreeMap::from([("office".to_owned(), office())]),
-                spot_mix: BTreeMap::from([(
-                    "api".to_owned(),
-                    SpotClass {
-                        name: "api".to_owned(),
-                        spot_percent: 30.0,
-                        on_demand_base: 2,
-                        allocation_strategy: "price-capacity-optimized".to_owned(),
-                        instance_types: vec!["m6i.large".to_owned(), "m5.large".to_owned()],
+                    .enumerate()
+                    .map(|(i, s)| build_resource(i, s))
+                    .unzip();
+                let mut signals = Signals::default();
+                for (m, s) in members.iter().zip(&seeds) {
+                    signals.set_metric(&m.identifier, METRIC, s.cpu);
+                }
+                signals.spend.insert(
+                    BudgetPeriod::Daily,
+                    PeriodSpend {
+                        actual_usd: forecast / 2.0,
+                        forecast_usd: forecast,
                     },
-                )]),
-                budgets: Some(Budgets {
-                    limits: BTreeMap::from([(BudgetPeriod::Daily, 500.0)]),
-                    warn_at_percent: 80.0,
-                    emergency_at_percent: 95.0,
-                    emergency_profile: "emergency".to_owned(),
-                }),
-                resources,
-            };
-            World {
-                policy,
-                estate: Estate { members },
-                signals,
-                history,
-                now,
-            }
-        })
+                );
+                let history = History {
+                    actions: past
+                        .iter()
+                        .map(|(who, way, ago)| PastAction {
+                            identifier: members[who.index(members.len())].identifier.clone(),
+                            knob: resources[who.index(resources.len())].knobs[0].name,
+                            direction: match way {
+                                0 => Some(Direction::Up),
+                                1 => Some(Direction::Down),
+                                _ => None,
+                            },
+                            at: now - TimeDelta::minutes(*ago),
+                        })
+                        .collect(),
+                    emergency_since: since.map(|m| now - TimeDelta::minutes(m as i64)),
+                };
+                let policy = Policy {
+                    estate: "prop".to_owned(),
+                    region: "us-east-1".to_owned(),
+                    guardrails: Guardrails {
+                        max_actions_per_hour: max_per_hour,
+                        oscillation_window: Span::from_mins(window),
+                        dry_run: true,
+                    },
+                    profiles: ["business_hours", "evening", "emergency"]
+                        .into_iter()
+                        .map(str::to_owned)
+                        .collect(),
+                    schedules: BTreeMap::from([("office".to_owned(), office())]),
+                    spot_mix: BTreeMap::from([(
+                        "api".to_owned(),
+                        SpotClass {
+                            name: "api".to_owned(),
+                            spot_percent: 30.0,
+                            on_demand_base: 2,
+                            allocation_strategy: "price-capacity-optimized".to_owned(),
+                            instance_types: vec!["m6i.large".to_owned(), "m5.large".to_owned()],
+                        },
+                    )]),
+                    budgets: Some(Budgets {
+                        limits: BTreeMap::from([(BudgetPeriod::Daily, 500.0)]),
+                        warn_at_percent: 80.0,
+                        emergency_at_percent: 95.0,
+                        emergency_profile: "emergency".to_owned(),
+                    }),
+                    resources,
+                };
+                World {
+                    policy,
+                    estate: Estate { members },
+                    signals,
+                    history,
+                    now,
+                }
+            },
+        )
 }
 
 /// Parsed once: the snapshot is an input like any other.
@@ -302,23 +350,35 @@ fn plan_for(w: &World) -> Plan {
 /// The positional knob an action moves; None for reconfigurations without a
 /// scale (the spot mix).
 fn knob_of<'a>(w: &'a World, a: &Action) -> Option<&'a Knob> {
-    let resource = w.policy.resource(&a.policy_id).expect("actions name a policy resource");
+    let resource = w
+        .policy
+        .resource(&a.policy_id)
+        .expect("actions name a policy resource");
     match a.knob {
         KnobName::SpotMix => None,
-        other => Some(resource.knob(other).expect("positional actions name a knob of their resource")),
+        other => Some(
+            resource
+                .knob(other)
+                .expect("positional actions name a knob of their resource"),
+        ),
     }
 }
 
 fn position(knob: &Knob, s: &Setting) -> Option<usize> {
     match (&knob.scale, s) {
         (Scale::Classes(l), Setting::Class(c)) => l.iter().position(|x| x == c),
-        (Scale::Counts(v), Setting::Capacity { desired, .. }) => v.iter().position(|x| x == desired),
+        (Scale::Counts(v), Setting::Capacity { desired, .. }) => {
+            v.iter().position(|x| x == desired)
+        }
         _ => None,
     }
 }
 
 fn is_critical(a: &Action) -> bool {
-    matches!(a.cause, Cause::Rule { critical: true, .. } | Cause::StorageGrowth { .. })
+    matches!(
+        a.cause,
+        Cause::Rule { critical: true, .. } | Cause::StorageGrowth { .. }
+    )
 }
 
 fn config() -> ProptestConfig {

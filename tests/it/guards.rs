@@ -62,7 +62,9 @@ fn policy() -> Policy {
 
 /// Tuesday 2026-11-24, 10:00 UTC: business hours.
 fn tuesday(h: u32, m: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 24, h, m, 0).single().expect("valid instant")
+    Utc.with_ymd_and_hms(2026, 11, 24, h, m, 0)
+        .single()
+        .expect("valid instant")
 }
 
 fn db(class: &str) -> Member {
@@ -150,7 +152,12 @@ impl World {
 
 fn only(plan: &Plan, knob: KnobName) -> Action {
     let found: Vec<&Action> = plan.actions.iter().filter(|a| a.knob == knob).collect();
-    assert_eq!(found.len(), 1, "expected one {knob} action in {:#?}", plan.actions);
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one {knob} action in {:#?}",
+        plan.actions
+    );
     found[0].clone()
 }
 
@@ -180,13 +187,20 @@ fn bounds_refuse_a_step_past_the_top_of_the_ladder() {
     let plan = World::new(db("db.r6g.4xlarge"), cpu(95.0)).plan();
     let a = only(&plan, KnobName::InstanceClass);
     assert_eq!(a.refused.map(|r| r.guard), Some(Guard::Bounds));
-    assert_eq!(a.to, Setting::Class("db.r6g.4xlarge".into()), "nothing to move to");
+    assert_eq!(
+        a.to,
+        Setting::Class("db.r6g.4xlarge".into()),
+        "nothing to move to"
+    );
 }
 
 #[test]
 fn protected_floor_refuses_a_step_below_it() {
     let plan = World::new(db("db.r6g.xlarge"), cpu(5.0)).plan();
-    assert_eq!(refused_by(&plan, KnobName::InstanceClass), Some(Guard::ProtectedFloor));
+    assert_eq!(
+        refused_by(&plan, KnobName::InstanceClass),
+        Some(Guard::ProtectedFloor)
+    );
     let plan = World::new(db("db.r6g.2xlarge"), cpu(5.0)).plan();
     let a = only(&plan, KnobName::InstanceClass);
     assert_eq!(a.refused, None);
@@ -202,7 +216,11 @@ fn profile_caps_a_rule_in_the_evening_and_converges_on_schedule() {
     let a = only(&plan, KnobName::InstanceClass);
     let r = a.refused.expect("refused");
     assert_eq!(r.guard, Guard::Profile);
-    assert!(r.why.contains("evening allows at most db.r6g.2xlarge"), "{}", r.why);
+    assert!(
+        r.why.contains("evening allows at most db.r6g.2xlarge"),
+        "{}",
+        r.why
+    );
     // Above the cap, the schedule itself brings it down, rules or not.
     let mut w = World::new(db("db.r6g.4xlarge"), cpu(95.0));
     w.now = tuesday(19, 0);
@@ -216,25 +234,61 @@ fn profile_caps_a_rule_in_the_evening_and_converges_on_schedule() {
 fn cooldowns_apply_up_and_down_apart() {
     // Up: 15m after the last scale-up.
     let mut w = World::new(db("db.r6g.xlarge"), cpu(95.0));
-    w.history.actions = vec![past("db", KnobName::InstanceClass, Direction::Up, tuesday(9, 50))];
-    assert_eq!(refused_by(&w.plan(), KnobName::InstanceClass), Some(Guard::Cooldown));
-    w.history.actions = vec![past("db", KnobName::InstanceClass, Direction::Up, tuesday(9, 44))];
+    w.history.actions = vec![past(
+        "db",
+        KnobName::InstanceClass,
+        Direction::Up,
+        tuesday(9, 50),
+    )];
+    assert_eq!(
+        refused_by(&w.plan(), KnobName::InstanceClass),
+        Some(Guard::Cooldown)
+    );
+    w.history.actions = vec![past(
+        "db",
+        KnobName::InstanceClass,
+        Direction::Up,
+        tuesday(9, 44),
+    )];
     assert_eq!(refused_by(&w.plan(), KnobName::InstanceClass), None);
     // Down: 1h after any change, a scale-up included.
     let mut w = World::new(db("db.r6g.2xlarge"), cpu(5.0));
-    w.history.actions = vec![past("db", KnobName::InstanceClass, Direction::Up, tuesday(9, 20))];
-    assert_eq!(refused_by(&w.plan(), KnobName::InstanceClass), Some(Guard::Cooldown));
-    w.history.actions = vec![past("db", KnobName::InstanceClass, Direction::Up, tuesday(8, 59))];
+    w.history.actions = vec![past(
+        "db",
+        KnobName::InstanceClass,
+        Direction::Up,
+        tuesday(9, 20),
+    )];
+    assert_eq!(
+        refused_by(&w.plan(), KnobName::InstanceClass),
+        Some(Guard::Cooldown)
+    );
+    w.history.actions = vec![past(
+        "db",
+        KnobName::InstanceClass,
+        Direction::Up,
+        tuesday(8, 59),
+    )];
     assert_eq!(refused_by(&w.plan(), KnobName::InstanceClass), None);
 }
 
 #[test]
 fn oscillation_holds_a_rule_up_soon_after_a_down() {
     let mut w = World::new(db("db.r6g.xlarge"), cpu(95.0));
-    w.history.actions = vec![past("db", KnobName::InstanceClass, Direction::Down, tuesday(9, 30))];
+    w.history.actions = vec![past(
+        "db",
+        KnobName::InstanceClass,
+        Direction::Down,
+        tuesday(9, 30),
+    )];
     let a = only(&w.plan(), KnobName::InstanceClass);
     assert_eq!(a.refused.map(|r| r.guard), Some(Guard::Oscillation));
-    w.history.actions = vec![past("db", KnobName::InstanceClass, Direction::Down, tuesday(8, 55))];
+    w.history.actions = vec![past(
+        "db",
+        KnobName::InstanceClass,
+        Direction::Down,
+        tuesday(8, 55),
+    )];
     assert_eq!(refused_by(&w.plan(), KnobName::InstanceClass), None);
 }
 
@@ -251,7 +305,15 @@ fn rate_limit_counts_past_actions_and_the_plan_itself() {
     ];
     let plan = w.plan();
     assert_eq!(plan.planned().count(), 1, "{:#?}", plan.actions);
-    assert_eq!(plan.refused().filter(|a| a.refused.as_ref().is_some_and(|r| r.guard == Guard::RateLimit)).count(), 1);
+    assert_eq!(
+        plan.refused()
+            .filter(|a| a
+                .refused
+                .as_ref()
+                .is_some_and(|r| r.guard == Guard::RateLimit))
+            .count(),
+        1
+    );
     // An hour later the allowance is back.
     w.now = tuesday(10, 21);
     assert_eq!(w.plan().planned().count(), 2);
@@ -278,7 +340,9 @@ fn budget_headroom_refuses_a_costly_up_unless_the_rule_is_critical() {
     assert!(r.why.contains("daily forecast $93.00"), "{}", r.why);
     // The critical alarm passes the same guard.
     let mut w = with_daily_forecast(World::new(db("db.r6g.xlarge"), Signals::default()), 93.0);
-    w.signals.alarms.insert("db-connections-critical".into(), AlarmState::Alarm);
+    w.signals
+        .alarms
+        .insert("db-connections-critical".into(), AlarmState::Alarm);
     let a = only(&w.plan(), KnobName::InstanceClass);
     assert_eq!(a.refused, None);
     assert!(matches!(a.cause, Cause::Rule { critical: true, .. }));
@@ -294,8 +358,18 @@ fn emergency_scales_down_to_the_emergency_profile_never_below_the_floor() {
     assert!(plan.emergency);
     let a = only(&plan, KnobName::InstanceClass);
     assert_eq!(a.refused, None);
-    assert_eq!(a.to, Setting::Class("db.r6g.xlarge".into()), "emergency cap, which is the floor");
-    assert!(matches!(a.cause, Cause::Budget { period: BudgetPeriod::Daily, .. }));
+    assert_eq!(
+        a.to,
+        Setting::Class("db.r6g.xlarge".into()),
+        "emergency cap, which is the floor"
+    );
+    assert!(matches!(
+        a.cause,
+        Cause::Budget {
+            period: BudgetPeriod::Daily,
+            ..
+        }
+    ));
     assert!(a.cost_delta_per_hour.is_some_and(|d| d < 0.0));
     // Latched: at 85% (between warn and emergency) it stays in force.
     let mut w = with_daily_forecast(World::new(db("db.r6g.xlarge"), cpu(50.0)), 85.0);
@@ -330,7 +404,13 @@ fn one_change_per_resource_per_decision() {
     assert_eq!(plan.planned().count(), 1, "{:#?}", plan.actions);
     let held: Vec<&Action> = plan.refused().collect();
     assert_eq!(held.len(), 1);
-    assert_eq!(held[0].refused.as_ref().map(|r| r.guard), Some(Guard::OneAtATime));
+    assert_eq!(
+        held[0].refused.as_ref().map(|r| r.guard),
+        Some(Guard::OneAtATime)
+    );
     // Storage growth is critical: it runs first.
-    assert_eq!(plan.planned().next().map(|a| a.knob), Some(KnobName::Storage));
+    assert_eq!(
+        plan.planned().next().map(|a| a.knob),
+        Some(KnobName::Storage)
+    );
 }

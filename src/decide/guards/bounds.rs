@@ -16,6 +16,10 @@ pub(crate) fn check(p: &Proposal<'_>) -> Option<Refusal> {
     };
     Some(Refusal {
         guard: Guard::Bounds,
-        why: format!("{} {why} ({})", p.knob, super::super::knobs::describe(step.knob, step.from)),
+        why: format!(
+            "{} {why} ({})",
+            p.knob,
+            super::super::knobs::describe(step.knob, step.from)
+        ),
     })
 }

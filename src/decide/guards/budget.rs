@@ -27,7 +27,8 @@ pub(crate) fn check(p: &Proposal<'_>, ctx: &Context<'_>) -> Option<Refusal> {
     let Some(delta) = p.cost_delta else {
         return ctx.budget_tight.then(|| Refusal {
             guard: Guard::BudgetHeadroom,
-            why: "a budget is at its warn threshold and this scale-up has no price; held".to_owned(),
+            why: "a budget is at its warn threshold and this scale-up has no price; held"
+                .to_owned(),
         });
     };
     if delta <= 0.0 {

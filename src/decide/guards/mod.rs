@@ -23,9 +23,9 @@ use super::knobs::Window;
 use crate::estate::Member;
 use crate::ledger::{History, PastAction};
 use crate::plan::{Cause, Refusal};
+use crate::policy::BudgetPeriod;
 use crate::policy::{Direction, Knob, KnobName, Policy, Resource};
 use crate::signals::PeriodSpend;
-use crate::policy::BudgetPeriod;
 
 /// One proposed change, as the guards see it.
 pub(crate) struct Proposal<'a> {
@@ -90,7 +90,10 @@ impl<'a> HistoryIndex<'a> {
     pub fn new(history: &'a History, now: DateTime<Utc>) -> Self {
         let mut by_identifier: HashMap<&str, Vec<&PastAction>> = HashMap::new();
         for a in history.actions.iter().filter(|a| a.at <= now) {
-            by_identifier.entry(a.identifier.as_str()).or_default().push(a);
+            by_identifier
+                .entry(a.identifier.as_str())
+                .or_default()
+                .push(a);
         }
         HistoryIndex {
             by_identifier,

@@ -20,9 +20,9 @@ pub(crate) fn check(p: &Proposal<'_>, ctx: &Context<'_>) -> Option<Refusal> {
     if window.as_secs() == 0 {
         return None;
     }
-    let last_down = ctx
-        .history
-        .latest(&p.member.identifier, |a| a.direction == Some(Direction::Down))?;
+    let last_down = ctx.history.latest(&p.member.identifier, |a| {
+        a.direction == Some(Direction::Down)
+    })?;
     let since = ctx.now - last_down.at;
     (since < window.to_chrono()).then(|| Refusal {
         guard: Guard::Oscillation,

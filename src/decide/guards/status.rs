@@ -20,10 +20,7 @@ pub(crate) fn check(p: &Proposal<'_>) -> Option<Refusal> {
     match &m.status {
         Status::Available => None,
         Status::Stopped if starting => None,
-        other => Some(refuse(format!(
-            "{} is {other}, not available",
-            m.label()
-        ))),
+        other => Some(refuse(format!("{} is {other}, not available", m.label()))),
     }
 }
 
