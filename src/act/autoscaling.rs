@@ -54,185 +54,41 @@ pub(crate) async fn apply(
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "test-util"))]
 mod tests {
     use std::collections::BTreeMap;
-    use std::sync::Mutex;
-
-    use async_trait::async_trait;
-    use chrono::{DateTime, TimeDelta, Utc};
 
     use super::*;
     use crate::estate::Status;
+    use crate::fake::FakeAws;
     use crate::plan::Cause;
     use crate::policy::{ResourceKind, SpotMix};
-    use crate::ports::{
-        AutoScalingGroup, AutoScalingPort, CloudWatchPort, DbCluster, DbInstance, ElastiCachePort,
-        KafkaCluster, KafkaPort, MetricQuery, RdsPort, ReplicationGroup, Tags,
-    };
-    use crate::signals::AlarmState;
+    use crate::ports::{AutoScalingGroup, AutoScalingPort};
 
-    /// Records the calls; fails every call on the group named `missing`.
-    #[derive(Default)]
-    struct Recorder {
-        calls: Mutex<Vec<String>>,
+    fn aws_with(name: &str) -> FakeAws {
+        let aws = FakeAws::default();
+        aws.autoscaling.put(AutoScalingGroup {
+            name: name.into(),
+            arn: format!(
+                "arn:aws:autoscaling:us-east-1:1:autoScalingGroup:u:autoScalingGroupName/{name}"
+            ),
+            min: 2,
+            max: 10,
+            desired: 4,
+            status: None,
+            mix: None,
+            tags: BTreeMap::new(),
+        });
+        aws
     }
 
-    impl Recorder {
-        fn record(&self, name: &str, call: String) -> Result<(), AwsError> {
-            if name == "missing" {
-                return Err(AwsError {
-                    service: "autoscaling",
-                    operation: "UpdateAutoScalingGroup",
-                    resource: name.to_owned(),
-                    kind: ErrorKind::NotFound,
-                    code: Some("ValidationError".into()),
-                    message: "AutoScalingGroup name not found".into(),
-                });
-            }
-            if let Ok(mut c) = self.calls.lock() {
-                c.push(call);
-            }
-            Ok(())
-        }
-
-        fn calls(&self) -> Vec<String> {
-            self.calls.lock().map(|c| c.clone()).unwrap_or_default()
-        }
-    }
-
-    #[async_trait]
-    impl AutoScalingPort for Recorder {
-        async fn groups(&self) -> Result<Vec<AutoScalingGroup>, AwsError> {
-            Ok(Vec::new())
-        }
-        async fn set_capacity(
-            &self,
-            name: &str,
-            min: u32,
-            max: u32,
-            desired: u32,
-        ) -> Result<(), AwsError> {
-            self.record(name, format!("capacity {name} {min} {max} {desired}"))
-        }
-        async fn set_spot_mix(&self, name: &str, mix: &SpotMix) -> Result<(), AwsError> {
-            self.record(name, format!("mix {name} {mix}"))
-        }
-    }
-
-    /// Ports other than Auto Scaling: never called by these actions.
-    struct Unused;
-
-    fn unused() -> AwsError {
-        AwsError::malformed("test", "unused", "not part of this test")
-    }
-
-    #[async_trait]
-    impl RdsPort for Unused {
-        async fn db_instances(&self) -> Result<Vec<DbInstance>, AwsError> {
-            Err(unused())
-        }
-        async fn db_clusters(&self) -> Result<Vec<DbCluster>, AwsError> {
-            Err(unused())
-        }
-        async fn modify_instance_class(&self, _: &str, _: &str, _: bool) -> Result<(), AwsError> {
-            Err(unused())
-        }
-        async fn modify_storage_ceiling(&self, _: &str, _: u32) -> Result<(), AwsError> {
-            Err(unused())
-        }
-        async fn stop_instance(&self, _: &str) -> Result<(), AwsError> {
-            Err(unused())
-        }
-        async fn start_instance(&self, _: &str) -> Result<(), AwsError> {
-            Err(unused())
-        }
-        async fn modify_serverless_capacity(
-            &self,
-            _: &str,
-            _: f64,
-            _: f64,
-        ) -> Result<(), AwsError> {
-            Err(unused())
-        }
-        async fn create_cluster_instance(
-            &self,
-            _: &str,
-            _: &str,
-            _: &str,
-            _: &str,
-        ) -> Result<(), AwsError> {
-            Err(unused())
-        }
-        async fn delete_instance(&self, _: &str) -> Result<(), AwsError> {
-            Err(unused())
-        }
-        async fn failover_cluster(&self, _: &str, _: &str) -> Result<(), AwsError> {
-            Err(unused())
-        }
-    }
-
-    #[async_trait]
-    impl ElastiCachePort for Unused {
-        async fn replication_groups(&self) -> Result<Vec<ReplicationGroup>, AwsError> {
-            Err(unused())
-        }
-        async fn tags(&self, _: &str) -> Result<Tags, AwsError> {
-            Err(unused())
-        }
-        async fn modify_node_type(&self, _: &str, _: &str) -> Result<(), AwsError> {
-            Err(unused())
-        }
-        async fn modify_shard_count(&self, _: &str, _: u32) -> Result<(), AwsError> {
-            Err(unused())
-        }
-        async fn modify_replica_count(&self, _: &str, _: u32, _: u32) -> Result<(), AwsError> {
-            Err(unused())
-        }
-    }
-
-    #[async_trait]
-    impl KafkaPort for Unused {
-        async fn clusters(&self) -> Result<Vec<KafkaCluster>, AwsError> {
-            Err(unused())
-        }
-        async fn update_broker_count(&self, _: &str, _: &str, _: u32) -> Result<(), AwsError> {
-            Err(unused())
-        }
-        async fn update_broker_type(&self, _: &str, _: &str, _: &str) -> Result<(), AwsError> {
-            Err(unused())
-        }
-        async fn update_broker_storage(&self, _: &str, _: &str, _: u32) -> Result<(), AwsError> {
-            Err(unused())
-        }
-    }
-
-    #[async_trait]
-    impl CloudWatchPort for Unused {
-        async fn alarm_states(
-            &self,
-            _: &[String],
-        ) -> Result<BTreeMap<String, AlarmState>, AwsError> {
-            Err(unused())
-        }
-        async fn recent_values(
-            &self,
-            _: &[MetricQuery],
-            _: DateTime<Utc>,
-            _: TimeDelta,
-        ) -> Result<BTreeMap<(String, String), Vec<f64>>, AwsError> {
-            Err(unused())
-        }
-    }
-
-    fn ports<'a>(asg: &'a Recorder) -> Ports<'a> {
-        Ports {
-            rds: &Unused,
-            elasticache: &Unused,
-            kafka: &Unused,
-            autoscaling: asg,
-            cloudwatch: &Unused,
-        }
+    async fn group(aws: &FakeAws, name: &str) -> AutoScalingGroup {
+        aws.autoscaling
+            .groups()
+            .await
+            .ok()
+            .and_then(|gs| gs.into_iter().find(|g| g.name == name))
+            .expect("group")
     }
 
     fn member(name: &str) -> Member {
@@ -280,7 +136,7 @@ mod tests {
 
     #[tokio::test]
     async fn capacity_sets_min_max_and_desired_together() {
-        let asg = Recorder::default();
+        let aws = aws_with("web");
         let a = action(
             KnobName::Capacity,
             Setting::Capacity {
@@ -289,34 +145,30 @@ mod tests {
                 desired: 4,
             },
             Setting::Capacity {
-                min: 2,
+                min: 3,
                 max: 12,
                 desired: 6,
             },
         );
-        let detail = apply(&a, &member("web"), ports(&asg))
+        let detail = apply(&a, &member("web"), aws.ports())
             .await
             .expect("applied");
-        assert_eq!(asg.calls(), ["capacity web 2 12 6"]);
+        let g = group(&aws, "web").await;
+        assert_eq!((g.min, g.max, g.desired), (3, 12, 6));
         assert_eq!(
             detail,
-            "UpdateAutoScalingGroup web: MinSize 2, MaxSize 12, DesiredCapacity 6"
+            "UpdateAutoScalingGroup web: MinSize 3, MaxSize 12, DesiredCapacity 6"
         );
     }
 
     #[tokio::test]
     async fn spot_mix_updates_the_policy_and_says_running_instances_stay() {
-        let asg = Recorder::default();
+        let aws = aws_with("web");
         let a = action(KnobName::SpotMix, Setting::Mix(mix()), Setting::Mix(mix()));
-        let detail = apply(&a, &member("web"), ports(&asg))
+        let detail = apply(&a, &member("web"), aws.ports())
             .await
             .expect("applied");
-        assert_eq!(asg.calls().len(), 1);
-        assert!(
-            asg.calls()[0].starts_with("mix web 30% spot"),
-            "{:?}",
-            asg.calls()
-        );
+        assert_eq!(group(&aws, "web").await.mix, Some(mix()));
         assert!(
             detail.contains("OnDemandPercentageAboveBaseCapacity 70"),
             "{detail}"
@@ -334,7 +186,7 @@ mod tests {
 
     #[tokio::test]
     async fn aws_errors_pass_through_and_odd_settings_are_refused() {
-        let asg = Recorder::default();
+        let aws = aws_with("web");
         let a = action(
             KnobName::Capacity,
             Setting::Capacity {
@@ -348,7 +200,7 @@ mod tests {
                 desired: 2,
             },
         );
-        let e = apply(&a, &member("missing"), ports(&asg))
+        let e = apply(&a, &member("missing"), aws.ports())
             .await
             .expect_err("missing group");
         assert_eq!(
@@ -357,10 +209,15 @@ mod tests {
         );
 
         let odd = action(KnobName::Capacity, Setting::Count(1), Setting::Count(2));
-        let e = apply(&odd, &member("web"), ports(&asg))
+        let e = apply(&odd, &member("web"), aws.ports())
             .await
             .expect_err("count is not a capacity");
         assert!(e.message.contains("cannot set capacity"), "{e}");
-        assert!(asg.calls().is_empty());
+        let g = group(&aws, "web").await;
+        assert_eq!(
+            (g.min, g.max, g.desired, g.mix),
+            (2, 10, 4, None),
+            "nothing changed"
+        );
     }
 }

@@ -26,7 +26,11 @@ pub(crate) async fn apply(
 ) -> Result<String, AwsError> {
     let op = operation(action.knob);
     let name = member.identifier.as_str();
-    let clusters = ports.kafka.clusters().await?;
+    let clusters = ports.kafka.clusters().await.map_err(|e| AwsError {
+        // Name the cluster the action is about, not the whole-region list.
+        resource: name.to_owned(),
+        ..e
+    })?;
     let Some(cluster) = clusters.iter().find(|c| c.name == name) else {
         return Err(refuse(
             op,

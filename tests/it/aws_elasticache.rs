@@ -31,6 +31,7 @@ struct Adapters {
 
 /// How a test group is made.
 struct Shape {
+    engine: &'static str,
     node_type: &'static str,
     cluster_mode: bool,
     shards: i32,
@@ -74,7 +75,7 @@ impl Adapters {
             .create_replication_group()
             .replication_group_id(id)
             .replication_group_description("tidegate test")
-            .engine("redis")
+            .engine(shape.engine)
             .cache_node_type(shape.node_type)
             .replicas_per_node_group(shape.replicas)
             .automatic_failover_enabled(shape.replicas > 0);
@@ -199,6 +200,7 @@ async fn observes_a_group_by_id_and_by_tags() {
     a.create(
         &id,
         Shape {
+            engine: "redis",
             node_type: "cache.r6g.large",
             cluster_mode: true,
             shards: 2,
@@ -207,10 +209,11 @@ async fn observes_a_group_by_id_and_by_tags() {
         Some(("team", &team)),
     )
     .await;
-    let other = unique("redis-other");
+    let other = unique("valkey-other");
     a.create(
         &other,
         Shape {
+            engine: "valkey",
             node_type: "cache.r6g.large",
             cluster_mode: false,
             shards: 1,
@@ -253,6 +256,7 @@ async fn observes_a_group_by_id_and_by_tags() {
     assert_eq!(g.engine, "redis");
     assert!(g.cluster_mode);
     let g = groups.iter().find(|g| g.id == other).expect("described");
+    assert_eq!(g.engine, "valkey", "read from the group's Engine field");
     assert!(!g.cluster_mode);
     assert_eq!((g.shards, g.replicas), (1, 1));
 }
@@ -278,6 +282,7 @@ async fn node_type_changes() {
     a.create(
         &id,
         Shape {
+            engine: "redis",
             node_type: "cache.r6g.large",
             cluster_mode: false,
             shards: 1,
@@ -312,6 +317,7 @@ async fn shards_grow_from_one_to_two_and_shrink_by_removing_the_last() {
     a.create(
         &id,
         Shape {
+            engine: "redis",
             node_type: "cache.r6g.large",
             cluster_mode: true,
             shards: 1,
@@ -382,6 +388,7 @@ async fn resharding_a_group_without_cluster_mode_is_a_clear_error() {
     a.create(
         &id,
         Shape {
+            engine: "redis",
             node_type: "cache.r6g.large",
             cluster_mode: false,
             shards: 1,
@@ -408,6 +415,7 @@ async fn replicas_go_from_two_to_one_and_back() {
     a.create(
         &id,
         Shape {
+            engine: "redis",
             node_type: "cache.r6g.large",
             cluster_mode: true,
             shards: 2,

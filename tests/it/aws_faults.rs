@@ -184,7 +184,7 @@ async fn cloudwatch_speaks_rpc_v2_cbor() {
     assert_eq!(found.state_value(), Some(&StateValue::Alarm));
     assert_eq!(found.threshold(), Some(80.5));
     assert_eq!(found.evaluation_periods(), Some(3));
-    assert_eq!(found.dimensions(), [dimension.clone()]);
+    assert_eq!(found.dimensions(), std::slice::from_ref(&dimension));
     let updated = found.state_updated_timestamp().expect("timestamp");
     let now = DateTime::from(std::time::SystemTime::now()).secs();
     assert!(

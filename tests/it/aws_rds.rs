@@ -386,7 +386,7 @@ async fn a_tag_selector_picks_exactly_the_tagged_across_pages() {
         if n % 3 == 0 {
             rig.create_instance(&id, "db.t4g.medium", &[("env", "other")]).await;
         } else {
-            rig.create_instance(&id, "db.t4g.medium", &[("suite", &suite), ("env", "dev")]).await;
+            rig.create_instance(&id, "db.t4g.medium", &[("suite", suite.as_str()), ("env", "dev")]).await;
             tagged.push(id);
         }
     }
@@ -424,6 +424,11 @@ async fn aws_errors_name_the_call_resource_code_and_message() {
     assert!(e.message.contains(&missing), "{}", e.message);
 
     let e = rig.rds.modify_serverless_capacity(&missing, 1.0, 2.0).await.expect_err("no such cluster");
+    eprintln!("DEBUG {e:?}");
+    let raw = rig.sdk.modify_db_cluster().db_cluster_identifier(&missing).send().await;
+    if let Err(aws_sdk_rds::error::SdkError::ServiceError(se)) = &raw {
+        eprintln!("DEBUG RAW {:?}", se.raw());
+    } else { eprintln!("DEBUG OTHER {raw:?}"); }
     assert_eq!((e.operation, e.kind, e.code.as_deref()), ("ModifyDBCluster", ErrorKind::NotFound, Some("DBClusterNotFoundFault")));
 }
 

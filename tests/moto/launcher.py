@@ -68,7 +68,7 @@ _calls: dict[tuple[str, str], int] = {}
 _faults: list[dict[str, Any]] = []
 
 
-def _take_fault(service: str, operation: str) -> dict[str, Any] | None:
+def _count_and_take_fault(service: str, operation: str) -> dict[str, Any] | None:
     with _lock:
         _calls[(service, operation)] = _calls.get((service, operation), 0) + 1
         for fault in _faults:
@@ -92,7 +92,7 @@ _original_call_action = BaseResponse.call_action
 
 def _call_action(self: BaseResponse) -> Any:
     operation = self._get_action()
-    fault = _take_fault(str(self.service_name), str(operation)) if operation else None
+    fault = _count_and_take_fault(str(self.service_name), str(operation)) if operation else None
     if fault is None:
         return _original_call_action(self)
     error = InjectedFault(fault["code"], fault.get("message") or "Rate exceeded")
