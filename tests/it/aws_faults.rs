@@ -537,3 +537,17 @@ async fn elasticache_replicas_without_cluster_mode() {
         .expect("decrease replicas");
     assert_eq!(replicas(&ec, &id).await, (vec![0], 1));
 }
+
+#[tokio::test]
+async fn rds_modify_of_a_missing_cluster_is_not_found() {
+    let moto = MotoServer::shared();
+    let rds = aws_sdk_rds::Client::new(&moto.sdk_config().await);
+    let err = rds
+        .modify_db_cluster()
+        .db_cluster_identifier(unique("no-such-cluster"))
+        .apply_immediately(true)
+        .send()
+        .await
+        .expect_err("no such cluster");
+    assert_eq!(err.code(), Some("DBClusterNotFoundFault"), "{err:?}");
+}

@@ -318,9 +318,10 @@ async fn a_reader_is_added_then_the_newest_removed_never_the_writer() {
     rig.create_cluster(&id, "db.serverless", &[&writer, &old]).await;
     let p = aurora_policy(&id, "    serverless_v2: { min_acu: 0.5, max_acu: 16, floor_acu: 0.5, step_acu: 0.5 }\n");
     assert_eq!(rig.member(&p, &id).await.settings.get(&KnobName::Readers), Some(&Setting::Count(1)));
-    // The reader tidegate adds must be newer than `old` by the clock, though
-    // older by name: the newest is found by creation time.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // The reader tidegate adds is newer than `old` by the clock (moto keeps
+    // microseconds), though older by name: the newest is found by creation
+    // time.
+    tokio::time::sleep(Duration::from_millis(20)).await;
 
     let up = action(&id, ResourceKind::AuroraCluster, KnobName::Readers, Setting::Count(1), Setting::Count(2));
     let reports = rig.apply(&p, vec![up]).await;
@@ -423,13 +424,22 @@ async fn aws_errors_name_the_call_resource_code_and_message() {
     assert!(e.to_string().starts_with(&format!("rds ModifyDBInstance on {missing} failed: DBInstanceNotFound: ")), "{e}");
     assert!(e.message.contains(&missing), "{}", e.message);
 
-    let e = rig.rds.modify_serverless_capacity(&missing, 1.0, 2.0).await.expect_err("no such cluster");
-    eprintln!("DEBUG {e:?}");
-    let raw = rig.sdk.modify_db_cluster().db_cluster_identifier(&missing).send().await;
-    if let Err(aws_sdk_rds::error::SdkError::ServiceError(se)) = &raw {
-        eprintln!("DEBUG RAW {:?}", se.raw());
-    } else { eprintln!("DEBUG OTHER {raw:?}"); }
-    assert_eq!((e.operation, e.kind, e.code.as_deref()), ("ModifyDBCluster", ErrorKind::NotFound, Some("DBClusterNotFoundFault")));
+    // A missing cluster, as the Aurora calls meet it. (moto answers
+    // ModifyDBCluster on a missing cluster with an HTML 500, unlike AWS.)
+    let member = unique("rds-orphan");
+    let e = rig
+        .rds
+        .create_cluster_instance(&missing, &member, "db.r6g.large", "aurora-mysql")
+        .await
+        .expect_err("no such cluster");
+    assert_eq!((e.operation, e.resource.as_str()), ("CreateDBInstance", member.as_str()));
+    assert_eq!((e.kind, e.code.as_deref()), (ErrorKind::NotFound, Some("DBClusterNotFoundFault")));
+    assert!(e.message.contains(&missing), "{}", e.message);
+    let e = rig.rds.failover_cluster(&missing, &member).await.expect_err("no such target");
+    assert_eq!((e.operation, e.resource.as_str()), ("FailoverDBCluster", missing.as_str()));
+    assert_eq!((e.kind, e.code.as_deref()), (ErrorKind::Other, Some("InvalidParameterValue")));
+    let e = rig.rds.delete_instance(&missing).await.expect_err("no such instance");
+    assert_eq!((e.operation, e.kind, e.code.as_deref()), ("DeleteDBInstance", ErrorKind::NotFound, Some("DBInstanceNotFound")));
 }
 
 #[tokio::test]
@@ -440,7 +450,7 @@ async fn a_refused_call_fails_its_action_and_the_rest_of_the_plan_runs() {
     rig.create_member(&cluster, &format!("{cluster}-r"), "db.r6g.large", true).await;
     rig.create_instance(&db, "db.t4g.medium", &[]).await;
     let resources = format!(
-        "  - id: {cluster}\n    kind: aurora_cluster\n    identifier: {cluster}\n    engine: aurora-mysql\n    readers: {{ min: 0, max: 5, floor: 0 }}\n    scale_up: [{{ alarm: a-high, scales: readers }}]\n  - id: {db}\n    kind: rds_instance\n    identifier: {db}\n    engine: postgres\n    instance_class: {{ ladder: [db.t4g.medium, db.t4g.large] }}\n    scale_up: [{{ alarm: b-high }}]\n"
+        "  - id: {cluster}\n    kind: aurora_cluster\n    identifier: {cluster}\n    engine: aurora-mysql\n    writer_class: {{ ladder: [db.r6g.large, db.r6g.xlarge] }}\n    readers: {{ min: 0, max: 5, floor: 0 }}\n    scale_up: [{{ alarm: a-high, scales: readers }}]\n  - id: {db}\n    kind: rds_instance\n    identifier: {db}\n    engine: postgres\n    instance_class: {{ ladder: [db.t4g.medium, db.t4g.large] }}\n    scale_up: [{{ alarm: b-high }}]\n"
     );
     let p = policy(&resources);
     let reports = rig

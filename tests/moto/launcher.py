@@ -17,6 +17,8 @@ list is kept in tests/README.md too):
   ListClusterOperations; clusters are ACTIVE once created; creationTime
   carries a UTC offset; DescribeCluster(V2) of an unknown ARN answers
   NotFoundException instead of a 500.
+* RDS (query): ModifyDBCluster of an unknown cluster answers
+  DBClusterNotFoundFault instead of a 500.
 * ElastiCache (query): IncreaseReplicaCount, DecreaseReplicaCount,
   ModifyReplicationGroupShardConfiguration on moto's stored replication
   groups (node groups and member clusters); CreateReplicationGroup honours
@@ -285,6 +287,26 @@ def _set_msk_state(arn: str, state: str) -> None:
     if arn not in backend.clusters:
         raise KeyError(arn)
     backend.clusters[arn].state = state
+
+
+# --------------------------------------------------------------------------
+# RDS: ModifyDBCluster of an unknown cluster answers DBClusterNotFoundFault
+# (moto answers a KeyError, HTTP 500, which the SDK retries as transient).
+# --------------------------------------------------------------------------
+
+from moto.rds.exceptions import DBClusterNotFoundError  # noqa: E402
+from moto.rds.models import RDSBackend  # noqa: E402
+
+_original_modify_db_cluster = RDSBackend.modify_db_cluster
+
+
+def _modify_db_cluster(self: Any, kwargs: Any) -> Any:
+    if kwargs["db_cluster_identifier"] not in self.clusters:
+        raise DBClusterNotFoundError(kwargs["db_cluster_identifier"])
+    return _original_modify_db_cluster(self, kwargs)
+
+
+RDSBackend.modify_db_cluster = _modify_db_cluster  # type: ignore[method-assign]
 
 
 # --------------------------------------------------------------------------
