@@ -395,7 +395,7 @@ fn free_name(cluster: &str, role: &str, taken: &[String]) -> String {
 /// without one (still being created) counting as newest, ties by identifier.
 fn newest(mut readers: Vec<&DbInstance>, count: usize) -> Vec<&DbInstance> {
     readers.sort_by(|a, b| match (a.created, b.created) {
-        (Some(_), Some(_)) => b.id.cmp(&a.id),
+        (Some(x), Some(y)) => y.cmp(&x).then_with(|| b.id.cmp(&a.id)),
         (None, Some(_)) => std::cmp::Ordering::Less,
         (Some(_), None) => std::cmp::Ordering::Greater,
         (None, None) => b.id.cmp(&a.id),
