@@ -50,6 +50,12 @@ pub struct Member {
     pub storage_used_percent: Option<f64>,
     /// Tags.
     pub tags: BTreeMap<String, String>,
+    /// The AWS sub-resources CloudWatch publishes this member's metrics
+    /// for: an ElastiCache group's member clusters (`CacheClusterId`), an
+    /// MSK cluster's broker ids (`Broker ID`). Empty for kinds whose metrics
+    /// are published for the resource itself.
+    #[serde(default)]
+    pub parts: Vec<String>,
 }
 
 impl Member {

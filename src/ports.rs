@@ -140,6 +140,10 @@ pub struct ReplicationGroup {
     pub pending_modifications: bool,
     /// Engine (`redis`, `valkey`).
     pub engine: String,
+    /// MemberClusters: the cache cluster ids of the group's nodes (e.g.
+    /// `sessions-redis-0001-001`), under which CloudWatch publishes node
+    /// metrics (`CacheClusterId`).
+    pub member_clusters: Vec<String>,
 }
 
 /// ElastiCache.
@@ -249,7 +253,22 @@ pub trait AutoScalingPort: Send + Sync {
     async fn set_spot_mix(&self, name: &str, mix: &SpotMix) -> Result<(), AwsError>;
 }
 
+/// The CloudWatch dimensions one series is published under: (name, value)
+/// pairs, e.g. `[("Cluster Name", "events"), ("Broker ID", "1")]`.
+pub type Dimensions = Vec<(String, String)>;
+
 /// One metric to read for one resource.
+///
+/// A resource's metric may be published under several dimension sets, its
+/// *sources*: an RDS instance or an Auto Scaling group has one, an MSK
+/// cluster's broker metrics have one per broker (`Cluster Name`, `Broker
+/// ID`), an ElastiCache replication group's node metrics one per member
+/// cluster (`CacheClusterId`). The series read is the **maximum across
+/// sources, period by period**. Max is right in both directions a rule can
+/// look: an "above" rule fires when any broker or node is hot (the hottest
+/// one is where the resource runs out first), and a "below" rule fires only
+/// when the maximum is low, that is when every broker or node is cool, so
+/// a scale-down never starves the busiest one.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct MetricQuery {
     /// The AWS identifier the value belongs to (key in `Signals`).
@@ -258,10 +277,10 @@ pub struct MetricQuery {
     pub namespace: String,
     /// Metric name.
     pub metric: String,
-    /// Dimension name, e.g. `DBInstanceIdentifier`.
-    pub dimension: String,
-    /// Dimension value.
-    pub dimension_value: String,
+    /// One dimension set per place the metric is published for this
+    /// resource (at least one; a query with none reads nothing). The series
+    /// is the maximum across them per period.
+    pub sources: Vec<Dimensions>,
     /// Statistic, e.g. `Average`.
     pub statistic: String,
     /// Period in seconds.
@@ -279,7 +298,9 @@ pub trait CloudWatchPort: Send + Sync {
     ) -> Result<BTreeMap<String, AlarmState>, AwsError>;
     /// The datapoints of each query over the `lookback` before `now`, one
     /// per period, oldest first (newest last), keyed by (identifier, metric)
-    /// (GetMetricData, batched by 500 queries, paginated). Queries without
+    /// (GetMetricData, one metric query per source, batched by 500,
+    /// paginated). A query with several sources yields, per period, the
+    /// maximum of the sources that have a datapoint in it. Queries without
     /// data are absent.
     async fn recent_values(
         &self,

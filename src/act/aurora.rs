@@ -435,54 +435,32 @@ fn refuse(operation: &'static str, resource: &str, kind: ErrorKind, message: Str
 
 #[cfg(all(test, feature = "test-util"))]
 mod tests {
-    use std::collections::BTreeMap;
+    //! The moto tests (tests/it/aws_rds.rs) cover the calls end to end;
+    //! these cover what moto cannot show (a busy cluster, an instance that
+    //! never comes up) and the choices in between.
+
     use std::time::Duration;
 
-    use async_trait::async_trait;
     use chrono::{TimeZone, Utc};
 
     use super::*;
-    use crate::estate::Status;
-    use crate::fake::{FakeAws, FakeRds};
+    use crate::fake::FakeAws;
     use crate::plan::Cause;
-    use crate::policy::{Direction, Policy, ResourceKind, load_str};
-    use crate::ports::{ClusterMember, RdsPort};
+    use crate::policy::{Direction, ResourceKind, load_str};
+    use crate::ports::ClusterMember;
 
-    const POLICY: &str = r#"
-version: 1
-estate: t
-guardrails: { max_actions_per_hour: 10, oscillation_window: 1h, dry_run: false }
-resources:
-  - id: sv2
-    kind: aurora_cluster
-    identifier: c
-    engine: aurora-mysql
-    serverless_v2: { min_acu: 0.5, max_acu: 16, floor_acu: 1.5, step_acu: 1 }
-    readers: { min: 0, max: 5, floor: 0 }
-    scale_up: [{ metric: ACUUtilization, above: 80, scales: serverless_v2 }]
-  - id: prov
-    kind: aurora_cluster
-    identifier: c
-    engine: aurora-mysql
-    writer_class: { ladder: [db.r6g.large, db.r6g.xlarge], floor: db.r6g.large }
-    readers: { min: 0, max: 5, floor: 0 }
-    scale_up: [{ metric: CPUUtilization, above: 80, scales: writer_class }]
-"#;
+    const POLICY: &str = "version: 1\nestate: t\nguardrails: { max_actions_per_hour: 9, oscillation_window: 1h, dry_run: false }\nresources:\n  - { id: c, kind: aurora_cluster, identifier: c, engine: aurora-mysql, writer_class: { ladder: [db.r6g.large, db.r6g.xlarge] }, readers: { min: 0, max: 5 }, scale_up: [{ alarm: hi, scales: readers }] }\n";
 
     const PACE: Pace = Pace {
         poll: Duration::from_millis(1),
-        timeout: Duration::from_millis(30),
+        timeout: Duration::from_millis(20),
     };
 
-    fn policy() -> Policy {
-        load_str(POLICY, "t.yaml").expect("valid policy")
-    }
-
-    fn instance(id: &str, class: &str, minute: Option<u32>) -> DbInstance {
+    fn instance(id: &str, minute: Option<u32>) -> DbInstance {
         DbInstance {
             id: id.into(),
             arn: format!("arn:aws:rds:us-east-1:1:db:{id}"),
-            class: class.into(),
+            class: "db.r6g.large".into(),
             engine: "aurora-mysql".into(),
             status: "available".into(),
             multi_az: false,
@@ -491,42 +469,41 @@ resources:
             max_allocated_gib: None,
             cluster: Some("c".into()),
             created: minute.and_then(|m| Utc.with_ymd_and_hms(2026, 1, 1, 0, m, 0).single()),
-            tags: BTreeMap::new(),
+            tags: Default::default(),
         }
     }
 
-    /// Cluster `c`: writer `w` (created last), readers `c-reader-1` (oldest), `r-b`.
-    fn estate(class: &str) -> FakeAws {
+    /// Cluster `c`: writer `w`, reader `c-reader-1`, both db.r6g.large.
+    fn estate() -> FakeAws {
         let aws = FakeAws::default();
-        for i in [
-            instance("w", class, Some(30)),
-            instance("c-reader-1", class, Some(1)),
-            instance("r-b", class, Some(2)),
-        ] {
-            aws.rds.put_instance(i);
-        }
+        aws.rds.put_instance(instance("w", Some(1)));
+        aws.rds.put_instance(instance("c-reader-1", Some(2)));
+        let member = |id: &str, is_writer| ClusterMember {
+            instance_id: id.into(),
+            is_writer,
+        };
         aws.rds.put_cluster(DbCluster {
             id: "c".into(),
             arn: "arn:aws:rds:us-east-1:1:cluster:c".into(),
             engine: "aurora-mysql".into(),
             status: "available".into(),
-            members: [("w", true), ("c-reader-1", false), ("r-b", false)]
-                .into_iter()
-                .map(|(i, w)| ClusterMember {
-                    instance_id: i.into(),
-                    is_writer: w,
-                })
-                .collect(),
-            serverless_v2: Some((0.5, 4.0)),
+            members: vec![member("w", true), member("c-reader-1", false)],
+            serverless_v2: None,
             pending_modifications: false,
-            tags: BTreeMap::new(),
+            tags: Default::default(),
         });
         aws
     }
 
-    fn action(knob: KnobName, from: Setting, to: Setting) -> Action {
-        Action {
-            policy_id: "sv2".into(),
+    async fn run(
+        aws: &FakeAws,
+        knob: KnobName,
+        from: Setting,
+        to: Setting,
+    ) -> Result<String, AwsError> {
+        let policy = load_str(POLICY, "t.yaml").expect("valid policy");
+        let action = Action {
+            policy_id: "c".into(),
             identifier: "c".into(),
             kind: ResourceKind::AuroraCluster,
             knob,
@@ -538,38 +515,30 @@ resources:
             cost_delta_per_hour: None,
             refused: None,
             notes: Vec::new(),
-        }
-    }
-
-    fn member() -> Member {
-        Member {
-            policy_id: "sv2".into(),
-            identifier: "c".into(),
-            kind: ResourceKind::AuroraCluster,
-            status: Status::Available,
-            pending_changes: false,
-            settings: BTreeMap::new(),
-            multi_az: true,
-            spot_mix: None,
-            storage_used_percent: None,
-            tags: BTreeMap::new(),
-        }
-    }
-
-    fn class_of(rds: &FakeRds, id: &str) -> Option<String> {
-        rds.instance(id).map(|i| i.class)
+        };
+        let obs = crate::observe::observe(&policy, aws.ports(), Utc::now())
+            .await
+            .expect("observed");
+        apply(
+            &action,
+            &policy.resources[0],
+            &obs.estate.members[0],
+            aws.ports(),
+            PACE,
+        )
+        .await
     }
 
     #[test]
     fn names_skip_the_taken_and_the_newest_readers_go_first() {
         let taken = vec!["c-reader-1".to_owned(), "c-reader-3".to_owned()];
         assert_eq!(free_name("c", "reader", &taken), "c-reader-2");
-        let (a, b, fresh) = (
-            instance("a", "x", Some(1)),
-            instance("b", "x", Some(5)),
-            instance("n", "x", None),
+        let (a, b, creating) = (
+            instance("a", Some(1)),
+            instance("b", Some(5)),
+            instance("n", None),
         );
-        let ids: Vec<&str> = newest(vec![&a, &b, &fresh], 2)
+        let ids: Vec<&str> = newest(vec![&a, &b, &creating], 2)
             .iter()
             .map(|i| i.id.as_str())
             .collect();
@@ -577,199 +546,77 @@ resources:
     }
 
     #[tokio::test]
-    async fn readers_up_take_free_names_and_the_serverless_class() {
-        let aws = estate(SERVERLESS_CLASS);
-        let p = policy();
-        let a = action(KnobName::Readers, Setting::Count(2), Setting::Count(4));
-        let detail = apply(&a, &p.resources[0], &member(), aws.ports(), PACE)
-            .await
-            .expect("applied");
+    async fn a_provisioned_reader_takes_the_writers_class_and_a_free_name() {
+        let aws = estate();
+        let detail = run(
+            &aws,
+            KnobName::Readers,
+            Setting::Count(1),
+            Setting::Count(2),
+        )
+        .await
+        .expect("applied");
+        assert_eq!(aws.rds.calls(), vec!["CreateDBInstance c-reader-2"]);
         assert_eq!(
-            aws.rds.calls(),
-            vec!["CreateDBInstance c-reader-2", "CreateDBInstance c-reader-3"]
-        );
-        assert_eq!(
-            class_of(&aws.rds, "c-reader-3").as_deref(),
-            Some(SERVERLESS_CLASS)
-        );
-        assert!(detail.contains("2 → 4 readers"), "{detail}");
-    }
-
-    #[tokio::test]
-    async fn a_provisioned_reader_takes_the_writers_class() {
-        let aws = estate("db.r6g.large");
-        let a = action(KnobName::Readers, Setting::Count(2), Setting::Count(3));
-        apply(&a, &policy().resources[1], &member(), aws.ports(), PACE)
-            .await
-            .expect("applied");
-        assert_eq!(
-            class_of(&aws.rds, "c-reader-2").as_deref(),
+            aws.rds.instance("c-reader-2").map(|i| i.class).as_deref(),
             Some("db.r6g.large")
         );
-    }
-
-    #[tokio::test]
-    async fn readers_down_delete_the_newest_reader_never_the_newer_writer() {
-        let aws = estate(SERVERLESS_CLASS);
-        let a = action(KnobName::Readers, Setting::Count(2), Setting::Count(1));
-        apply(&a, &policy().resources[0], &member(), aws.ports(), PACE)
-            .await
-            .expect("applied");
-        assert_eq!(aws.rds.calls(), vec!["DeleteDBInstance r-b"]);
-        let a = action(KnobName::Readers, Setting::Count(1), Setting::Count(0));
-        apply(&a, &policy().resources[0], &member(), aws.ports(), PACE)
-            .await
-            .expect("applied");
-        assert!(aws.rds.instance("w").is_some());
-        assert_eq!(aws.rds.cluster("c").map(|c| c.members.len()), Some(1));
+        assert!(detail.contains("1 → 2 readers"), "{detail}");
     }
 
     #[tokio::test]
     async fn a_busy_cluster_or_an_inverted_range_is_refused_before_any_call() {
-        let aws = estate(SERVERLESS_CLASS);
-        let mut r = instance("r-b", SERVERLESS_CLASS, Some(2));
-        r.status = "creating".into();
-        aws.rds.put_instance(r);
-        let a = action(KnobName::Readers, Setting::Count(2), Setting::Count(3));
-        let e = apply(&a, &policy().resources[0], &member(), aws.ports(), PACE)
-            .await
-            .expect_err("busy");
+        let aws = estate();
+        let mut creating = instance("c-reader-1", Some(2));
+        creating.status = "creating".into();
+        aws.rds.put_instance(creating);
+        let e = run(
+            &aws,
+            KnobName::WriterClass,
+            Setting::Class("db.r6g.large".into()),
+            Setting::Class("db.r6g.xlarge".into()),
+        )
+        .await
+        .expect_err("busy");
         assert_eq!(e.kind, ErrorKind::InvalidState);
-        assert!(
-            e.message.starts_with("instance r-b is creating"),
-            "{}",
-            e.message
-        );
-        let a = action(
+        assert!(e.message.starts_with("writer resize stopped at step 1 of 6 (check the cluster): instance c-reader-1 is creating"), "{}", e.message);
+        let inverted = Setting::Acu { min: 8.0, max: 4.0 };
+        let e = run(
+            &aws,
             KnobName::ServerlessV2,
             Setting::Acu { min: 0.5, max: 4.0 },
-            Setting::Acu { min: 8.0, max: 4.0 },
-        );
-        let e = apply(&a, &policy().resources[0], &member(), aws.ports(), PACE)
-            .await
-            .expect_err("min > max");
+            inverted,
+        )
+        .await
+        .expect_err("min > max");
         assert_eq!(e.operation, "ModifyDBCluster");
         assert!(aws.rds.calls().is_empty(), "{:?}", aws.rds.calls());
     }
 
     #[tokio::test]
-    async fn the_writer_moves_to_a_new_instance_of_the_target_class() {
-        let aws = estate("db.r6g.large");
-        let a = action(
-            KnobName::WriterClass,
-            Setting::Class("db.r6g.large".into()),
-            Setting::Class("db.r6g.xlarge".into()),
-        );
-        let detail = apply(&a, &policy().resources[1], &member(), aws.ports(), PACE)
+    async fn a_wait_gives_up_at_its_timeout_or_at_a_dead_end_and_names_its_step() {
+        let aws = estate();
+        let e = wait(aws.ports(), "c", PACE, "DescribeDBInstances", |_| Ok(false))
             .await
-            .expect("applied");
+            .expect_err("never");
         assert_eq!(
-            aws.rds.calls(),
-            vec![
-                "CreateDBInstance c-writer-1",
-                "FailoverDBCluster c",
-                "DeleteDBInstance w"
-            ]
+            (e.operation, e.kind),
+            ("DescribeDBInstances", ErrorKind::Transient)
         );
-        let c = aws.rds.cluster("c").expect("cluster");
-        let writer = c
-            .members
-            .iter()
-            .find(|m| m.is_writer)
-            .map(|m| m.instance_id.clone());
-        assert_eq!(writer.as_deref(), Some("c-writer-1"));
+        assert_eq!(e.message, "gave up after 0 s");
+        let e = wait(aws.ports(), "c", PACE, "DescribeDBInstances", |_| {
+            Err("x is failed".into())
+        })
+        .await
+        .expect_err("dead end");
         assert_eq!(
-            class_of(&aws.rds, "c-writer-1").as_deref(),
-            Some("db.r6g.xlarge")
+            (e.kind, e.message.as_str()),
+            (ErrorKind::InvalidState, "x is failed")
         );
-        assert!(
-            detail.contains("DeleteDBInstance w (db.r6g.large, the old writer)"),
-            "{detail}"
+        let e = step(3, "wait until x is available", e);
+        assert_eq!(
+            e.message,
+            "writer resize stopped at step 3 of 6 (wait until x is available): x is failed"
         );
-    }
-
-    /// The fake, except that new instances never become available.
-    struct Stuck(FakeRds);
-
-    #[async_trait]
-    impl RdsPort for Stuck {
-        async fn db_instances(&self) -> Result<Vec<DbInstance>, AwsError> {
-            let mut all = self.0.db_instances().await?;
-            for i in all.iter_mut().filter(|i| i.id.contains("-writer-")) {
-                i.status = "creating".into();
-            }
-            Ok(all)
-        }
-        async fn db_clusters(&self) -> Result<Vec<DbCluster>, AwsError> {
-            self.0.db_clusters().await
-        }
-        async fn modify_instance_class(
-            &self,
-            id: &str,
-            class: &str,
-            now: bool,
-        ) -> Result<(), AwsError> {
-            self.0.modify_instance_class(id, class, now).await
-        }
-        async fn modify_storage_ceiling(&self, id: &str, gib: u32) -> Result<(), AwsError> {
-            self.0.modify_storage_ceiling(id, gib).await
-        }
-        async fn stop_instance(&self, id: &str) -> Result<(), AwsError> {
-            self.0.stop_instance(id).await
-        }
-        async fn start_instance(&self, id: &str) -> Result<(), AwsError> {
-            self.0.start_instance(id).await
-        }
-        async fn modify_serverless_capacity(
-            &self,
-            c: &str,
-            min: f64,
-            max: f64,
-        ) -> Result<(), AwsError> {
-            self.0.modify_serverless_capacity(c, min, max).await
-        }
-        async fn create_cluster_instance(
-            &self,
-            c: &str,
-            id: &str,
-            class: &str,
-            engine: &str,
-        ) -> Result<(), AwsError> {
-            self.0.create_cluster_instance(c, id, class, engine).await
-        }
-        async fn delete_instance(&self, id: &str) -> Result<(), AwsError> {
-            self.0.delete_instance(id).await
-        }
-        async fn failover_cluster(&self, c: &str, target: &str) -> Result<(), AwsError> {
-            self.0.failover_cluster(c, target).await
-        }
-    }
-
-    #[tokio::test]
-    async fn a_new_instance_that_never_comes_up_stops_the_resize_at_step_3() {
-        let mut aws = estate("db.r6g.large");
-        let stuck = Stuck(std::mem::take(&mut aws.rds));
-        let ports = Ports {
-            rds: &stuck,
-            ..aws.ports()
-        };
-        let a = action(
-            KnobName::WriterClass,
-            Setting::Class("db.r6g.large".into()),
-            Setting::Class("db.r6g.xlarge".into()),
-        );
-        let e = apply(&a, &policy().resources[1], &member(), ports, PACE)
-            .await
-            .expect_err("stuck");
-        assert!(
-            e.message.starts_with(
-                "writer resize stopped at step 3 of 6 (wait until c-writer-1 is available"
-            ),
-            "{}",
-            e.message
-        );
-        assert!(e.message.contains("gave up after"), "{}", e.message);
-        assert_eq!(stuck.0.calls(), vec!["CreateDBInstance c-writer-1"]);
-        assert!(stuck.0.instance("w").is_some());
     }
 }

@@ -102,6 +102,7 @@ mod tests {
             multi_az: false,
             spot_mix: None,
             storage_used_percent: None,
+            parts: Vec::new(),
             tags: BTreeMap::new(),
         }
     }

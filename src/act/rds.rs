@@ -177,6 +177,7 @@ resources:
             multi_az: true,
             spot_mix: None,
             storage_used_percent: None,
+            parts: Vec::new(),
             tags: BTreeMap::new(),
         }
     }

@@ -3,11 +3,14 @@
 //! Contract: alarm states come from DescribeAlarms by name, 100 names a
 //! call (AWS's limit), metric, composite and log alarms alike, paginated;
 //! names without an alarm are absent. Metric series come from
-//! GetMetricData, 500 queries a call (AWS's limit), paginated, each query
-//! given an id unique in its call (`q0`, `q1`, ...: AWS wants
-//! `^[a-z][a-zA-Z0-9_]*$`); the datapoints of each query are put in time
+//! GetMetricData with one metric query per source (dimension set) of each
+//! [`MetricQuery`], 500 a call (AWS's limit), paginated, each given an id
+//! unique in its call (`q0`, `q1`, ...: AWS wants `^[a-z][a-zA-Z0-9_]*$`).
+//! The datapoints of a query's sources are folded into one series keyed by
+//! (identifier, metric): per timestamp the maximum across sources, in time
 //! order (oldest first, newest last) whatever order the service sends them
-//! in. SDK types never leave this file.
+//! in. Sources of one query may fall in different calls; the fold does not
+//! care. SDK types never leave this file.
 
 use std::collections::BTreeMap;
 
@@ -21,7 +24,7 @@ use aws_smithy_types::DateTime as SmithyTime;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{AwsError, ErrorKind};
-use crate::ports::{CloudWatchPort, MetricQuery};
+use crate::ports::{CloudWatchPort, Dimensions, MetricQuery};
 use crate::signals::AlarmState;
 
 const SERVICE: &str = "cloudwatch";
@@ -87,17 +90,20 @@ impl CloudWatchAdapter {
         Ok(())
     }
 
+    /// Reads one call's worth of (query, source) pairs and folds each
+    /// datapoint into `out` under its query's (identifier, metric), keeping
+    /// the maximum per timestamp.
     async fn metric_batch(
         &self,
-        queries: &[MetricQuery],
+        batch: &[Source<'_>],
         start: SmithyTime,
         end: SmithyTime,
-        out: &mut BTreeMap<(String, String), Vec<f64>>,
+        out: &mut BTreeMap<(String, String), BTreeMap<(i64, u32), f64>>,
     ) -> Result<(), AwsError> {
         let mut pages = self
             .client
             .get_metric_data()
-            .set_metric_data_queries(Some(data_queries(queries)?))
+            .set_metric_data_queries(Some(data_queries(batch)?))
             .start_time(start)
             .end_time(end)
             .scan_by(ScanBy::TimestampAscending)
@@ -107,20 +113,12 @@ impl CloudWatchAdapter {
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| AwsError::from_sdk(SERVICE, GET_METRIC_DATA, "", e))?;
             for result in page.metric_data_results() {
-                collect(result, queries.len(), &mut points);
+                collect(result, batch.len(), &mut points);
             }
         }
-        for (index, mut datapoints) in points {
-            let Some(q) = queries.get(index) else {
-                continue;
-            };
-            datapoints.sort_by_key(|(t, _)| *t);
-            datapoints.dedup_by_key(|(t, _)| *t);
-            if !datapoints.is_empty() {
-                out.insert(
-                    (q.identifier.clone(), q.metric.clone()),
-                    datapoints.into_iter().map(|(_, v)| v).collect(),
-                );
+        for (index, datapoints) in points {
+            if let Some((q, _)) = batch.get(index) {
+                merge_max(out, q, datapoints);
             }
         }
         Ok(())
@@ -152,10 +150,47 @@ impl CloudWatchPort for CloudWatchAdapter {
         }
         let end = smithy_time(now);
         let start = smithy_time(now - lookback);
-        for batch in queries.chunks(QUERIES_PER_CALL) {
-            self.metric_batch(batch, start, end, &mut out).await?;
+        let sources = sources(queries);
+        let mut merged = BTreeMap::new();
+        for batch in sources.chunks(QUERIES_PER_CALL) {
+            self.metric_batch(batch, start, end, &mut merged).await?;
+        }
+        for (key, by_time) in merged {
+            if !by_time.is_empty() {
+                // BTreeMap order: oldest first.
+                out.insert(key, by_time.into_values().collect());
+            }
         }
         Ok(out)
+    }
+}
+
+/// One (query, source) pair: one GetMetricData metric query.
+type Source<'a> = (&'a MetricQuery, &'a Dimensions);
+
+/// Every source of every query, in query order.
+fn sources(queries: &[MetricQuery]) -> Vec<Source<'_>> {
+    queries
+        .iter()
+        .flat_map(|q| q.sources.iter().map(move |d| (q, d)))
+        .collect()
+}
+
+/// Folds one source's datapoints into its query's series: per timestamp,
+/// the maximum across sources (see [`MetricQuery`] for why max).
+fn merge_max(
+    out: &mut BTreeMap<(String, String), BTreeMap<(i64, u32), f64>>,
+    q: &MetricQuery,
+    datapoints: Points,
+) {
+    let series = out
+        .entry((q.identifier.clone(), q.metric.clone()))
+        .or_default();
+    for (t, v) in datapoints {
+        series
+            .entry(t)
+            .and_modify(|old| *old = old.max(v))
+            .or_insert(v);
     }
 }
 
@@ -170,12 +205,13 @@ fn query_index(id: &str) -> Option<usize> {
     id.strip_prefix('q')?.parse().ok()
 }
 
-/// One MetricStat query per [`MetricQuery`], ids by position.
-fn data_queries(queries: &[MetricQuery]) -> Result<Vec<MetricDataQuery>, AwsError> {
-    queries
+/// One MetricStat query per (query, source) pair, ids by position in the
+/// call.
+fn data_queries(batch: &[Source<'_>]) -> Result<Vec<MetricDataQuery>, AwsError> {
+    batch
         .iter()
         .enumerate()
-        .map(|(i, q)| {
+        .map(|(i, (q, dimensions))| {
             let period = i32::try_from(q.period_secs).map_err(|_| AwsError {
                 service: SERVICE,
                 operation: GET_METRIC_DATA,
@@ -184,15 +220,14 @@ fn data_queries(queries: &[MetricQuery]) -> Result<Vec<MetricDataQuery>, AwsErro
                 code: None,
                 message: format!("period {} s is out of range", q.period_secs),
             })?;
+            let dimensions = dimensions
+                .iter()
+                .map(|(name, value)| Dimension::builder().name(name).value(value).build())
+                .collect();
             let metric = Metric::builder()
                 .namespace(&q.namespace)
                 .metric_name(&q.metric)
-                .dimensions(
-                    Dimension::builder()
-                        .name(&q.dimension)
-                        .value(&q.dimension_value)
-                        .build(),
-                )
+                .set_dimensions(Some(dimensions))
                 .build();
             Ok(MetricDataQuery::builder()
                 .id(query_id(i))
@@ -244,16 +279,41 @@ fn smithy_time(t: DateTime<Utc>) -> SmithyTime {
 mod tests {
     use super::*;
 
+    fn dims(pairs: &[(&str, &str)]) -> Dimensions {
+        pairs
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
     fn query(id: &str, metric: &str) -> MetricQuery {
         MetricQuery {
             identifier: id.to_owned(),
             namespace: "AWS/RDS".to_owned(),
             metric: metric.to_owned(),
-            dimension: "DBInstanceIdentifier".to_owned(),
-            dimension_value: id.to_owned(),
+            sources: vec![dims(&[("DBInstanceIdentifier", id)])],
             statistic: "Average".to_owned(),
             period_secs: 300,
         }
+    }
+
+    fn brokers(cluster: &str, n: u32) -> MetricQuery {
+        MetricQuery {
+            identifier: cluster.to_owned(),
+            namespace: "AWS/Kafka".to_owned(),
+            metric: "CpuUser".to_owned(),
+            sources: (1..=n)
+                .map(|b| dims(&[("Cluster Name", cluster), ("Broker ID", &b.to_string())]))
+                .collect(),
+            statistic: "Average".to_owned(),
+            period_secs: 300,
+        }
+    }
+
+    fn is_aws_id(id: &str) -> bool {
+        let mut c = id.chars();
+        c.next().is_some_and(|f| f.is_ascii_lowercase())
+            && c.all(|c| c.is_ascii_alphanumeric() || c == '_')
     }
 
     #[test]
@@ -261,13 +321,10 @@ mod tests {
         let queries: Vec<_> = (0..QUERIES_PER_CALL)
             .map(|i| query(&format!("db-{i}"), "CPUUtilization"))
             .collect();
-        let built = data_queries(&queries).expect("builds");
+        let sources = sources(&queries);
+        let built = data_queries(&sources).expect("builds");
         let mut ids: Vec<_> = built.iter().filter_map(|q| q.id()).collect();
-        assert!(ids.iter().all(|id| {
-            let mut c = id.chars();
-            c.next().is_some_and(|f| f.is_ascii_lowercase())
-                && c.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        }));
+        assert!(ids.iter().all(|id| is_aws_id(id)), "{ids:?}");
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), QUERIES_PER_CALL);
@@ -277,7 +334,8 @@ mod tests {
 
     #[test]
     fn queries_carry_namespace_dimension_statistic_and_period() {
-        let built = data_queries(&[query("billing-db", "FreeableMemory")]).expect("builds");
+        let q = [query("billing-db", "FreeableMemory")];
+        let built = data_queries(&sources(&q)).expect("builds");
         let stat = built[0].metric_stat().expect("metric stat");
         let metric = stat.metric().expect("metric");
         assert_eq!(metric.namespace(), Some("AWS/RDS"));
@@ -288,6 +346,58 @@ mod tests {
             (Some("DBInstanceIdentifier"), Some("billing-db"))
         );
         assert_eq!((stat.stat(), stat.period()), (Some("Average"), Some(300)));
+    }
+
+    #[test]
+    fn every_source_is_one_metric_query_with_all_its_dimensions() {
+        let queries = [query("db", "CPUUtilization"), brokers("events", 3)];
+        let sources = sources(&queries);
+        assert_eq!(sources.len(), 4);
+        let built = data_queries(&sources).expect("builds");
+        let ids: Vec<_> = built.iter().filter_map(|q| q.id()).collect();
+        assert_eq!(ids, ["q0", "q1", "q2", "q3"]);
+        let broker_dims: Vec<Vec<(Option<&str>, Option<&str>)>> = built[1..]
+            .iter()
+            .map(|q| {
+                q.metric_stat()
+                    .and_then(|s| s.metric())
+                    .map(|m| m.dimensions().iter().map(|d| (d.name(), d.value())).collect())
+                    .unwrap_or_default()
+            })
+            .collect();
+        assert_eq!(
+            broker_dims,
+            ["1", "2", "3"]
+                .iter()
+                .map(|b| vec![(Some("Cluster Name"), Some("events")), (Some("Broker ID"), Some(*b))])
+                .collect::<Vec<_>>()
+        );
+        assert!(
+            built[1..]
+                .iter()
+                .all(|q| q.metric_stat().and_then(|s| s.metric()).and_then(|m| m.metric_name())
+                    == Some("CpuUser"))
+        );
+    }
+
+    #[test]
+    fn sources_fold_to_the_maximum_per_timestamp_oldest_first() {
+        let q = brokers("events", 2);
+        let mut out = BTreeMap::new();
+        // Broker 1 is hot early, broker 2 late; broker 2 misses one period.
+        merge_max(
+            &mut out,
+            &q,
+            vec![((900, 0), 10.0), ((300, 0), 80.0), ((600, 0), 50.0)],
+        );
+        merge_max(&mut out, &q, vec![((300, 0), 20.0), ((900, 0), 95.0)]);
+        let series: Vec<f64> = out
+            .remove(&("events".to_owned(), "CpuUser".to_owned()))
+            .expect("series")
+            .into_values()
+            .collect();
+        assert_eq!(series, [80.0, 50.0, 95.0]);
+        assert!(out.is_empty());
     }
 
     #[test]

@@ -206,6 +206,7 @@ fn to_group(g: &SdkGroup) -> Result<ReplicationGroup, AwsError> {
         multi_az: matches!(g.multi_az(), Some(MultiAzStatus::Enabled)),
         pending_modifications: g.pending_modified_values().is_some_and(pending),
         engine: g.engine().unwrap_or("redis").to_owned(),
+        member_clusters: g.member_clusters().to_vec(),
     })
 }
 
@@ -280,8 +281,14 @@ mod tests {
             .cluster_enabled(true)
             .multi_az(MultiAzStatus::Enabled)
             .engine("valkey")
+            .member_clusters("sessions-redis-0001-001")
+            .member_clusters("sessions-redis-0002-001")
             .build();
         let r = to_group(&g).expect("well formed");
+        assert_eq!(
+            r.member_clusters,
+            ["sessions-redis-0001-001", "sessions-redis-0002-001"]
+        );
         assert_eq!(r.id, "sessions-redis");
         assert_eq!(r.status, "available");
         assert_eq!(r.node_type, "cache.r6g.large");

@@ -139,6 +139,7 @@ pub(crate) fn member(
         multi_az: c.members.len() > 1,
         spot_mix: None,
         storage_used_percent: None,
+        parts: Vec::new(),
         tags: c.tags.clone(),
     };
     (member, notes)

@@ -73,6 +73,7 @@ fn member(policy_id: &str, group: &AutoScalingGroup) -> Member {
         multi_az: false,
         spot_mix: group.mix.clone(),
         storage_used_percent: None,
+        parts: Vec::new(),
         tags: group.tags.clone(),
     }
 }

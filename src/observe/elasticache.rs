@@ -134,6 +134,7 @@ fn member(resource: &Resource, group: &ReplicationGroup, tags: Tags) -> Member {
         spot_mix: None,
         storage_used_percent: None,
         tags,
+        parts: group.member_clusters.clone(),
     }
 }
 
@@ -199,6 +200,7 @@ resources:
             multi_az: true,
             pending_modifications: false,
             engine: "redis".to_owned(),
+            member_clusters: vec![format!("{id}-0001-001"), format!("{id}-0002-001")],
         }
     }
 
@@ -284,6 +286,11 @@ resources:
         assert_eq!(
             m.settings.get(&KnobName::Replicas),
             Some(&Setting::Count(2))
+        );
+        assert_eq!(
+            m.parts,
+            ["sessions-redis-0001-001", "sessions-redis-0002-001"],
+            "member clusters carry the node metrics"
         );
 
         let obs = observed(

@@ -84,6 +84,9 @@ fn member(resource: &Resource, cluster: &KafkaCluster) -> Member {
         // the describe.
         storage_used_percent: None,
         tags: cluster.tags.clone(),
+        // Broker metrics are published per `Broker ID`; MSK numbers brokers
+        // from 1.
+        parts: (1..=cluster.brokers).map(|b| b.to_string()).collect(),
     }
 }
 
@@ -191,6 +194,7 @@ resources:
             Some(&Setting::Gib(1000))
         );
         assert_eq!(m.tags.get("team").map(String::as_str), Some("events"));
+        assert_eq!(m.parts, ["1", "2", "3"], "one broker id per broker");
     }
 
     #[test]

@@ -247,6 +247,7 @@ resources:
             multi_az: false,
             spot_mix: None,
             storage_used_percent: None,
+            parts: Vec::new(),
             tags: BTreeMap::new(),
         }
     }

@@ -86,6 +86,7 @@ pub(crate) fn member(resource: &Resource, i: &DbInstance) -> Member {
         multi_az: i.multi_az,
         spot_mix: None,
         storage_used_percent: None,
+        parts: Vec::new(),
         tags: i.tags.clone(),
     }
 }

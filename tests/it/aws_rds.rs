@@ -190,7 +190,13 @@ fn aurora_policy(id: &str, knobs: &str) -> Policy {
     ))
 }
 
-fn action(policy_id: &str, kind: ResourceKind, knob: KnobName, from: Setting, to: Setting) -> Action {
+fn action(
+    policy_id: &str,
+    kind: ResourceKind,
+    knob: KnobName,
+    from: Setting,
+    to: Setting,
+) -> Action {
     Action {
         policy_id: policy_id.to_owned(),
         identifier: policy_id.to_owned(),
@@ -225,7 +231,10 @@ async fn class_moves_one_step_and_a_second_apply_changes_nothing() {
     let p = rds_policy(&id, "    apply_immediately: true\n");
     let m = rig.member(&p, &id).await;
     assert_eq!(m.status, Status::Available);
-    assert_eq!(m.settings.get(&KnobName::InstanceClass), Some(&Setting::Class("db.t4g.medium".into())));
+    assert_eq!(
+        m.settings.get(&KnobName::InstanceClass),
+        Some(&Setting::Class("db.t4g.medium".into()))
+    );
 
     let step = action(
         &id,
@@ -237,7 +246,10 @@ async fn class_moves_one_step_and_a_second_apply_changes_nothing() {
     let reports = rig.apply(&p, vec![step.clone()]).await;
     let detail = applied(&reports[0]);
     assert!(detail.starts_with(&format!("ModifyDBInstance {id} DBInstanceClass db.t4g.medium → db.t4g.large, ApplyImmediately=true")), "{detail}");
-    assert_eq!(rig.instance(&id).await.db_instance_class(), Some("db.t4g.large"));
+    assert_eq!(
+        rig.instance(&id).await.db_instance_class(),
+        Some("db.t4g.large")
+    );
 
     let again = rig.apply(&p, vec![step]).await;
     assert_eq!(again[0].outcome, Outcome::AlreadyInEffect);
@@ -255,7 +267,13 @@ async fn the_storage_ceiling_is_raised() {
     let m = rig.member(&p, &id).await;
     assert_eq!(m.settings.get(&KnobName::Storage), Some(&Setting::Gib(100)));
 
-    let grow = action(&id, ResourceKind::RdsInstance, KnobName::Storage, Setting::Gib(100), Setting::Gib(150));
+    let grow = action(
+        &id,
+        ResourceKind::RdsInstance,
+        KnobName::Storage,
+        Setting::Gib(100),
+        Setting::Gib(150),
+    );
     let reports = rig.apply(&p, vec![grow]).await;
     assert!(applied(&reports[0]).contains("MaxAllocatedStorage 100 GiB → 150 GiB"));
     let described = rig.instance(&id).await;
@@ -273,29 +291,60 @@ async fn an_instance_is_stopped_and_started() {
     let p = rds_policy(&id, "    allow_stop: true\n");
     let running = Setting::Power(Power::Running);
     let stopped = Setting::Power(Power::Stopped);
-    assert_eq!(rig.member(&p, &id).await.settings.get(&KnobName::Power), Some(&running));
+    assert_eq!(
+        rig.member(&p, &id).await.settings.get(&KnobName::Power),
+        Some(&running)
+    );
 
-    let stop = action(&id, ResourceKind::RdsInstance, KnobName::Power, running.clone(), stopped.clone());
+    let stop = action(
+        &id,
+        ResourceKind::RdsInstance,
+        KnobName::Power,
+        running.clone(),
+        stopped.clone(),
+    );
     let reports = rig.apply(&p, vec![stop]).await;
     assert!(applied(&reports[0]).contains("after 7 days"));
-    assert_eq!(rig.instance(&id).await.db_instance_status(), Some("stopped"));
+    assert_eq!(
+        rig.instance(&id).await.db_instance_status(),
+        Some("stopped")
+    );
     let m = rig.member(&p, &id).await;
-    assert_eq!((m.status, m.settings.get(&KnobName::Power)), (Status::Stopped, Some(&stopped)));
+    assert_eq!(
+        (m.status, m.settings.get(&KnobName::Power)),
+        (Status::Stopped, Some(&stopped))
+    );
 
-    let start = action(&id, ResourceKind::RdsInstance, KnobName::Power, stopped, running);
+    let start = action(
+        &id,
+        ResourceKind::RdsInstance,
+        KnobName::Power,
+        stopped,
+        running,
+    );
     let reports = rig.apply(&p, vec![start]).await;
     assert_eq!(applied(&reports[0]), format!("StartDBInstance {id}"));
-    assert_eq!(rig.instance(&id).await.db_instance_status(), Some("available"));
+    assert_eq!(
+        rig.instance(&id).await.db_instance_status(),
+        Some("available")
+    );
 }
 
 #[tokio::test]
 async fn the_serverless_v2_range_changes() {
     let rig = Rig::new(MotoServer::shared()).await;
     let id = unique("sv2-range");
-    rig.create_cluster(&id, "db.serverless", &[&format!("{id}-w")]).await;
-    let p = aurora_policy(&id, "    serverless_v2: { min_acu: 0.5, max_acu: 16, floor_acu: 0.5, step_acu: 0.5 }\n");
+    rig.create_cluster(&id, "db.serverless", &[&format!("{id}-w")])
+        .await;
+    let p = aurora_policy(
+        &id,
+        "    serverless_v2: { min_acu: 0.5, max_acu: 16, floor_acu: 0.5, step_acu: 0.5 }\n",
+    );
     let m = rig.member(&p, &id).await;
-    assert_eq!(m.settings.get(&KnobName::ServerlessV2), Some(&Setting::Acu { min: 0.5, max: 4.0 }));
+    assert_eq!(
+        m.settings.get(&KnobName::ServerlessV2),
+        Some(&Setting::Acu { min: 0.5, max: 4.0 })
+    );
 
     let widen = action(
         &id,
@@ -307,7 +356,10 @@ async fn the_serverless_v2_range_changes() {
     let reports = rig.apply(&p, vec![widen]).await;
     assert!(applied(&reports[0]).contains("ServerlessV2ScalingConfiguration 0.5–4 ACU → 1–8 ACU"));
     let m = rig.member(&p, &id).await;
-    assert_eq!(m.settings.get(&KnobName::ServerlessV2), Some(&Setting::Acu { min: 1.0, max: 8.0 }));
+    assert_eq!(
+        m.settings.get(&KnobName::ServerlessV2),
+        Some(&Setting::Acu { min: 1.0, max: 8.0 })
+    );
 }
 
 #[tokio::test]
@@ -315,29 +367,62 @@ async fn a_reader_is_added_then_the_newest_removed_never_the_writer() {
     let rig = Rig::new(MotoServer::shared()).await;
     let id = unique("sv2-readers");
     let (writer, old) = (format!("{id}-w"), format!("{id}-z-old"));
-    rig.create_cluster(&id, "db.serverless", &[&writer, &old]).await;
-    let p = aurora_policy(&id, "    serverless_v2: { min_acu: 0.5, max_acu: 16, floor_acu: 0.5, step_acu: 0.5 }\n");
-    assert_eq!(rig.member(&p, &id).await.settings.get(&KnobName::Readers), Some(&Setting::Count(1)));
+    rig.create_cluster(&id, "db.serverless", &[&writer, &old])
+        .await;
+    let p = aurora_policy(
+        &id,
+        "    serverless_v2: { min_acu: 0.5, max_acu: 16, floor_acu: 0.5, step_acu: 0.5 }\n",
+    );
+    assert_eq!(
+        rig.member(&p, &id).await.settings.get(&KnobName::Readers),
+        Some(&Setting::Count(1))
+    );
     // The reader tidegate adds is newer than `old` by the clock (moto keeps
     // microseconds), though older by name: the newest is found by creation
     // time.
     tokio::time::sleep(Duration::from_millis(20)).await;
 
-    let up = action(&id, ResourceKind::AuroraCluster, KnobName::Readers, Setting::Count(1), Setting::Count(2));
+    let up = action(
+        &id,
+        ResourceKind::AuroraCluster,
+        KnobName::Readers,
+        Setting::Count(1),
+        Setting::Count(2),
+    );
     let reports = rig.apply(&p, vec![up]).await;
     let new = format!("{id}-reader-1");
-    assert!(applied(&reports[0]).starts_with(&format!("CreateDBInstance {new} (db.serverless, aurora-mysql, promotion tier 15)")));
+    assert!(applied(&reports[0]).starts_with(&format!(
+        "CreateDBInstance {new} (db.serverless, aurora-mysql, promotion tier 15)"
+    )));
     let described = rig.instance(&new).await;
     assert_eq!(described.db_instance_class(), Some("db.serverless"));
     assert_eq!(described.promotion_tier(), Some(15));
     assert_eq!(described.db_cluster_identifier(), Some(id.as_str()));
-    assert_eq!(rig.member(&p, &id).await.settings.get(&KnobName::Readers), Some(&Setting::Count(2)));
+    assert_eq!(
+        rig.member(&p, &id).await.settings.get(&KnobName::Readers),
+        Some(&Setting::Count(2))
+    );
 
-    let down = action(&id, ResourceKind::AuroraCluster, KnobName::Readers, Setting::Count(2), Setting::Count(1));
+    let down = action(
+        &id,
+        ResourceKind::AuroraCluster,
+        KnobName::Readers,
+        Setting::Count(2),
+        Setting::Count(1),
+    );
     rig.apply(&p, vec![down]).await;
-    assert_eq!(rig.members(&id).await, vec![(writer.clone(), true), (old.clone(), false)]);
+    assert_eq!(
+        rig.members(&id).await,
+        vec![(writer.clone(), true), (old.clone(), false)]
+    );
 
-    let none = action(&id, ResourceKind::AuroraCluster, KnobName::Readers, Setting::Count(1), Setting::Count(0));
+    let none = action(
+        &id,
+        ResourceKind::AuroraCluster,
+        KnobName::Readers,
+        Setting::Count(1),
+        Setting::Count(0),
+    );
     let reports = rig.apply(&p, vec![none]).await;
     assert!(applied(&reports[0]).starts_with(&format!("DeleteDBInstance {old} ")));
     assert_eq!(rig.members(&id).await, vec![(writer, true)]);
@@ -348,10 +433,17 @@ async fn the_writer_is_resized_through_a_new_reader_and_a_failover() {
     let rig = Rig::new(MotoServer::shared()).await;
     let id = unique("prov-writer");
     let (writer, reader) = (format!("{id}-w"), format!("{id}-r"));
-    rig.create_cluster(&id, "db.r6g.large", &[&writer, &reader]).await;
-    let p = aurora_policy(&id, "    writer_class: { ladder: [db.r6g.large, db.r6g.xlarge], floor: db.r6g.large }\n");
+    rig.create_cluster(&id, "db.r6g.large", &[&writer, &reader])
+        .await;
+    let p = aurora_policy(
+        &id,
+        "    writer_class: { ladder: [db.r6g.large, db.r6g.xlarge], floor: db.r6g.large }\n",
+    );
     let m = rig.member(&p, &id).await;
-    assert_eq!(m.settings.get(&KnobName::WriterClass), Some(&Setting::Class("db.r6g.large".into())));
+    assert_eq!(
+        m.settings.get(&KnobName::WriterClass),
+        Some(&Setting::Class("db.r6g.large".into()))
+    );
 
     let resize = action(
         &id,
@@ -363,10 +455,19 @@ async fn the_writer_is_resized_through_a_new_reader_and_a_failover() {
     let reports = rig.apply(&p, vec![resize.clone()]).await;
     let new = format!("{id}-writer-1");
     assert!(applied(&reports[0]).contains(&format!("FailoverDBCluster {id} to {new}")));
-    assert_eq!(rig.members(&id).await, vec![(reader, false), (new.clone(), true)]);
-    assert_eq!(rig.instance(&new).await.db_instance_class(), Some("db.r6g.xlarge"));
+    assert_eq!(
+        rig.members(&id).await,
+        vec![(reader, false), (new.clone(), true)]
+    );
+    assert_eq!(
+        rig.instance(&new).await.db_instance_class(),
+        Some("db.r6g.xlarge")
+    );
     let m = rig.member(&p, &id).await;
-    assert_eq!(m.settings.get(&KnobName::WriterClass), Some(&Setting::Class("db.r6g.xlarge".into())));
+    assert_eq!(
+        m.settings.get(&KnobName::WriterClass),
+        Some(&Setting::Class("db.r6g.xlarge".into()))
+    );
     assert_eq!(m.settings.get(&KnobName::Readers), Some(&Setting::Count(1)));
 
     let again = rig.apply(&p, vec![resize]).await;
@@ -385,14 +486,26 @@ async fn a_tag_selector_picks_exactly_the_tagged_across_pages() {
     for n in 0..45 {
         let id = format!("{suite}-db-{n}");
         if n % 3 == 0 {
-            rig.create_instance(&id, "db.t4g.medium", &[("env", "other")]).await;
+            rig.create_instance(&id, "db.t4g.medium", &[("env", "other")])
+                .await;
         } else {
-            rig.create_instance(&id, "db.t4g.medium", &[("suite", suite.as_str()), ("env", "dev")]).await;
+            rig.create_instance(
+                &id,
+                "db.t4g.medium",
+                &[("suite", suite.as_str()), ("env", "dev")],
+            )
+            .await;
             tagged.push(id);
         }
     }
     // moto honours MaxRecords: one page of 20 is not all of them.
-    let first = rig.sdk.describe_db_instances().max_records(20).send().await.expect("a page");
+    let first = rig
+        .sdk
+        .describe_db_instances()
+        .max_records(20)
+        .send()
+        .await
+        .expect("a page");
     assert_eq!(first.db_instances().len(), 20);
     assert!(first.marker().is_some());
 
@@ -401,13 +514,20 @@ async fn a_tag_selector_picks_exactly_the_tagged_across_pages() {
     ));
     moto.reset_calls();
     let obs = rig.observe(&p).await;
-    let mut picked: Vec<String> = obs.estate.members_of("fleet").map(|m| m.identifier.clone()).collect();
+    let mut picked: Vec<String> = obs
+        .estate
+        .members_of("fleet")
+        .map(|m| m.identifier.clone())
+        .collect();
     picked.sort();
     tagged.sort();
     assert_eq!(picked.len(), 30);
     assert_eq!(picked, tagged);
     // 45 instances in pages of 20: three DescribeDBInstances, nothing else.
-    assert_eq!(moto.calls().service("rds"), BTreeMap::from([("DescribeDBInstances".to_owned(), 3)]));
+    assert_eq!(
+        moto.calls().service("rds"),
+        BTreeMap::from([("DescribeDBInstances".to_owned(), 3)])
+    );
 }
 
 #[tokio::test]
@@ -419,9 +539,20 @@ async fn aws_errors_name_the_call_resource_code_and_message() {
         .modify_instance_class(&missing, "db.t4g.large", true)
         .await
         .expect_err("no such instance");
-    assert_eq!((e.service, e.operation, e.resource.as_str()), ("rds", "ModifyDBInstance", missing.as_str()));
-    assert_eq!((e.kind, e.code.as_deref()), (ErrorKind::NotFound, Some("DBInstanceNotFound")));
-    assert!(e.to_string().starts_with(&format!("rds ModifyDBInstance on {missing} failed: DBInstanceNotFound: ")), "{e}");
+    assert_eq!(
+        (e.service, e.operation, e.resource.as_str()),
+        ("rds", "ModifyDBInstance", missing.as_str())
+    );
+    assert_eq!(
+        (e.kind, e.code.as_deref()),
+        (ErrorKind::NotFound, Some("DBInstanceNotFound"))
+    );
+    assert!(
+        e.to_string().starts_with(&format!(
+            "rds ModifyDBInstance on {missing} failed: DBInstanceNotFound: "
+        )),
+        "{e}"
+    );
     assert!(e.message.contains(&missing), "{}", e.message);
 
     // A missing cluster, as the Aurora calls meet it. (moto answers
@@ -432,22 +563,51 @@ async fn aws_errors_name_the_call_resource_code_and_message() {
         .create_cluster_instance(&missing, &member, "db.r6g.large", "aurora-mysql")
         .await
         .expect_err("no such cluster");
-    assert_eq!((e.operation, e.resource.as_str()), ("CreateDBInstance", member.as_str()));
-    assert_eq!((e.kind, e.code.as_deref()), (ErrorKind::NotFound, Some("DBClusterNotFoundFault")));
+    assert_eq!(
+        (e.operation, e.resource.as_str()),
+        ("CreateDBInstance", member.as_str())
+    );
+    assert_eq!(
+        (e.kind, e.code.as_deref()),
+        (ErrorKind::NotFound, Some("DBClusterNotFoundFault"))
+    );
     assert!(e.message.contains(&missing), "{}", e.message);
-    let e = rig.rds.failover_cluster(&missing, &member).await.expect_err("no such target");
-    assert_eq!((e.operation, e.resource.as_str()), ("FailoverDBCluster", missing.as_str()));
-    assert_eq!((e.kind, e.code.as_deref()), (ErrorKind::Other, Some("InvalidParameterValue")));
-    let e = rig.rds.delete_instance(&missing).await.expect_err("no such instance");
-    assert_eq!((e.operation, e.kind, e.code.as_deref()), ("DeleteDBInstance", ErrorKind::NotFound, Some("DBInstanceNotFound")));
+    let e = rig
+        .rds
+        .failover_cluster(&missing, &member)
+        .await
+        .expect_err("no such target");
+    assert_eq!(
+        (e.operation, e.resource.as_str()),
+        ("FailoverDBCluster", missing.as_str())
+    );
+    assert_eq!(
+        (e.kind, e.code.as_deref()),
+        (ErrorKind::Other, Some("InvalidParameterValue"))
+    );
+    let e = rig
+        .rds
+        .delete_instance(&missing)
+        .await
+        .expect_err("no such instance");
+    assert_eq!(
+        (e.operation, e.kind, e.code.as_deref()),
+        (
+            "DeleteDBInstance",
+            ErrorKind::NotFound,
+            Some("DBInstanceNotFound")
+        )
+    );
 }
 
 #[tokio::test]
 async fn a_refused_call_fails_its_action_and_the_rest_of_the_plan_runs() {
     let rig = Rig::new(MotoServer::shared()).await;
     let (cluster, db) = (unique("protected"), unique("rds-after"));
-    rig.create_cluster(&cluster, "db.r6g.large", &[&format!("{cluster}-w")]).await;
-    rig.create_member(&cluster, &format!("{cluster}-r"), "db.r6g.large", true).await;
+    rig.create_cluster(&cluster, "db.r6g.large", &[&format!("{cluster}-w")])
+        .await;
+    rig.create_member(&cluster, &format!("{cluster}-r"), "db.r6g.large", true)
+        .await;
     rig.create_instance(&db, "db.t4g.medium", &[]).await;
     let resources = format!(
         "  - id: {cluster}\n    kind: aurora_cluster\n    identifier: {cluster}\n    engine: aurora-mysql\n    writer_class: {{ ladder: [db.r6g.large, db.r6g.xlarge] }}\n    readers: {{ min: 0, max: 5, floor: 0 }}\n    scale_up: [{{ alarm: a-high, scales: readers }}]\n  - id: {db}\n    kind: rds_instance\n    identifier: {db}\n    engine: postgres\n    instance_class: {{ ladder: [db.t4g.medium, db.t4g.large] }}\n    scale_up: [{{ alarm: b-high }}]\n"
@@ -457,7 +617,13 @@ async fn a_refused_call_fails_its_action_and_the_rest_of_the_plan_runs() {
         .apply(
             &p,
             vec![
-                action(&cluster, ResourceKind::AuroraCluster, KnobName::Readers, Setting::Count(1), Setting::Count(0)),
+                action(
+                    &cluster,
+                    ResourceKind::AuroraCluster,
+                    KnobName::Readers,
+                    Setting::Count(1),
+                    Setting::Count(0),
+                ),
                 action(
                     &db,
                     ResourceKind::RdsInstance,
@@ -472,10 +638,16 @@ async fn a_refused_call_fails_its_action_and_the_rest_of_the_plan_runs() {
         panic!("{:?}", reports[0].outcome);
     };
     let source = source.as_ref().expect("classified");
-    assert_eq!((source.operation, source.resource.as_str()), ("DeleteDBInstance", format!("{cluster}-r").as_str()));
+    assert_eq!(
+        (source.operation, source.resource.as_str()),
+        ("DeleteDBInstance", format!("{cluster}-r").as_str())
+    );
     assert_eq!(source.code.as_deref(), Some("InvalidParameterCombination"));
     assert!(error.contains("deletion protection"), "{error}");
     applied(&reports[1]);
-    assert_eq!(rig.instance(&db).await.db_instance_class(), Some("db.t4g.large"));
+    assert_eq!(
+        rig.instance(&db).await.db_instance_class(),
+        Some("db.t4g.large")
+    );
     assert_eq!(rig.members(&cluster).await.len(), 2);
 }

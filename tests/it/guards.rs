@@ -81,6 +81,7 @@ fn db(class: &str) -> Member {
         multi_az: false,
         spot_mix: None,
         storage_used_percent: Some(40.0),
+        parts: Vec::new(),
         tags: BTreeMap::new(),
     }
 }
@@ -99,6 +100,7 @@ fn cache(shards: u32) -> Member {
         multi_az: false,
         spot_mix: None,
         storage_used_percent: None,
+        parts: Vec::new(),
         tags: BTreeMap::new(),
     }
 }
