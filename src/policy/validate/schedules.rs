@@ -16,6 +16,21 @@ use crate::policy::raw::{HolidaySpec, ScheduleSpec};
 /// Name given to a holiday written as a bare date.
 pub const UNNAMED_HOLIDAY: &str = "holiday";
 
+/// True when `cron` fires at least once in the 8 years after a fixed
+/// instant (covering every leap-year cycle). A cron that never fires would
+/// also make each profile look-up search back for centuries. Pure: the
+/// instant is fixed, not read from a clock.
+fn fires(cron: &croner::Cron) -> bool {
+    let Some(from) = chrono::NaiveDate::from_ymd_opt(2000, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+    else {
+        return false;
+    };
+    cron.find_next_occurrence(&from, true)
+        .is_ok_and(|next| next < from + chrono::TimeDelta::days(8 * 366))
+}
+
 /// The cron dialect of transitions: exactly 5 fields (no seconds, no year),
 /// Sunday = 0 or 7, day-of-month and day-of-week OR-ed as in Vixie cron.
 pub fn cron_parser() -> CronParser {
@@ -69,6 +84,11 @@ pub(super) fn check(
                 profiles,
             );
             match parser.parse(&t.cron) {
+                Ok(cron) if !fires(&cron) => cx.at(
+                    &locate::key(&item, "cron"),
+                    format!("cron expression `{}` never fires (no such date)", t.cron),
+                    "a day and month that exist, e.g. `0 0 29 2 *` fires on leap days",
+                ),
                 Ok(cron) => transitions.push(Transition {
                     expression: t.cron.clone(),
                     cron,

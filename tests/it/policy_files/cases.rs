@@ -228,6 +228,13 @@ fn cases() -> Vec<Case> {
             "invalid cron expression `0 8 * * 1-5 *`",
         ),
         case(
+            "cron that never fires",
+            schedule("UTC", "0 0 30 2 *", "day"),
+            (20, 11),
+            "schedules[0].transitions[0].cron",
+            "cron expression `0 0 30 2 *` never fires",
+        ),
+        case(
             "unknown time zone",
             schedule("Europe/Berlim", "0 8 * * 1-5", "day"),
             (18, 5),
