@@ -13,8 +13,8 @@
 //!   promotion tier 15 as Aurora's own replica auto scaling does.
 //! - Readers down: DeleteDBInstance of the newest readers (by creation
 //!   time), never the writer.
-//! - Writer class, step by step, each checked: add an instance of the
-//!   target class, wait until it is available, FailoverDBCluster to it, wait
+//! - Writer class, step by step, each checked: add an instance
+//!   `{cluster}-writer-{n}` of the target class, wait until it is available, FailoverDBCluster to it, wait
 //!   until it is the writer and the cluster is available, then retire the
 //!   old writer. A failed check stops the sequence with an error naming the
 //!   step and what was left in place.
@@ -94,8 +94,15 @@ async fn readers(
     let view = View::read(ports, id, "DescribeDBClusters").await?;
     let now = view.readers().len();
     let target = target as usize;
+    if target == now {
+        return Ok(format!("nothing called: {id} has {now} readers already"));
+    }
+    view.check_available(if target > now {
+        "CreateDBInstance"
+    } else {
+        "DeleteDBInstance"
+    })?;
     if target > now {
-        view.check_available("CreateDBInstance")?;
         let writer = view.writer("CreateDBInstance")?;
         let class = if resource.knob(KnobName::ServerlessV2).is_some() {
             SERVERLESS_CLASS
@@ -119,8 +126,7 @@ async fn readers(
             made.join(", "),
             view.cluster.engine
         ))
-    } else if target < now {
-        view.check_available("DeleteDBInstance")?;
+    } else {
         let doomed = newest(view.readers(), now - target);
         let mut gone = Vec::new();
         for r in &doomed {
@@ -135,8 +141,6 @@ async fn readers(
             "DeleteDBInstance {} (the newest readers; the writer is kept) in {id}: {now} → {target} readers",
             gone.join(", ")
         ))
-    } else {
-        Ok(format!("nothing called: {id} has {now} readers already"))
     }
 }
 
@@ -148,36 +152,15 @@ async fn resize_writer(
     pace: Pace,
 ) -> Result<String, AwsError> {
     // Step 1: the cluster as it is now.
+    let first = |e| step(1, "check the cluster", e);
     let view = View::read(ports, id, "DescribeDBClusters")
         .await
-        .map_err(|e| step(1, "check the cluster", e))?;
-    view.check_available("CreateDBInstance")
-        .map_err(|e| step(1, "check the cluster", e))?;
-    let old = view
-        .writer("CreateDBInstance")
-        .map_err(|e| step(1, "check the cluster", e))?
-        .clone();
-    if old.class == class {
+        .map_err(first)?;
+    let Some(old) = writer_to_replace(&view, class).map_err(first)? else {
         return Ok(format!(
-            "nothing called: writer {} of {id} is {class} already",
-            old.id
+            "nothing called: the writer of {id} is {class} already"
         ));
-    }
-    if old.class == SERVERLESS_CLASS {
-        return Err(step(
-            1,
-            "check the cluster",
-            refuse(
-                "CreateDBInstance",
-                id,
-                ErrorKind::Other,
-                format!(
-                    "writer {} is {SERVERLESS_CLASS}; its capacity is the Serverless v2 range, not a class",
-                    old.id
-                ),
-            ),
-        ));
-    }
+    };
 
     // Step 2: an instance of the target class.
     let new = free_name(id, "writer", &view.all_ids);
@@ -218,13 +201,7 @@ async fn resize_writer(
     // Step 5: wait until it is the writer and the cluster is available again.
     let label = format!("wait until {new} is the writer; {} is kept", old.id);
     wait(ports, id, pace, "DescribeDBClusters", |v| {
-        let writer = v
-            .cluster
-            .members
-            .iter()
-            .find(|m| m.is_writer)
-            .map(|m| m.instance_id.as_str());
-        Ok(writer == Some(new.as_str()) && v.unavailable().is_none())
+        Ok(v.writer_id() == Some(new.as_str()) && v.unavailable().is_none())
     })
     .await
     .map_err(|e| step(5, &label, e))?;
@@ -234,12 +211,7 @@ async fn resize_writer(
     let view = View::read(ports, id, "DescribeDBClusters")
         .await
         .map_err(|e| step(6, &retire, e))?;
-    if view
-        .cluster
-        .members
-        .iter()
-        .any(|m| m.instance_id == old.id && m.is_writer)
-    {
+    if view.writer_id() == Some(old.id.as_str()) {
         return Err(step(
             6,
             &retire,
@@ -260,6 +232,26 @@ async fn resize_writer(
         "CreateDBInstance {new} ({class}), waited until available, FailoverDBCluster {id} to {new}, waited until it was the writer, DeleteDBInstance {} ({}, the old writer)",
         old.id, old.class
     ))
+}
+
+/// The writer to replace by one of `class`: None when it is of `class`
+/// already; an error when the cluster may not be changed now or its writer
+/// is Serverless v2. Pure.
+fn writer_to_replace(view: &View, class: &str) -> Result<Option<DbInstance>, AwsError> {
+    view.check_available("CreateDBInstance")?;
+    let old = view.writer("CreateDBInstance")?;
+    if old.class == SERVERLESS_CLASS {
+        return Err(refuse(
+            "CreateDBInstance",
+            &view.cluster.id,
+            ErrorKind::Other,
+            format!(
+                "writer {} is {SERVERLESS_CLASS}: its capacity is the Serverless v2 range, not a class",
+                old.id
+            ),
+        ));
+    }
+    Ok((old.class != class).then(|| old.clone()))
 }
 
 /// Polls the cluster every `pace.poll` until `done` says so, `done` finds a
@@ -284,7 +276,7 @@ async fn wait(
                 operation,
                 id,
                 ErrorKind::Transient,
-                format!("gave up after {} s", pace.timeout.as_secs()),
+                format!("gave up after {:?}", pace.timeout),
             ));
         }
         tokio::time::sleep(pace.poll).await;
@@ -353,12 +345,14 @@ impl View {
         }
     }
 
+    fn writer_id(&self) -> Option<&str> {
+        let writer = self.cluster.members.iter().find(|m| m.is_writer);
+        writer.map(|m| m.instance_id.as_str())
+    }
+
     fn writer(&self, operation: &'static str) -> Result<&DbInstance, AwsError> {
-        self.cluster
-            .members
-            .iter()
-            .find(|m| m.is_writer)
-            .and_then(|m| self.instances.iter().find(|i| i.id == m.instance_id))
+        self.writer_id()
+            .and_then(|w| self.instances.iter().find(|i| i.id == w))
             .ok_or_else(|| {
                 refuse(
                     operation,
@@ -495,19 +489,16 @@ mod tests {
         aws
     }
 
-    async fn run(
-        aws: &FakeAws,
-        knob: KnobName,
-        from: Setting,
-        to: Setting,
-    ) -> Result<String, AwsError> {
+    /// Applies a change of `knob` to `to` (the plan's starting point is
+    /// not checked here: that is the frame's job).
+    async fn run(aws: &FakeAws, knob: KnobName, to: Setting) -> Result<String, AwsError> {
         let policy = load_str(POLICY, "t.yaml").expect("valid policy");
         let action = Action {
             policy_id: "c".into(),
             identifier: "c".into(),
             kind: ResourceKind::AuroraCluster,
             knob,
-            from,
+            from: to.clone(),
             to,
             direction: Some(Direction::Up),
             cause: Cause::StorageGrowth { used_percent: 0.0 },
@@ -548,14 +539,8 @@ mod tests {
     #[tokio::test]
     async fn a_provisioned_reader_takes_the_writers_class_and_a_free_name() {
         let aws = estate();
-        let detail = run(
-            &aws,
-            KnobName::Readers,
-            Setting::Count(1),
-            Setting::Count(2),
-        )
-        .await
-        .expect("applied");
+        let detail = run(&aws, KnobName::Readers, Setting::Count(2)).await;
+        let detail = detail.expect("applied");
         assert_eq!(aws.rds.calls(), vec!["CreateDBInstance c-reader-2"]);
         assert_eq!(
             aws.rds.instance("c-reader-2").map(|i| i.class).as_deref(),
@@ -570,25 +555,15 @@ mod tests {
         let mut creating = instance("c-reader-1", Some(2));
         creating.status = "creating".into();
         aws.rds.put_instance(creating);
-        let e = run(
-            &aws,
-            KnobName::WriterClass,
-            Setting::Class("db.r6g.large".into()),
-            Setting::Class("db.r6g.xlarge".into()),
-        )
-        .await
-        .expect_err("busy");
+        let bigger = Setting::Class("db.r6g.xlarge".into());
+        let e = run(&aws, KnobName::WriterClass, bigger)
+            .await
+            .expect_err("busy");
         assert_eq!(e.kind, ErrorKind::InvalidState);
         assert!(e.message.starts_with("writer resize stopped at step 1 of 6 (check the cluster): instance c-reader-1 is creating"), "{}", e.message);
         let inverted = Setting::Acu { min: 8.0, max: 4.0 };
-        let e = run(
-            &aws,
-            KnobName::ServerlessV2,
-            Setting::Acu { min: 0.5, max: 4.0 },
-            inverted,
-        )
-        .await
-        .expect_err("min > max");
+        let e = run(&aws, KnobName::ServerlessV2, inverted).await;
+        let e = e.expect_err("min > max");
         assert_eq!(e.operation, "ModifyDBCluster");
         assert!(aws.rds.calls().is_empty(), "{:?}", aws.rds.calls());
     }
@@ -603,7 +578,7 @@ mod tests {
             (e.operation, e.kind),
             ("DescribeDBInstances", ErrorKind::Transient)
         );
-        assert_eq!(e.message, "gave up after 0 s");
+        assert_eq!(e.message, "gave up after 20ms");
         let e = wait(aws.ports(), "c", PACE, "DescribeDBInstances", |_| {
             Err("x is failed".into())
         })

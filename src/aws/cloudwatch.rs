@@ -31,6 +31,9 @@ const SERVICE: &str = "cloudwatch";
 
 /// Datapoints of one query: ((epoch seconds, nanoseconds), value).
 type Points = Vec<((i64, u32), f64)>;
+/// Series being folded across sources: per (identifier, metric), the
+/// maximum value per (epoch seconds, nanoseconds).
+type Folded = BTreeMap<(String, String), BTreeMap<(i64, u32), f64>>;
 const DESCRIBE_ALARMS: &str = "DescribeAlarms";
 const GET_METRIC_DATA: &str = "GetMetricData";
 
@@ -98,7 +101,7 @@ impl CloudWatchAdapter {
         batch: &[Source<'_>],
         start: SmithyTime,
         end: SmithyTime,
-        out: &mut BTreeMap<(String, String), BTreeMap<(i64, u32), f64>>,
+        out: &mut Folded,
     ) -> Result<(), AwsError> {
         let mut pages = self
             .client
@@ -178,11 +181,7 @@ fn sources(queries: &[MetricQuery]) -> Vec<Source<'_>> {
 
 /// Folds one source's datapoints into its query's series: per timestamp,
 /// the maximum across sources (see [`MetricQuery`] for why max).
-fn merge_max(
-    out: &mut BTreeMap<(String, String), BTreeMap<(i64, u32), f64>>,
-    q: &MetricQuery,
-    datapoints: Points,
-) {
+fn merge_max(out: &mut Folded, q: &MetricQuery, datapoints: Points) {
     let series = out
         .entry((q.identifier.clone(), q.metric.clone()))
         .or_default();
@@ -361,7 +360,12 @@ mod tests {
             .map(|q| {
                 q.metric_stat()
                     .and_then(|s| s.metric())
-                    .map(|m| m.dimensions().iter().map(|d| (d.name(), d.value())).collect())
+                    .map(|m| {
+                        m.dimensions()
+                            .iter()
+                            .map(|d| (d.name(), d.value()))
+                            .collect()
+                    })
                     .unwrap_or_default()
             })
             .collect();
@@ -369,15 +373,18 @@ mod tests {
             broker_dims,
             ["1", "2", "3"]
                 .iter()
-                .map(|b| vec![(Some("Cluster Name"), Some("events")), (Some("Broker ID"), Some(*b))])
+                .map(|b| vec![
+                    (Some("Cluster Name"), Some("events")),
+                    (Some("Broker ID"), Some(*b))
+                ])
                 .collect::<Vec<_>>()
         );
-        assert!(
-            built[1..]
-                .iter()
-                .all(|q| q.metric_stat().and_then(|s| s.metric()).and_then(|m| m.metric_name())
-                    == Some("CpuUser"))
-        );
+        assert!(built[1..].iter().all(|q| {
+            q.metric_stat()
+                .and_then(|s| s.metric())
+                .and_then(|m| m.metric_name())
+                == Some("CpuUser")
+        }));
     }
 
     #[test]

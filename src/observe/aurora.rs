@@ -286,12 +286,12 @@ resources:
         let (c, mut i) = orders();
         i[2].status = "creating".into();
         i[1].pending_modifications = true;
-        let obs = run(&[c.clone()], &i);
+        let obs = run(std::slice::from_ref(&c), &i);
         let m = &obs.estate.members[0];
         assert_eq!(m.status, Status::Busy("creating (o-r2)".into()));
         assert!(m.pending_changes);
 
-        let obs = run(&[c.clone()], &i[..2]);
+        let obs = run(std::slice::from_ref(&c), &i[..2]);
         assert_eq!(
             obs.estate.members[0].status,
             Status::Busy("not described (o-r2)".into())

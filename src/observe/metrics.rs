@@ -8,98 +8,264 @@
 //! so a datapoint CloudWatch has not published yet does not leave a rule
 //! short. Failures become notes: the plan still runs on what was read.
 //!
-//! Where each kind's metrics live (namespace, dimension):
+//! Where each kind's metrics live (namespace, dimensions). A metric
+//! published per sub-resource is read once per sub-resource (a *source*)
+//! and the adapter keeps the maximum across them per period (see
+//! [`MetricQuery`] for why max):
 //!
-//! | kind | namespace | dimension |
+//! | kind | namespace | sources |
 //! |---|---|---|
 //! | RDS instance | `AWS/RDS` | `DBInstanceIdentifier` |
 //! | Aurora cluster | `AWS/RDS` | `DBClusterIdentifier` (cluster-wide aggregates, `ACUUtilization`, `ServerlessDatabaseCapacity`) |
-//! | MSK cluster | `AWS/Kafka` | `Cluster Name` (only cluster-level metrics such as `ActiveControllerCount`, `GlobalPartitionCount`; broker metrics such as `CpuUser` are per `Cluster Name, Broker ID`) |
-//! | ElastiCache replication group | `AWS/ElastiCache` | `ReplicationGroupId` (node-based clusters publish host and engine metrics per `CacheClusterId` / `CacheNodeId`) |
+//! | MSK cluster | `AWS/Kafka` | cluster-level metrics (`ActiveControllerCount`, `GlobalPartitionCount`, `GlobalTopicCount`, `OfflinePartitionsCount`): `Cluster Name`; every other metric (`CpuUser`, `KafkaDataLogsDiskUsed`, ...): one source per broker, `Cluster Name` + `Broker ID` 1..=n ([`Member::parts`], else the Brokers setting) |
+//! | ElastiCache replication group | `AWS/ElastiCache` | one source per member cluster, `CacheClusterId` ([`Member::parts`]); there is no `ReplicationGroupId` dimension for node metrics |
 //! | Auto Scaling group | `AWS/EC2` | `AutoScalingGroupName` |
+//!
+//! Storage use: for members whose resource has a storage rule, the same
+//! pass reads the latest `FreeStorageSpace` (RDS, bytes, Minimum) or
+//! `KafkaDataLogsDiskUsed` (MSK, percent, Maximum across brokers) and sets
+//! [`Member::storage_used_percent`]. For RDS it is the percent *of the
+//! storage ceiling* (MaxAllocatedStorage, the Storage setting) in use: the
+//! ceiling is what the rule grows, so that is the trigger that matters.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::Observation;
-use crate::estate::Estate;
-use crate::policy::{Policy, ResourceKind, Trigger};
-use crate::ports::{CloudWatchPort, MetricQuery};
+use crate::estate::{Estate, Member, Setting};
+use crate::policy::{KnobName, Policy, ResourceKind, Trigger};
+use crate::ports::{CloudWatchPort, Dimensions, MetricQuery};
 use crate::signals::AlarmState;
 
+/// MSK metrics published per cluster (`Cluster Name` alone); every other
+/// MSK metric is published per broker.
+const MSK_CLUSTER_METRICS: [&str; 4] = [
+    "ActiveControllerCount",
+    "GlobalPartitionCount",
+    "GlobalTopicCount",
+    "OfflinePartitionsCount",
+];
+
+/// RDS free storage, bytes.
+const RDS_FREE_STORAGE: &str = "FreeStorageSpace";
+/// MSK data log disk use per broker, percent.
+const MSK_DISK_USED: &str = "KafkaDataLogsDiskUsed";
+/// Storage metrics are read over this period...
+const STORAGE_PERIOD_SECS: u32 = 300;
+/// ...and this many periods back, so the latest published one is in range.
+const STORAGE_PERIODS: i64 = 3;
+/// Bytes in a GiB.
+const GIB: f64 = 1_073_741_824.0;
+
 /// One query per (member, metric of its rules), with the namespace and
-/// dimension of the member's kind and the statistic and period of the
-/// first rule (file order, scale-up rules first) that reads the metric.
-/// Deduplicated and sorted.
+/// sources (dimension sets) of the member's kind and the statistic and
+/// period of the first rule (file order, scale-up rules first) that reads
+/// the metric; plus one storage query per member whose resource has a
+/// storage rule. Deduplicated and sorted.
 pub fn metric_queries(policy: &Policy, estate: &Estate) -> Vec<MetricQuery> {
     wanted(policy, estate).queries
 }
 
-/// The CloudWatch namespace and dimension name a kind's metrics carry.
-pub(crate) fn metric_source(kind: ResourceKind) -> (&'static str, &'static str) {
+/// The CloudWatch namespace of a kind's metrics.
+fn namespace(kind: ResourceKind) -> &'static str {
     match kind {
-        ResourceKind::RdsInstance => ("AWS/RDS", "DBInstanceIdentifier"),
-        ResourceKind::AuroraCluster => ("AWS/RDS", "DBClusterIdentifier"),
-        ResourceKind::MskCluster => ("AWS/Kafka", "Cluster Name"),
-        ResourceKind::ElasticacheRedis => ("AWS/ElastiCache", "ReplicationGroupId"),
-        ResourceKind::AutoscalingGroup => ("AWS/EC2", "AutoScalingGroupName"),
+        ResourceKind::RdsInstance | ResourceKind::AuroraCluster => "AWS/RDS",
+        ResourceKind::MskCluster => "AWS/Kafka",
+        ResourceKind::ElasticacheRedis => "AWS/ElastiCache",
+        ResourceKind::AutoscalingGroup => "AWS/EC2",
     }
+}
+
+/// The dimension sets `metric` of `member` is published under (see the
+/// module table); empty when its sub-resources are not known.
+fn sources(member: &Member, metric: &str) -> Vec<Dimensions> {
+    let id = &member.identifier;
+    let one = |name: &str| vec![vec![(name.to_owned(), id.clone())]];
+    match member.kind {
+        ResourceKind::RdsInstance => one("DBInstanceIdentifier"),
+        ResourceKind::AuroraCluster => one("DBClusterIdentifier"),
+        ResourceKind::AutoscalingGroup => one("AutoScalingGroupName"),
+        ResourceKind::MskCluster if MSK_CLUSTER_METRICS.contains(&metric) => one("Cluster Name"),
+        ResourceKind::MskCluster => broker_ids(member)
+            .into_iter()
+            .map(|b| {
+                vec![
+                    ("Cluster Name".to_owned(), id.clone()),
+                    ("Broker ID".to_owned(), b),
+                ]
+            })
+            .collect(),
+        ResourceKind::ElasticacheRedis => member
+            .parts
+            .iter()
+            .map(|c| vec![("CacheClusterId".to_owned(), c.clone())])
+            .collect(),
+    }
+}
+
+/// An MSK member's broker ids: its parts, else 1..=its Brokers setting.
+fn broker_ids(member: &Member) -> Vec<String> {
+    if !member.parts.is_empty() {
+        return member.parts.clone();
+    }
+    match member.settings.get(&KnobName::Brokers) {
+        Some(Setting::Count(n)) => (1..=*n).map(|b| b.to_string()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// How a storage metric's latest value becomes a used percent.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Used {
+    /// Free bytes (RDS `FreeStorageSpace`) against a ceiling of this many GiB.
+    FreeBytesOf(u32),
+    /// Already a percent (MSK `KafkaDataLogsDiskUsed`).
+    Percent,
+}
+
+impl Used {
+    /// Percent used, 0–100, for the metric's value; None when it cannot be
+    /// said (a zero ceiling, a value that is not a number).
+    fn percent(self, value: f64) -> Option<f64> {
+        let p = match self {
+            Used::FreeBytesOf(0) => return None,
+            Used::FreeBytesOf(gib) => 100.0 * (1.0 - value / (f64::from(gib) * GIB)),
+            Used::Percent => value,
+        };
+        p.is_finite().then(|| p.clamp(0.0, 100.0))
+    }
+}
+
+/// A storage reading to apply to one member of the estate.
+#[derive(Debug, Clone, PartialEq)]
+struct StorageRead {
+    /// Index of the member in `Estate::members`.
+    member: usize,
+    /// The metric whose latest value is read.
+    metric: &'static str,
+    /// How it becomes a percent.
+    used: Used,
 }
 
 /// What to read, over how long, and what the operator should know about it.
 struct Wanted {
     queries: Vec<MetricQuery>,
     lookback: TimeDelta,
+    storage: Vec<StorageRead>,
     notes: Vec<String>,
 }
 
+/// Queries keyed by (identifier, metric), with the lookback they need and
+/// the notes raised while building them.
+#[derive(Default)]
+struct Builder {
+    by_key: BTreeMap<(String, String), MetricQuery>,
+    lookback: TimeDelta,
+    notes: Vec<String>,
+}
+
+impl Builder {
+    /// Adds a query for `metric` of `member` (the first one for a key
+    /// decides statistic and period; a different ask is noted) covering
+    /// `periods` of its period. False when there is nothing to read it from.
+    fn add(
+        &mut self,
+        member: &Member,
+        metric: &str,
+        statistic: &str,
+        period_secs: u32,
+        periods: i64,
+    ) -> bool {
+        let sources = sources(member, metric);
+        if sources.is_empty() {
+            let what = match member.kind {
+                ResourceKind::ElasticacheRedis => "member cluster",
+                _ => "broker",
+            };
+            self.notes.push(format!(
+                "{}: {metric} is published per {what} and none is known; it is not read",
+                member.label()
+            ));
+            return false;
+        }
+        let query = MetricQuery {
+            identifier: member.identifier.clone(),
+            namespace: namespace(member.kind).to_owned(),
+            metric: metric.to_owned(),
+            sources,
+            statistic: statistic.to_owned(),
+            period_secs,
+        };
+        let key = (member.identifier.clone(), metric.to_owned());
+        let read = self.by_key.entry(key).or_insert_with(|| query.clone());
+        if read.statistic != query.statistic || read.period_secs != query.period_secs {
+            self.notes.push(format!(
+                "{}: {} is read as {} over {} s; the rule that asks for {} over {} s judges on that series",
+                member.label(),
+                metric,
+                read.statistic,
+                read.period_secs,
+                query.statistic,
+                query.period_secs
+            ));
+        }
+        let window = TimeDelta::seconds(i64::from(read.period_secs).saturating_mul(periods));
+        self.lookback = self.lookback.max(window);
+        true
+    }
+}
+
 fn wanted(policy: &Policy, estate: &Estate) -> Wanted {
-    let mut by_key: BTreeMap<(String, String), MetricQuery> = BTreeMap::new();
-    let mut lookback = TimeDelta::zero();
-    let mut notes = Vec::new();
-    for member in &estate.members {
+    let mut b = Builder::default();
+    let mut storage = Vec::new();
+    for (index, member) in estate.members.iter().enumerate() {
         let Some(resource) = policy.resource(&member.policy_id) else {
             continue;
         };
-        let (namespace, dimension) = metric_source(member.kind);
         for rule in resource.rules() {
             let Trigger::Metric(t) = &rule.trigger else {
                 continue;
             };
             let period_secs = u32::try_from(t.period.as_secs()).unwrap_or(u32::MAX);
-            let query = MetricQuery {
-                identifier: member.identifier.clone(),
-                namespace: namespace.to_owned(),
-                metric: t.metric.clone(),
-                dimension: dimension.to_owned(),
-                dimension_value: member.identifier.clone(),
-                statistic: t.statistic.clone(),
-                period_secs,
-            };
-            let key = (member.identifier.clone(), t.metric.clone());
-            let read = by_key.entry(key).or_insert_with(|| query.clone());
-            if read.statistic != query.statistic || read.period_secs != query.period_secs {
-                notes.push(format!(
-                    "{}: {} is read as {} over {} s; the rule that asks for {} over {} s judges on that series",
-                    member.label(),
-                    t.metric,
-                    read.statistic,
-                    read.period_secs,
-                    query.statistic,
-                    query.period_secs
-                ));
-            }
             // The rule judges its last N values of the series as read.
             let periods = i64::from(t.evaluation_periods.max(1)) + 1;
-            let window = TimeDelta::seconds(i64::from(read.period_secs).saturating_mul(periods));
-            lookback = lookback.max(window);
+            b.add(member, &t.metric, &t.statistic, period_secs, periods);
+        }
+        if resource.storage.is_none() {
+            continue;
+        }
+        let read = match (member.kind, member.settings.get(&KnobName::Storage)) {
+            (ResourceKind::RdsInstance, Some(Setting::Gib(ceiling))) => {
+                Some((RDS_FREE_STORAGE, "Minimum", Used::FreeBytesOf(*ceiling)))
+            }
+            (ResourceKind::MskCluster, _) => Some((MSK_DISK_USED, "Maximum", Used::Percent)),
+            _ => None,
+        };
+        if let Some((metric, statistic, used)) = read {
+            // A rule reading the same metric keeps its statistic; the
+            // storage reading takes the latest value of that series.
+            if b.add(
+                member,
+                metric,
+                statistic,
+                STORAGE_PERIOD_SECS,
+                STORAGE_PERIODS,
+            ) {
+                storage.push(StorageRead {
+                    member: index,
+                    metric,
+                    used,
+                });
+            }
         }
     }
+    let mut notes = b.notes;
     notes.dedup();
     Wanted {
-        queries: by_key.into_values().collect(),
-        lookback,
+        queries: b.by_key.into_values().collect(),
+        lookback: b.lookback,
+        storage,
         notes,
     }
 }
@@ -145,6 +311,7 @@ pub(crate) async fn read(
         .await
     {
         Ok(series) => {
+            apply_storage(&wanted.storage, &series, obs);
             for ((identifier, metric), values) in series {
                 obs.signals.set_series(&identifier, &metric, values);
             }
@@ -152,6 +319,33 @@ pub(crate) async fn read(
         Err(e) => obs.notes.push(format!(
             "metrics could not be read, rules judge on alarm states only: {e}"
         )),
+    }
+}
+
+/// Sets each storage-read member's `storage_used_percent` from the latest
+/// value of its storage metric; a member without one is noted, as its
+/// storage rule cannot fire.
+fn apply_storage(
+    reads: &[StorageRead],
+    series: &BTreeMap<(String, String), Vec<f64>>,
+    obs: &mut Observation,
+) {
+    for read in reads {
+        let Some(member) = obs.estate.members.get_mut(read.member) else {
+            continue;
+        };
+        let latest = series
+            .get(&(member.identifier.clone(), read.metric.to_owned()))
+            .and_then(|values| values.last())
+            .and_then(|v| read.used.percent(*v));
+        match latest {
+            Some(percent) => member.storage_used_percent = Some(percent),
+            None => obs.notes.push(format!(
+                "{}: no recent {} datapoint; storage growth cannot fire until CloudWatch has one",
+                member.label(),
+                read.metric
+            )),
+        }
     }
 }
 
@@ -259,7 +453,10 @@ resources:
                 member("fleet", "web-a", ResourceKind::AutoscalingGroup),
                 member("fleet", "web-b", ResourceKind::AutoscalingGroup),
                 member("orders", "orders", ResourceKind::AuroraCluster),
-                member("cache", "cache", ResourceKind::ElasticacheRedis),
+                Member {
+                    parts: vec!["cache-0001-001".to_owned(), "cache-0001-002".to_owned()],
+                    ..member("cache", "cache", ResourceKind::ElasticacheRedis)
+                },
                 member("events", "events", ResourceKind::MskCluster),
             ],
         }
@@ -295,32 +492,242 @@ resources:
             ]
         );
         let web = find(&qs, "web-b", "CPUUtilization");
-        assert_eq!(
-            (
-                web.namespace.as_str(),
-                web.dimension.as_str(),
-                web.dimension_value.as_str()
-            ),
-            ("AWS/EC2", "AutoScalingGroupName", "web-b")
-        );
+        assert_eq!(web.namespace, "AWS/EC2");
+        assert_eq!(web.sources, [dims(&[("AutoScalingGroupName", "web-b")])]);
         let db = find(&qs, "db", "CPUUtilization");
-        assert_eq!(
-            (db.namespace.as_str(), db.dimension.as_str()),
-            ("AWS/RDS", "DBInstanceIdentifier")
-        );
+        assert_eq!(db.namespace, "AWS/RDS");
+        assert_eq!(db.sources, [dims(&[("DBInstanceIdentifier", "db")])]);
         assert_eq!((db.statistic.as_str(), db.period_secs), ("Average", 300));
         assert_eq!(
-            find(&qs, "orders", "ACUUtilization").dimension,
-            "DBClusterIdentifier"
+            find(&qs, "orders", "ACUUtilization").sources,
+            [dims(&[("DBClusterIdentifier", "orders")])]
+        );
+        let cache = find(&qs, "cache", "DatabaseMemoryUsagePercentage");
+        assert_eq!(cache.namespace, "AWS/ElastiCache");
+        assert_eq!(
+            cache.sources,
+            [
+                dims(&[("CacheClusterId", "cache-0001-001")]),
+                dims(&[("CacheClusterId", "cache-0001-002")])
+            ],
+            "one source per member cluster, no ReplicationGroupId"
         );
         assert_eq!(
-            find(&qs, "cache", "DatabaseMemoryUsagePercentage").namespace,
-            "AWS/ElastiCache"
+            find(&qs, "events", "ActiveControllerCount").sources,
+            [dims(&[("Cluster Name", "events")])],
+            "a cluster-level MSK metric has no Broker ID"
         );
+    }
+
+    fn dims(pairs: &[(&str, &str)]) -> Dimensions {
+        pairs
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    const STORAGE_POLICY: &str = r#"
+version: 1
+estate: t
+guardrails: { max_actions_per_hour: 4, oscillation_window: 1h }
+resources:
+  - id: db
+    kind: rds_instance
+    identifier: db
+    engine: postgres
+    instance_class: { ladder: [db.r6g.large, db.r6g.xlarge], floor: db.r6g.large }
+    storage: { grow_when_used_percent: 80, grow_by_percent: 10, max_gib: 2000 }
+  - id: plain
+    kind: rds_instance
+    identifier: plain
+    engine: postgres
+    instance_class: { ladder: [db.r6g.large, db.r6g.xlarge], floor: db.r6g.large }
+  - id: events
+    kind: msk_cluster
+    identifier: events
+    az_count: 3
+    brokers: { min: 3, max: 6, step: 3 }
+    broker_type: { ladder: [kafka.m5.large], floor: kafka.m5.large }
+    storage: { grow_when_used_percent: 75, grow_by_percent: 10, max_gib: 4000 }
+    scale_up:
+      - { metric: CpuUser, above: 60, scales: brokers }
+  - id: sessions
+    kind: elasticache_redis
+    identifier: sessions
+    engine: redis
+    node_type: { ladder: [cache.r6g.large, cache.r6g.xlarge], floor: cache.r6g.large }
+    scale_up:
+      - { metric: EngineCPUUtilization, above: 80 }
+"#;
+
+    /// db (ceiling 1000 GiB), plain (no storage rule), events (3 brokers),
+    /// sessions (2 member clusters).
+    fn storage_estate() -> Estate {
+        let mut db = member("db", "db", ResourceKind::RdsInstance);
+        db.settings.insert(KnobName::Storage, Setting::Gib(1000));
+        let mut events = member("events", "events", ResourceKind::MskCluster);
+        events.settings.insert(KnobName::Brokers, Setting::Count(3));
+        events.settings.insert(KnobName::Storage, Setting::Gib(500));
+        events.parts = vec!["1".into(), "2".into(), "3".into()];
+        let mut sessions = member("sessions", "sessions", ResourceKind::ElasticacheRedis);
+        sessions.parts = vec!["sessions-0001-001".into(), "sessions-0001-002".into()];
+        Estate {
+            members: vec![
+                db,
+                member("plain", "plain", ResourceKind::RdsInstance),
+                events,
+                sessions,
+            ],
+        }
+    }
+
+    fn storage_policy() -> Policy {
+        load_str(STORAGE_POLICY, "t.yaml").expect("valid policy")
+    }
+
+    fn broker(cluster: &str, id: &str) -> Dimensions {
+        dims(&[("Cluster Name", cluster), ("Broker ID", id)])
+    }
+
+    #[test]
+    fn msk_broker_metrics_read_one_source_per_broker() {
+        let qs = metric_queries(&storage_policy(), &storage_estate());
+        let cpu = find(&qs, "events", "CpuUser");
+        assert_eq!(cpu.namespace, "AWS/Kafka");
         assert_eq!(
-            find(&qs, "events", "ActiveControllerCount").dimension,
-            "Cluster Name"
+            cpu.sources,
+            [
+                broker("events", "1"),
+                broker("events", "2"),
+                broker("events", "3")
+            ]
         );
+        // Without parts (a backtest member), the Brokers setting numbers them.
+        let mut e = storage_estate();
+        e.members[2].parts.clear();
+        e.members[2]
+            .settings
+            .insert(KnobName::Brokers, Setting::Count(2));
+        let qs = metric_queries(&storage_policy(), &e);
+        assert_eq!(
+            find(&qs, "events", "CpuUser").sources,
+            [broker("events", "1"), broker("events", "2")]
+        );
+    }
+
+    #[test]
+    fn elasticache_metrics_read_one_source_per_member_cluster_or_are_noted() {
+        let w = wanted(&storage_policy(), &storage_estate());
+        assert_eq!(
+            find(&w.queries, "sessions", "EngineCPUUtilization").sources,
+            [
+                dims(&[("CacheClusterId", "sessions-0001-001")]),
+                dims(&[("CacheClusterId", "sessions-0001-002")])
+            ]
+        );
+        let mut e = storage_estate();
+        e.members[3].parts.clear();
+        let w = wanted(&storage_policy(), &e);
+        assert!(
+            !w.queries.iter().any(|q| q.identifier == "sessions"),
+            "{:?}",
+            w.queries
+        );
+        assert!(
+            w.notes
+                .iter()
+                .any(|n| n
+                    .starts_with("sessions: EngineCPUUtilization is published per member cluster")),
+            "{:?}",
+            w.notes
+        );
+    }
+
+    #[test]
+    fn storage_is_read_only_for_members_with_a_storage_rule() {
+        let w = wanted(&storage_policy(), &storage_estate());
+        let free = find(&w.queries, "db", "FreeStorageSpace");
+        assert_eq!(free.sources, [dims(&[("DBInstanceIdentifier", "db")])]);
+        assert_eq!(
+            (free.statistic.as_str(), free.period_secs),
+            ("Minimum", 300)
+        );
+        let disk = find(&w.queries, "events", "KafkaDataLogsDiskUsed");
+        assert_eq!(disk.sources.len(), 3);
+        assert_eq!(disk.statistic, "Maximum");
+        assert!(!w.queries.iter().any(|q| q.identifier == "plain"));
+        assert!(
+            !w.queries
+                .iter()
+                .any(|q| q.identifier == "sessions" && q.metric != "EngineCPUUtilization")
+        );
+        assert_eq!(w.queries.len(), 4, "{:?}", w.queries);
+        assert_eq!(
+            w.storage,
+            [
+                StorageRead {
+                    member: 0,
+                    metric: "FreeStorageSpace",
+                    used: Used::FreeBytesOf(1000)
+                },
+                StorageRead {
+                    member: 2,
+                    metric: "KafkaDataLogsDiskUsed",
+                    used: Used::Percent
+                },
+            ]
+        );
+        // Storage wants three 5-minute periods; the rules' default is 3 + 1.
+        assert_eq!(w.lookback, TimeDelta::minutes(20));
+        assert!(w.notes.is_empty(), "{:?}", w.notes);
+    }
+
+    #[test]
+    fn used_percent_is_of_the_ceiling_for_rds_and_as_read_for_msk() {
+        // 250 GiB free of a 1000 GiB ceiling: 75% used.
+        assert_eq!(Used::FreeBytesOf(1000).percent(250.0 * GIB), Some(75.0));
+        assert_eq!(Used::FreeBytesOf(1000).percent(2000.0 * GIB), Some(0.0));
+        assert_eq!(Used::FreeBytesOf(0).percent(1.0), None);
+        assert_eq!(Used::Percent.percent(81.5), Some(81.5));
+        assert_eq!(Used::Percent.percent(f64::NAN), None);
+    }
+
+    #[tokio::test]
+    async fn storage_use_lands_on_members_from_the_latest_value() {
+        let cw = Canned {
+            alarms: Some(BTreeMap::new()),
+            series: Some(BTreeMap::from([
+                (
+                    ("db".to_owned(), "FreeStorageSpace".to_owned()),
+                    vec![500.0 * GIB, 100.0 * GIB],
+                ),
+                (
+                    ("events".to_owned(), "CpuUser".to_owned()),
+                    vec![40.0, 70.0],
+                ),
+            ])),
+            ..Canned::default()
+        };
+        let mut obs = Observation {
+            estate: storage_estate(),
+            ..Observation::default()
+        };
+        read(&storage_policy(), &cw, Utc::now(), &mut obs).await;
+        let used: Vec<Option<f64>> = obs
+            .estate
+            .members
+            .iter()
+            .map(|m| m.storage_used_percent)
+            .collect();
+        assert_eq!(used, [Some(90.0), None, None, None]);
+        assert!(
+            obs.notes
+                .iter()
+                .any(|n| n.starts_with("events: no recent KafkaDataLogsDiskUsed datapoint")),
+            "{:?}",
+            obs.notes
+        );
+        assert_eq!(obs.signals.metric("events", "CpuUser"), Some(70.0));
     }
 
     #[test]

@@ -87,8 +87,7 @@ fn cpu_query(group: &str) -> MetricQuery {
         identifier: group.to_owned(),
         namespace: "AWS/EC2".to_owned(),
         metric: "CPUUtilization".to_owned(),
-        dimension: "AutoScalingGroupName".to_owned(),
-        dimension_value: group.to_owned(),
+        sources: vec![vec![("AutoScalingGroupName".to_owned(), group.to_owned())]],
         statistic: "Average".to_owned(),
         period_secs: 300,
     }
@@ -280,4 +279,62 @@ resources:
         Some(&[85.0, 90.0, 80.0][..])
     );
     assert!(obs.notes.is_empty(), "{:?}", obs.notes);
+}
+
+/// A broker metric read from two brokers' series is, per period, the
+/// hotter broker's value: AWS publishes `CpuUser` per `Cluster Name` +
+/// `Broker ID`, and the adapter folds the sources by max.
+#[tokio::test]
+async fn broker_sources_fold_to_the_maximum_per_period() {
+    let moto = MotoServer::shared();
+    let (adapter, cw) = clients(moto).await;
+    let now = Utc::now();
+    let cluster = unique("cw-msk");
+    let broker = |id: &str| {
+        vec![
+            ("Cluster Name".to_owned(), cluster.clone()),
+            ("Broker ID".to_owned(), id.to_owned()),
+        ]
+    };
+    // Broker 1 is hot in the oldest period, broker 2 in the newest; only
+    // broker 1 has a point in the middle one.
+    for (id, points) in [
+        ("1", &[(14, 90.0), (9, 40.0), (4, 20.0)][..]),
+        ("2", &[(14, 30.0), (4, 70.0)][..]),
+    ] {
+        let mut call = cw.put_metric_data().namespace("AWS/Kafka");
+        for (minutes_ago, value) in points {
+            let at = now - TimeDelta::minutes(*minutes_ago);
+            let mut datum = MetricDatum::builder()
+                .metric_name("CpuUser")
+                .timestamp(SmithyTime::from_secs(at.timestamp()))
+                .value(*value);
+            for (name, v) in broker(id) {
+                datum = datum.dimensions(Dimension::builder().name(name).value(v).build());
+            }
+            call = call.metric_data(datum.build());
+        }
+        call.send()
+            .await
+            .unwrap_or_else(|e| panic!("put metric data broker {id}: {e:?}"));
+    }
+    let query = MetricQuery {
+        identifier: cluster.clone(),
+        namespace: "AWS/Kafka".to_owned(),
+        metric: "CpuUser".to_owned(),
+        sources: vec![broker("1"), broker("2"), broker("3")],
+        statistic: "Average".to_owned(),
+        period_secs: 300,
+    };
+
+    let series = adapter
+        .recent_values(&[query], now, TimeDelta::minutes(15))
+        .await
+        .expect("recent values");
+    assert_eq!(
+        series.get(&(cluster.clone(), "CpuUser".to_owned())),
+        Some(&vec![90.0, 40.0, 70.0]),
+        "{series:?}"
+    );
+    assert_eq!(series.len(), 1, "one series per (identifier, metric)");
 }

@@ -238,6 +238,9 @@ async fn observes_a_group_by_id_and_by_tags() {
         Some(&Setting::Count(1))
     );
     assert!(m.tags.is_empty(), "an identifier selector reads no tags");
+    // Node metrics are published per member cluster: 2 shards × (1 + 1).
+    assert_eq!(m.parts.len(), 4, "{:?}", m.parts);
+    assert!(m.parts.iter().all(|c| c.starts_with(&id)), "{:?}", m.parts);
 
     let obs = a
         .observe(&policy(&format!("tags: {{ team: {team} }}")))
