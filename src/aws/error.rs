@@ -5,6 +5,7 @@
 use std::fmt;
 
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::http::Response as HttpResponse;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 /// What kind of failure it was.
@@ -56,25 +57,40 @@ impl fmt::Display for AwsError {
 
 impl AwsError {
     /// Classifies an SDK error from `service`'s `operation` on `resource`.
-    pub fn from_sdk<E, R>(
+    pub fn from_sdk<E>(
         service: &'static str,
         operation: &'static str,
         resource: &str,
-        err: SdkError<E, R>,
+        err: SdkError<E, HttpResponse>,
     ) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: fmt::Debug,
     {
         let (kind, code, message) = match &err {
             SdkError::ServiceError(service_err) => {
                 let e = service_err.err();
+                let status = service_err.raw().status().as_u16();
                 let code = e.code().map(str::to_owned);
-                let message = e
-                    .message()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| e.to_string());
-                (classify_code(code.as_deref()), code, message)
+                match (code, e.message()) {
+                    (Some(code), message) => {
+                        let message = message.map_or_else(|| e.to_string(), str::to_owned);
+                        (classify_code(Some(&code)), Some(code), message)
+                    }
+                    // No AWS error code: judge by the HTTP status alone.
+                    (None, message) => {
+                        let kind = if status >= 500 {
+                            ErrorKind::Transient
+                        } else {
+                            ErrorKind::Other
+                        };
+                        let detail = message.map_or_else(|| e.to_string(), str::to_owned);
+                        (
+                            kind,
+                            None,
+                            format!("HTTP {status} without an AWS error code: {detail}"),
+                        )
+                    }
+                }
             }
             SdkError::TimeoutError(_) => (ErrorKind::Transient, None, "timed out".to_owned()),
             SdkError::DispatchFailure(d) => (
@@ -176,6 +192,48 @@ mod tests {
             assert_eq!(classify_code(Some(code)), kind, "{code}");
         }
         assert_eq!(classify_code(None), ErrorKind::Other);
+    }
+
+    fn service_error(
+        status: u16,
+        meta: aws_smithy_types::error::ErrorMetadata,
+    ) -> SdkError<
+        aws_sdk_rds::operation::describe_db_instances::DescribeDBInstancesError,
+        HttpResponse,
+    > {
+        let raw = HttpResponse::new(
+            aws_smithy_runtime_api::http::StatusCode::try_from(status).expect("valid status"),
+            aws_smithy_types::body::SdkBody::empty(),
+        );
+        SdkError::service_error(
+            aws_sdk_rds::operation::describe_db_instances::DescribeDBInstancesError::generic(meta),
+            raw,
+        )
+    }
+
+    #[test]
+    fn a_5xx_without_a_code_is_transient_and_names_the_status() {
+        let meta = aws_smithy_types::error::ErrorMetadata::builder()
+            .message("boom")
+            .build();
+        let e = AwsError::from_sdk("rds", "DescribeDBInstances", "", service_error(503, meta));
+        assert_eq!(e.kind, ErrorKind::Transient);
+        assert!(e.message.contains("HTTP 503"), "{}", e.message);
+        let meta = aws_smithy_types::error::ErrorMetadata::builder()
+            .message("bad")
+            .build();
+        let e = AwsError::from_sdk("rds", "DescribeDBInstances", "", service_error(400, meta));
+        assert_eq!(e.kind, ErrorKind::Other);
+        let meta = aws_smithy_types::error::ErrorMetadata::builder()
+            .code("Throttling")
+            .message("Rate exceeded")
+            .build();
+        let e = AwsError::from_sdk("rds", "DescribeDBInstances", "", service_error(400, meta));
+        assert_eq!(
+            (e.kind, e.code.as_deref()),
+            (ErrorKind::Throttled, Some("Throttling"))
+        );
+        assert_eq!(e.message, "Rate exceeded");
     }
 
     #[test]
