@@ -59,6 +59,17 @@ pub struct Member {
 }
 
 impl Member {
+    /// The instances distribution as tidegate compares it: a group
+    /// without a MixedInstancesPolicy runs all on-demand, no overrides.
+    pub fn spot_mix_or_on_demand(&self) -> SpotMix {
+        self.spot_mix.clone().unwrap_or_else(|| SpotMix {
+            on_demand_base: 0,
+            on_demand_percent_above_base: 100,
+            allocation_strategy: "none".to_owned(),
+            instance_types: Vec::new(),
+        })
+    }
+
     /// A readable reference: `policy-id` or `policy-id/identifier` when a
     /// tag selector picked it.
     pub fn label(&self) -> String {

@@ -18,7 +18,10 @@
 //!   SDK adapters behind them.
 //! - [`observe`] and [`act`]: the estate and signals from AWS; plans carried
 //!   out through the ports.
-//! - [`engine`]: observe → decide → act, shared by the CLI and the Lambdas.
+//! - [`engine`]: observe → decide → act for the CLI's plan and apply.
+//! - [`run`]: one unattended run (idempotency, reconcile, leases, intent
+//!   and outcome in the log, notices) as the Lambdas carry it out;
+//!   [`notify`]: the notices it sends.
 //! - [`backtest`]: replay metric traces through the engine on an in-process
 //!   estate.
 
@@ -32,11 +35,15 @@ pub mod engine;
 pub mod estate;
 #[cfg(feature = "test-util")]
 pub mod fake;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 pub mod ledger;
+pub mod notify;
 pub mod observe;
 pub mod plan;
 pub mod policy;
 pub mod ports;
 pub mod pricing;
+pub mod run;
 pub mod schedule;
 pub mod signals;

@@ -309,3 +309,29 @@ pub trait CloudWatchPort: Send + Sync {
         lookback: chrono::TimeDelta,
     ) -> Result<BTreeMap<(String, String), Vec<f64>>, AwsError>;
 }
+
+/// SNS: notices for the people who run the estate.
+#[async_trait]
+pub trait NotifyPort: Send + Sync {
+    /// Publishes one message (`subject` for an inbox, `message` the body).
+    async fn publish(&self, subject: &str, message: &str) -> Result<(), AwsError>;
+}
+
+/// Cost Explorer: what the account has spent.
+#[async_trait]
+pub trait CostPort: Send + Sync {
+    /// Unblended cost in USD of the UTC days from `start` up to (not
+    /// including) `end` (GetCostAndUsage, daily, summed over pages).
+    async fn spend_usd(
+        &self,
+        start: chrono::NaiveDate,
+        end: chrono::NaiveDate,
+    ) -> Result<f64, AwsError>;
+}
+
+/// S3: where Terraform puts the shared policy file.
+#[async_trait]
+pub trait PolicyStorePort: Send + Sync {
+    /// The text of the object `key` in `bucket` (GetObject), UTF-8.
+    async fn read(&self, bucket: &str, key: &str) -> Result<String, AwsError>;
+}

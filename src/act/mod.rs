@@ -96,7 +96,7 @@ pub async fn apply(
                 why: "an earlier change to this resource failed".to_owned(),
             }
         } else {
-            let o = apply_one(action, policy, ports, fresh, pace).await;
+            let o = apply_action(action, policy, ports, fresh, pace).await;
             if matches!(o, Outcome::Failed { .. }) {
                 failed.insert(action.identifier.clone());
             }
@@ -110,7 +110,9 @@ pub async fn apply(
     reports
 }
 
-async fn apply_one(
+/// Carries out one action against the resource as `fresh` shows it: the
+/// drift, status and idempotency checks above, then the AWS calls.
+pub async fn apply_action(
     action: &Action,
     policy: &Policy,
     ports: Ports<'_>,
@@ -178,9 +180,11 @@ async fn apply_one(
 
 /// The member's current value of `knob` (the spot mix lives beside the
 /// knobs).
-fn current_setting(member: &Member, knob: KnobName) -> Option<Setting> {
+pub fn current_setting(member: &Member, knob: KnobName) -> Option<Setting> {
     match knob {
-        KnobName::SpotMix => member.spot_mix.clone().map(Setting::Mix),
+        // A group without a mix is compared as all on-demand, as the plan
+        // described it.
+        KnobName::SpotMix => Some(Setting::Mix(member.spot_mix_or_on_demand())),
         other => member.settings.get(&other).cloned(),
     }
 }

@@ -5,17 +5,33 @@
 
 mod autoscaling;
 mod cloudwatch;
+#[cfg(feature = "cost-explorer")]
+mod costexplorer;
+#[cfg(feature = "lambda")]
+mod dynamodb;
 mod elasticache;
 mod error;
 mod kafka;
 mod rds;
+#[cfg(feature = "lambda")]
+mod s3;
+#[cfg(feature = "lambda")]
+mod sns;
 
 pub use autoscaling::AutoScalingAdapter;
 pub use cloudwatch::CloudWatchAdapter;
+#[cfg(feature = "cost-explorer")]
+pub use costexplorer::CostExplorerAdapter;
+#[cfg(feature = "lambda")]
+pub use dynamodb::DynamoDbLedger;
 pub use elasticache::ElastiCacheAdapter;
 pub use error::{AwsError, ErrorKind, classify_code};
 pub use kafka::KafkaAdapter;
 pub use rds::RdsAdapter;
+#[cfg(feature = "lambda")]
+pub use s3::S3PolicyStore;
+#[cfg(feature = "lambda")]
+pub use sns::SnsNotifier;
 
 use aws_config::{BehaviorVersion, Region, retry::RetryConfig};
 

@@ -287,12 +287,7 @@ fn spot_mix(policy: &Policy, resource: &Resource, member: &Member) -> Option<Pro
     if member.spot_mix.as_ref() == Some(&wanted) {
         return None;
     }
-    let from = member.spot_mix.clone().unwrap_or_else(|| SpotMix {
-        on_demand_base: 0,
-        on_demand_percent_above_base: 100,
-        allocation_strategy: "none".to_owned(),
-        instance_types: Vec::new(),
-    });
+    let from = member.spot_mix_or_on_demand();
     Some(Proposal {
         knob: KnobName::SpotMix,
         from: Setting::Mix(from),

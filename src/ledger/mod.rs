@@ -2,8 +2,24 @@
 //! the hourly action count, oscillation, storage waiting periods, the budget
 //! emergency latch).
 //!
-//! [`History`] is the decision core's read-only view. Persistent backends
-//! (DynamoDB for the Lambdas, a file for the CLI) load it and record into it.
+//! [`History`] is the decision core's read-only view. The [`Ledger`] trait
+//! is where it is kept, with what the Lambdas need beside it: the action
+//! log (intent before the AWS call, outcome after), a lease per resource, an
+//! idempotency record per event, and the budget latches. Backends: DynamoDB
+//! for the Lambdas (`crate::aws::DynamoDbLedger`), a JSON file for the CLI
+//! ([`file::FileLedger`]), memory for tests ([`MemoryLedger`]).
+
+mod memory;
+mod port;
+mod records;
+mod state;
+
+pub mod file;
+
+pub use memory::MemoryLedger;
+pub use port::{Claim, Ledger, LedgerError};
+pub use records::{EventRef, LogEntry, LoggedOutcome, LoggedStatus};
+pub use state::LedgerState;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -69,69 +85,5 @@ impl History {
     pub fn prune(&mut self, now: DateTime<Utc>, keep: chrono::TimeDelta) {
         let since = now - keep;
         self.actions.retain(|a| a.at >= since);
-    }
-}
-
-/// Loading and saving [`History`] as a local JSON file (the CLI's ledger).
-pub mod file {
-    use std::path::Path;
-
-    use super::History;
-
-    /// Why the ledger file could not be used.
-    #[derive(Debug, thiserror::Error)]
-    pub enum LedgerFileError {
-        /// Reading or writing failed.
-        #[error("ledger {path}: {source}")]
-        Io {
-            /// The file.
-            path: String,
-            /// The OS error.
-            source: std::io::Error,
-        },
-        /// The file is not a ledger.
-        #[error("ledger {path} is not valid JSON history: {source}")]
-        Parse {
-            /// The file.
-            path: String,
-            /// Where and why.
-            source: serde_json::Error,
-        },
-    }
-
-    /// Reads the history at `path`; an absent file is an empty history.
-    pub fn load(path: &Path) -> Result<History, LedgerFileError> {
-        let shown = path.display().to_string();
-        match std::fs::read_to_string(path) {
-            Ok(text) => serde_json::from_str(&text).map_err(|source| LedgerFileError::Parse {
-                path: shown,
-                source,
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(History::default()),
-            Err(source) => Err(LedgerFileError::Io {
-                path: shown,
-                source,
-            }),
-        }
-    }
-
-    /// Writes `history` to `path` atomically (temporary file, then rename),
-    /// so an interrupted run never leaves half a ledger.
-    pub fn save(path: &Path, history: &History) -> Result<(), LedgerFileError> {
-        let io = |source| LedgerFileError::Io {
-            path: path.display().to_string(),
-            source,
-        };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        let tmp = path.with_extension("json.tmp");
-        let text =
-            serde_json::to_string_pretty(history).map_err(|source| LedgerFileError::Parse {
-                path: path.display().to_string(),
-                source,
-            })?;
-        std::fs::write(&tmp, text).map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)
     }
 }

@@ -3,12 +3,14 @@
 //! binary; the Pricing API takes its place later behind the same trait.
 
 mod cost;
+mod run_rate;
 mod snapshot;
 
 pub use cost::{
     Cost, CostChange, CostLine, HOURS_PER_MONTH, SPOT_ESTIMATE_FRACTION, Unpriced, hourly_change,
     hourly_cost, monthly,
 };
+pub use run_rate::{RunRate, run_rate};
 pub use snapshot::{
     COLUMNS, Column, EMBEDDED_NAME, SERVICES, SnapshotError, SnapshotPriceBook, SnapshotProblem,
 };

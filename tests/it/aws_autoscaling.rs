@@ -132,7 +132,7 @@ impl Adapters {
     }
 }
 
-fn sdk_policy(spec: LaunchTemplateSpecification, mix: &SpotMix) -> MixedInstancesPolicy {
+pub(crate) fn sdk_policy(spec: LaunchTemplateSpecification, mix: &SpotMix) -> MixedInstancesPolicy {
     let mut lt = LaunchTemplate::builder().launch_template_specification(spec);
     for t in &mix.instance_types {
         lt = lt.overrides(LaunchTemplateOverrides::builder().instance_type(t).build());

@@ -5,10 +5,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use tidegate::act::{Outcome, Pace};
+use tidegate::act::Outcome;
 use tidegate::engine::{self, Adapters};
+use tidegate::ledger::EventRef;
 use tidegate::plan::Plan;
 use tidegate::pricing::SnapshotPriceBook;
+use tidegate::run::{Runner, Settings};
 
 use crate::live::Live;
 
@@ -38,11 +40,12 @@ pub struct Args {
 /// Runs `tidegate apply`.
 pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     let policy = args.live.policy()?;
-    let mut history = args.live.history()?;
+    let now = chrono::Utc::now();
+    let ledger = args.live.open_ledger(now)?;
+    let history = ledger.snapshot().history();
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let config = runtime.block_on(tidegate::aws::load_config(&args.live.endpoint(&policy)));
     let adapters = Adapters::new(&config);
-    let now = chrono::Utc::now();
 
     let plan: Plan = match &args.plan {
         Some(file) => {
@@ -85,15 +88,35 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
 
-    let reports = runtime.block_on(engine::apply(
-        &plan,
-        &policy,
-        adapters.ports(),
-        &mut history,
-        Pace::default(),
-        now,
-    ))?;
-    tidegate::ledger::file::save(&args.live.ledger, &history).context("recording the ledger")?;
+    let prices = SnapshotPriceBook::embedded();
+    let holder = format!("cli-{}", std::process::id());
+    let runner = Runner {
+        policy: &policy,
+        ports: adapters.ports(),
+        ledger: &ledger,
+        notify: None,
+        prices: &prices,
+        holder: &holder,
+        settings: Settings::default(),
+    };
+    let event = EventRef {
+        source: "cli".to_owned(),
+        id: None,
+        summary: "tidegate apply".to_owned(),
+    };
+    let report = runtime.block_on(runner.apply_plan(&plan, &event, now))?;
+    for note in &report.notes {
+        eprintln!("note: {note}");
+    }
+    for e in &report.reconciled {
+        if let Some(o) = &e.outcome {
+            eprintln!(
+                "reconciled an unfinished change to {}: {}",
+                e.action.identifier, o.detail
+            );
+        }
+    }
+    let reports = report.outcomes;
 
     let failed = reports
         .iter()

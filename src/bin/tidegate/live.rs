@@ -3,8 +3,10 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
+use chrono::{DateTime, Utc};
 use tidegate::aws::Endpoint;
 use tidegate::ledger::History;
+use tidegate::ledger::file::FileLedger;
 use tidegate::policy::Policy;
 
 /// Policy, endpoint and ledger flags.
@@ -47,6 +49,15 @@ impl Live {
 
     /// The ledger's history.
     pub fn history(&self) -> anyhow::Result<History> {
-        tidegate::ledger::file::load(&self.ledger).context("reading the ledger")
+        Ok(tidegate::ledger::file::load(&self.ledger)
+            .context("reading the ledger")?
+            .history())
+    }
+
+    /// The ledger, opened for a run at `now` (what is older than 30 days
+    /// is forgotten).
+    pub fn open_ledger(&self, now: DateTime<Utc>) -> anyhow::Result<FileLedger> {
+        FileLedger::open(&self.ledger, now, chrono::TimeDelta::days(30))
+            .context("reading the ledger")
     }
 }

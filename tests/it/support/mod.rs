@@ -34,6 +34,9 @@
 //!   status, message); [`MotoServer::clear_faults`].
 //! - MSK: clusters are ACTIVE once created; [`MotoServer::set_msk_state`] puts
 //!   one in any state (e.g. `UPDATING`).
+//! - Cost Explorer: [`MotoServer::queue_cost_and_usage`] queues
+//!   GetCostAndUsage answers, one per distinct request (dedicated servers
+//!   only: every caller pops the queue).
 //! - [`MotoServer::reset`]: clear all of moto's state (dedicated servers only).
 
 #![allow(dead_code)]

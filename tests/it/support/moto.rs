@@ -156,6 +156,28 @@ impl MotoServer {
         );
     }
 
+    /// Queues Cost Explorer answers through moto's own API
+    /// (`POST /moto-api/static/ce/cost-and-usage-results`). Each
+    /// GetCostAndUsage request whose body moto has not seen before takes
+    /// the next one (a page with a NextPageToken and the request for the
+    /// next page are two bodies, so two answers); a body seen before gets
+    /// the same answer again; with the queue empty the answer is empty.
+    /// Each item is a GetCostAndUsage response (`ResultsByTime`,
+    /// `NextPageToken`, ...). Every caller pops the queue, hence dedicated
+    /// servers only.
+    pub fn queue_cost_and_usage(&self, responses: Vec<serde_json::Value>) {
+        self.only_dedicated("queue_cost_and_usage");
+        let (status, text) = self.http(
+            "POST",
+            "/moto-api/static/ce/cost-and-usage-results",
+            Some(serde_json::json!({ "results": responses })),
+        );
+        assert_eq!(
+            status, 201,
+            "moto cost-and-usage-results: HTTP {status}: {text}"
+        );
+    }
+
     /// Clears all of moto's state (resources, not counters or faults).
     pub fn reset(&self) {
         self.only_dedicated("reset");

@@ -1,0 +1,28 @@
+//! tidegate's budget Lambda: invoked hourly and by AWS Budgets
+//! notifications over SNS; reads spend from Cost Explorer and applies or
+//! releases the emergency profile. All the work is in
+//! `tidegate::lambda::budget`.
+
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use serde_json::Value;
+use tidegate::aws::{CostExplorerAdapter, Endpoint, load_config};
+use tidegate::lambda::{budget, start};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let function = start("budget").await?;
+    let cost = CostExplorerAdapter::new(&load_config(&Endpoint::default()).await);
+    let (function, cost) = (&function, &cost);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        budget::handle(
+            function,
+            cost,
+            &event.payload,
+            &event.context.request_id,
+            chrono::Utc::now(),
+        )
+        .await
+        .map_err(Error::from)
+    }))
+    .await
+}

@@ -1,0 +1,242 @@
+//! The three Lambda functions' handlers, as plain async functions over the
+//! library (the crates under `lambdas/` are `main`s that hand events to
+//! them): [`alarm`], [`scheduler`], and `budget` (feature `cost-explorer`).
+//!
+//! A cold start builds a [`Function`]: the SDK clients, the DynamoDB ledger,
+//! the SNS notifier, and the shared policy file read once from S3 and
+//! validated. Every invocation then answers one event through
+//! [`crate::run::Runner`], logs a JSON line per action, and prints one
+//! CloudWatch Embedded Metric Format line ([`emf`]).
+//!
+//! Why S3 for the policy and not SSM Parameter Store: the reference estate's
+//! policy is already 6.7 KB, over the standard tier's 4 KB and close to the
+//! advanced tier's 8 KB, while an S3 object has no practical limit; a
+//! versioned bucket keeps every policy ever deployed, and Terraform uploads
+//! it with `aws_s3_object` from the same file it `yamldecode`s.
+
+pub mod alarm;
+#[cfg(feature = "cost-explorer")]
+pub mod budget;
+pub mod emf;
+pub mod events;
+mod respond;
+pub mod scheduler;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::act::Pace;
+use crate::aws::{DynamoDbLedger, S3PolicyStore, SnsNotifier};
+use crate::engine::Adapters;
+use crate::notify;
+use crate::policy::Policy;
+use crate::ports::{NotifyPort, PolicyStorePort};
+use crate::pricing::SnapshotPriceBook;
+use crate::run::{Runner, Settings};
+
+pub use respond::HandlerError;
+
+/// The environment variables a function reads at cold start.
+pub mod env {
+    /// S3 bucket of the policy file.
+    pub const POLICY_BUCKET: &str = "TIDEGATE_POLICY_BUCKET";
+    /// S3 key of the policy file.
+    pub const POLICY_KEY: &str = "TIDEGATE_POLICY_KEY";
+    /// DynamoDB table of the ledger.
+    pub const LEDGER_TABLE: &str = "TIDEGATE_LEDGER_TABLE";
+    /// SNS topic for notices (optional: no notices without it).
+    pub const TOPIC_ARN: &str = "TIDEGATE_TOPIC_ARN";
+    /// Days the action log is kept (optional, default 30).
+    pub const RETENTION_DAYS: &str = "TIDEGATE_RETENTION_DAYS";
+}
+
+/// Where a function finds its policy, ledger and topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// S3 bucket of the policy file.
+    pub policy_bucket: String,
+    /// S3 key of the policy file.
+    pub policy_key: String,
+    /// DynamoDB table of the ledger.
+    pub ledger_table: String,
+    /// SNS topic for notices, if any.
+    pub topic_arn: Option<String>,
+    /// How long log entries and cooldown clocks are kept.
+    pub retention: TimeDelta,
+}
+
+impl Config {
+    /// Reads the [`env`] variables through `var` (`std::env::var` in a
+    /// Lambda; a map in tests).
+    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Self, HandlerError> {
+        let need = |name: &str| {
+            var(name)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| HandlerError::Config(format!("{name} is not set")))
+        };
+        let retention = match var(env::RETENTION_DAYS) {
+            None => 30,
+            Some(v) => v.trim().parse::<u16>().map_err(|_| {
+                HandlerError::Config(format!(
+                    "{} must be a whole number of days, not `{v}`",
+                    env::RETENTION_DAYS
+                ))
+            })?,
+        };
+        Ok(Config {
+            policy_bucket: need(env::POLICY_BUCKET)?,
+            policy_key: need(env::POLICY_KEY)?,
+            ledger_table: need(env::LEDGER_TABLE)?,
+            topic_arn: var(env::TOPIC_ARN).filter(|v| !v.trim().is_empty()),
+            retention: TimeDelta::days(i64::from(retention)),
+        })
+    }
+
+    /// `s3://bucket/key`.
+    pub fn policy_source(&self) -> String {
+        format!("s3://{}/{}", self.policy_bucket, self.policy_key)
+    }
+}
+
+/// What a cold start builds, shared by every invocation of the function.
+pub struct Function {
+    /// `alarm`, `scheduler` or `budget`.
+    pub name: &'static str,
+    /// The validated policy, or why there is none (every invocation then
+    /// refuses to act).
+    pub policy: Result<Policy, String>,
+    /// Where the policy came from.
+    pub policy_source: String,
+    adapters: Adapters,
+    ledger: DynamoDbLedger,
+    notifier: Option<SnsNotifier>,
+    prices: SnapshotPriceBook,
+    settings: Settings,
+    told_invalid: AtomicBool,
+}
+
+impl Function {
+    /// Builds the function: clients from `sdk`, the policy read from S3
+    /// and validated. A policy that cannot be read or is invalid is kept as
+    /// its error (logged here), not a failed start: the function then
+    /// answers every event by refusing to act, and says why.
+    pub async fn cold_start(
+        name: &'static str,
+        config: &Config,
+        sdk: &aws_config::SdkConfig,
+    ) -> Self {
+        let source = config.policy_source();
+        let store = S3PolicyStore::new(sdk);
+        let policy = match store.read(&config.policy_bucket, &config.policy_key).await {
+            Ok(text) => crate::policy::load_str(&text, &source).map_err(|e| e.to_string()),
+            Err(e) => Err(format!("reading {source}: {e}")),
+        };
+        match &policy {
+            Ok(p) => tracing::info!(
+                function = name,
+                policy = %source,
+                estate = %p.estate,
+                resources = p.resources.len(),
+                dry_run = p.guardrails.dry_run,
+                "policy loaded"
+            ),
+            Err(e) => tracing::error!(
+                function = name,
+                policy = %source,
+                error = %e,
+                "policy invalid: refusing to act on any event until it is fixed"
+            ),
+        }
+        Function {
+            name,
+            policy,
+            policy_source: source,
+            adapters: Adapters::new(sdk),
+            ledger: DynamoDbLedger::new(sdk, config.ledger_table.clone(), config.retention),
+            notifier: config
+                .topic_arn
+                .as_ref()
+                .map(|arn| SnsNotifier::new(sdk, arn.clone())),
+            prices: SnapshotPriceBook::embedded(),
+            settings: Settings {
+                // A Lambda lives 15 minutes at most: a multi-step change
+                // that needs longer is left to the next run, which finds
+                // it under way and waits.
+                pace: Pace {
+                    poll: std::time::Duration::from_secs(15),
+                    timeout: std::time::Duration::from_secs(10 * 60),
+                },
+                ..Settings::default()
+            },
+            told_invalid: AtomicBool::new(false),
+        }
+    }
+
+    /// Changes the run settings (tests shorten the polling pace).
+    pub fn with_settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// The ledger, for inspection.
+    pub fn ledger(&self) -> &DynamoDbLedger {
+        &self.ledger
+    }
+
+    /// A runner for one invocation, or None when the policy is invalid
+    /// (logged, and notified once per cold start).
+    async fn runner<'a>(&'a self, holder: &'a str, now: DateTime<Utc>) -> Option<Runner<'a>> {
+        match &self.policy {
+            Ok(policy) => Some(Runner {
+                policy,
+                ports: self.adapters.ports(),
+                ledger: &self.ledger,
+                notify: self.notifier.as_ref().map(|n| n as &dyn NotifyPort),
+                prices: &self.prices,
+                holder,
+                settings: self.settings,
+            }),
+            Err(error) => {
+                tracing::error!(
+                    function = self.name,
+                    policy = %self.policy_source,
+                    error = %error,
+                    "policy invalid: refusing to act"
+                );
+                if !self.told_invalid.swap(true, Ordering::SeqCst)
+                    && let Some(n) = &self.notifier
+                {
+                    let notice = notify::policy_invalid(self.name, &self.policy_source, error, now);
+                    if let Err(e) = n.publish(&notice.subject, &notice.message()).await {
+                        tracing::warn!(error = %e, "policy-invalid notice not sent");
+                    }
+                }
+                None
+            }
+        }
+    }
+}
+
+/// What every function's `main` does before serving events: JSON logs on
+/// stdout (level from `RUST_LOG`-style `TIDEGATE_LOG`, default `info`), the
+/// configuration from the environment, the SDK configuration from the
+/// standard chain (the Lambda's role), and the cold start.
+pub async fn start(name: &'static str) -> Result<Function, HandlerError> {
+    let level = std::env::var("TIDEGATE_LOG")
+        .ok()
+        .and_then(|l| l.parse::<tracing::Level>().ok())
+        .unwrap_or(tracing::Level::INFO);
+    // A second subscriber (tests) is not an error worth stopping for.
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_span_list(false)
+        .with_max_level(level)
+        .with_writer(std::io::stdout)
+        .try_init();
+    let config = Config::from_env(|k| std::env::var(k).ok())?;
+    let sdk = crate::aws::load_config(&crate::aws::Endpoint::default()).await;
+    Ok(Function::cold_start(name, &config, &sdk).await)
+}

@@ -1,0 +1,218 @@
+//! Notices for the people who run the estate: a subject an inbox shows
+//! (naming the resource and the change) and a JSON body that reads as text
+//! and parses as data. Pure: built here, published through
+//! [`crate::ports::NotifyPort`].
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::ledger::EventRef;
+use crate::plan::{Action, BudgetLevel, BudgetStanding};
+
+/// One message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Notice {
+    /// What kind: `applied`, `refused`, `failed`, `budget_warning`,
+    /// `budget_emergency`, `budget_released`, `policy_invalid`.
+    pub kind: &'static str,
+    /// The subject line.
+    pub subject: String,
+    /// The body, a JSON object whose `summary` is the message in one
+    /// sentence.
+    pub body: serde_json::Value,
+}
+
+impl Notice {
+    /// The body as the text published (pretty JSON, readable in an inbox).
+    pub fn message(&self) -> String {
+        serde_json::to_string_pretty(&self.body).unwrap_or_else(|_| self.subject.clone())
+    }
+}
+
+/// The change in words: `orders-db instance class: db.r6g.large → db.r6g.xlarge`.
+fn change(a: &Action) -> String {
+    format!("{} {}: {} → {}", a.identifier, a.knob, a.from, a.to)
+}
+
+fn action_body(
+    kind: &str,
+    estate: &str,
+    summary: String,
+    a: &Action,
+    event: &EventRef,
+    at: DateTime<Utc>,
+) -> serde_json::Value {
+    json!({
+        "summary": summary,
+        "kind": kind,
+        "estate": estate,
+        "at": at,
+        "resource": a.identifier,
+        "policy_id": a.policy_id,
+        "knob": a.knob,
+        "from": a.from.to_string(),
+        "to": a.to.to_string(),
+        "direction": a.direction,
+        "reason": a.reason,
+        "cost_delta_per_hour": a.cost_delta_per_hour,
+        "notes": a.notes,
+        "event": event,
+    })
+}
+
+/// An action AWS accepted.
+pub fn applied(
+    estate: &str,
+    a: &Action,
+    detail: &str,
+    event: &EventRef,
+    at: DateTime<Utc>,
+) -> Notice {
+    let mut body = action_body(
+        "applied",
+        estate,
+        format!("tidegate changed {} ({}).", change(a), a.reason),
+        a,
+        event,
+        at,
+    );
+    body["detail"] = json!(detail);
+    Notice {
+        kind: "applied",
+        subject: format!("[tidegate {estate}] applied: {}", change(a)),
+        body,
+    }
+}
+
+/// An action a guard held back.
+pub fn refused(estate: &str, a: &Action, event: &EventRef, at: DateTime<Utc>) -> Notice {
+    let (guard, why) = a
+        .refused
+        .as_ref()
+        .map_or(("", ""), |r| (r.guard.as_str(), r.why.as_str()));
+    let mut body = action_body(
+        "refused",
+        estate,
+        format!(
+            "tidegate did not change {}: the {guard} guard held it back ({why}).",
+            change(a)
+        ),
+        a,
+        event,
+        at,
+    );
+    body["guard"] = json!(guard);
+    body["why"] = json!(why);
+    Notice {
+        kind: "refused",
+        subject: format!("[tidegate {estate}] refused by {guard}: {}", change(a)),
+        body,
+    }
+}
+
+/// An action that failed (AWS refused it or the call broke).
+pub fn failed(
+    estate: &str,
+    a: &Action,
+    error: &str,
+    event: &EventRef,
+    at: DateTime<Utc>,
+) -> Notice {
+    let mut body = action_body(
+        "failed",
+        estate,
+        format!("tidegate could not change {}: {error}", change(a)),
+        a,
+        event,
+        at,
+    );
+    body["error"] = json!(error);
+    Notice {
+        kind: "failed",
+        subject: format!("[tidegate {estate}] FAILED: {}", change(a)),
+        body,
+    }
+}
+
+fn standing_line(s: &BudgetStanding) -> String {
+    format!(
+        "{} budget ${:.0}: spent ${:.2}, forecast ${:.2} ({:.0}%)",
+        s.period, s.limit_usd, s.actual_usd, s.forecast_usd, s.forecast_percent
+    )
+}
+
+/// A budget reached its warn or emergency threshold, or fell back.
+/// `actions` are what the emergency profile changed (empty for a warning).
+pub fn budget(
+    estate: &str,
+    standing: &BudgetStanding,
+    previous: Option<BudgetLevel>,
+    actions: &[&Action],
+    at: DateTime<Utc>,
+) -> Notice {
+    let line = standing_line(standing);
+    let (kind, subject, summary) = match standing.level {
+        BudgetLevel::Emergency => (
+            "budget_emergency",
+            format!(
+                "[tidegate {estate}] BUDGET EMERGENCY: {} forecast {:.0}% of ${:.0}",
+                standing.period, standing.forecast_percent, standing.limit_usd
+            ),
+            format!(
+                "{line}. The emergency profile is in force: {} scale-down(s), never below protected floors.",
+                actions.len()
+            ),
+        ),
+        BudgetLevel::Warn => (
+            "budget_warning",
+            format!(
+                "[tidegate {estate}] budget warning: {} forecast {:.0}% of ${:.0}",
+                standing.period, standing.forecast_percent, standing.limit_usd
+            ),
+            format!("{line}. Nothing changed; the emergency profile applies at its threshold."),
+        ),
+        BudgetLevel::Ok => (
+            "budget_released",
+            format!(
+                "[tidegate {estate}] budget back under warn: {} forecast {:.0}% of ${:.0}",
+                standing.period, standing.forecast_percent, standing.limit_usd
+            ),
+            format!("{line}. The budget emergency profile is released."),
+        ),
+    };
+    Notice {
+        kind,
+        subject,
+        body: json!({
+            "summary": summary,
+            "kind": kind,
+            "estate": estate,
+            "at": at,
+            "period": standing.period,
+            "limit_usd": standing.limit_usd,
+            "actual_usd": standing.actual_usd,
+            "forecast_usd": standing.forecast_usd,
+            "forecast_percent": standing.forecast_percent,
+            "level": standing.level,
+            "previous_level": previous,
+            "changes": actions.iter().map(|a| change(a)).collect::<Vec<_>>(),
+        }),
+    }
+}
+
+/// The policy file could not be loaded: nothing will be acted on.
+pub fn policy_invalid(function: &str, source: &str, error: &str, at: DateTime<Utc>) -> Notice {
+    Notice {
+        kind: "policy_invalid",
+        subject: format!("[tidegate] policy invalid: {function} acts on nothing"),
+        body: json!({
+            "summary": format!("The policy {source} is invalid; the {function} function refuses to act until it is fixed."),
+            "kind": "policy_invalid",
+            "function": function,
+            "policy": source,
+            "error": error,
+            "at": at,
+        }),
+    }
+}

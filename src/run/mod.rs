@@ -1,0 +1,558 @@
+//! One run of the engine, as the Lambdas (and the CLI) carry it out:
+//! observe → decide → guard → act → record, with what running unattended
+//! and concurrently needs around it.
+//!
+//! 1. **Idempotency**: an event with an id is claimed in the ledger first; a
+//!    re-delivered event does nothing.
+//! 2. **Reconcile**: intents an earlier run wrote but never finished (it
+//!    died mid-call) are settled against the resources' real state.
+//! 3. **Decide** on a first look, unlocked, to learn which resources would
+//!    change.
+//! 4. **Lease** those resources (a conditional write each): a resource
+//!    another run holds is skipped, so two runs never modify one resource.
+//! 5. **Decide again** under the leases, from a fresh history and a fresh
+//!    observation (another run may just have changed things), and act on
+//!    that plan: intent written before each AWS call, outcome after.
+//! 6. **Record** the budget latch, release the leases, send notices.
+
+mod reconcile;
+mod trigger;
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+pub use trigger::{Scope, Trigger};
+
+use crate::act::{self, Outcome, Pace, Report};
+use crate::aws::AwsError;
+use crate::budget;
+use crate::decide::{Inputs, decide};
+use crate::estate::Estate;
+use crate::ledger::{Claim, EventRef, History, Ledger, LedgerError, LogEntry, LoggedOutcome};
+use crate::notify::{self, Notice};
+use crate::observe::{self, Observation, Ports};
+use crate::plan::{BudgetLevel, Cause, Plan};
+use crate::policy::Policy;
+use crate::ports::NotifyPort;
+use crate::pricing::{PriceBook, run_rate};
+
+/// How long things last.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// A resource lease; longer than any run (a Lambda lives 15 minutes at
+    /// most), so a live run never loses its lease, and a dead run's lease
+    /// frees itself.
+    pub lease: TimeDelta,
+    /// Polling in multi-step changes.
+    pub pace: Pace,
+    /// An unfinished event claim older than this belongs to a run that
+    /// died: a re-delivery may take it over.
+    pub claim_stale_after: TimeDelta,
+    /// How long a handled event is remembered (re-deliveries come within
+    /// minutes; a day is ample).
+    pub claim_keep: TimeDelta,
+    /// How far back open intents are looked for.
+    pub reconcile_within: TimeDelta,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            lease: TimeDelta::minutes(20),
+            pace: Pace::default(),
+            claim_stale_after: TimeDelta::minutes(20),
+            claim_keep: TimeDelta::days(1),
+            reconcile_within: TimeDelta::days(7),
+        }
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "status", content = "why")]
+pub enum RunStatus {
+    /// Decided, and acted on what was planned.
+    Done,
+    /// The event was handled before (or is being handled now).
+    Duplicate,
+    /// Nothing in the policy answers this event.
+    Ignored(String),
+    /// The policy is in dry-run mode: planned, nothing acted on.
+    DryRun,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RunReport {
+    /// The event answered.
+    pub event: EventRef,
+    /// How it ended.
+    pub status: RunStatus,
+    /// The plan acted on (the one decided under the leases), if any.
+    pub plan: Option<Plan>,
+    /// Each planned action's outcome.
+    pub outcomes: Vec<Report>,
+    /// Intents of earlier runs settled by this one.
+    pub reconciled: Vec<LogEntry>,
+    /// Notices sent (or attempted).
+    pub notices: Vec<Notice>,
+    /// Things the operator should know.
+    pub notes: Vec<String>,
+    /// Time spent in the decision core, milliseconds.
+    pub decide_ms: f64,
+}
+
+impl RunReport {
+    fn new(event: &EventRef, status: RunStatus) -> Self {
+        RunReport {
+            event: event.clone(),
+            status,
+            plan: None,
+            outcomes: Vec::new(),
+            reconciled: Vec::new(),
+            notices: Vec::new(),
+            notes: Vec::new(),
+            decide_ms: 0.0,
+        }
+    }
+
+    /// Actions AWS accepted.
+    pub fn applied(&self) -> impl Iterator<Item = &Report> {
+        self.outcomes
+            .iter()
+            .filter(|r| matches!(r.outcome, Outcome::Applied { .. }))
+    }
+
+    /// Actions that failed.
+    pub fn failed(&self) -> impl Iterator<Item = &Report> {
+        self.outcomes
+            .iter()
+            .filter(|r| matches!(r.outcome, Outcome::Failed { .. }))
+    }
+
+    /// Actions the guards held back.
+    pub fn refused(&self) -> usize {
+        self.plan.as_ref().map_or(0, |p| p.refused().count())
+    }
+}
+
+/// Why a run stopped before its end. Nothing is acted on after either:
+/// without the ledger tidegate cannot promise cooldowns or leases, and
+/// without a complete observation it does not decide.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The ledger could not be read or written.
+    #[error("ledger: {0}")]
+    Ledger(#[from] LedgerError),
+    /// Observing the estate failed.
+    #[error("observing the estate: {0}")]
+    Aws(#[from] AwsError),
+}
+
+/// Everything a run works with.
+pub struct Runner<'a> {
+    /// The validated policy.
+    pub policy: &'a Policy,
+    /// The AWS services.
+    pub ports: Ports<'a>,
+    /// Cooldowns, log, leases, idempotency.
+    pub ledger: &'a dyn Ledger,
+    /// Where notices go; none from the CLI.
+    pub notify: Option<&'a dyn NotifyPort>,
+    /// Prices for the plan and the budget run-rate.
+    pub prices: &'a dyn PriceBook,
+    /// This run's name in leases and the log (the Lambda request id).
+    pub holder: &'a str,
+    /// Durations.
+    pub settings: Settings,
+}
+
+impl Runner<'_> {
+    /// Answers `trigger` at `now`.
+    pub async fn run(&self, trigger: &Trigger, now: DateTime<Utc>) -> Result<RunReport, RunError> {
+        let s = &self.settings;
+        if let Some(id) = &trigger.event.id {
+            let claim = self
+                .ledger
+                .claim_event(id, self.holder, now, s.claim_stale_after, s.claim_keep)
+                .await?;
+            if claim == Claim::Duplicate {
+                return Ok(RunReport::new(&trigger.event, RunStatus::Duplicate));
+            }
+        }
+        // A run that fails leaves its claim unfinished: a re-delivery after
+        // `claim_stale_after` tries again.
+        let report = self.run_claimed(trigger, now).await?;
+        if let Some(id) = &trigger.event.id {
+            self.ledger.finish_event(id, self.holder).await?;
+        }
+        Ok(report)
+    }
+
+    async fn run_claimed(
+        &self,
+        trigger: &Trigger,
+        now: DateTime<Utc>,
+    ) -> Result<RunReport, RunError> {
+        let started = Instant::now();
+        let mut report = RunReport::new(&trigger.event, RunStatus::Done);
+        report.reconciled = reconcile::open_intents(self, now, &mut report.notes).await?;
+
+        let scoped = match &trigger.scope {
+            Scope::All => self.policy.clone(),
+            Scope::Alarm(alarm) => {
+                let ids: BTreeSet<&str> = self
+                    .policy
+                    .rules_for_alarm(alarm)
+                    .map(|(r, _)| r.id.as_str())
+                    .collect();
+                if ids.is_empty() {
+                    report.status = RunStatus::Ignored(format!(
+                        "alarm {alarm} drives no rule of the policy `{}`",
+                        self.policy.estate
+                    ));
+                    return Ok(report);
+                }
+                let mut p = self.policy.clone();
+                p.resources.retain(|r| ids.contains(r.id.as_str()));
+                p
+            }
+        };
+
+        let history = self.ledger.history(now).await?;
+        let (first, _) = self
+            .decide(&scoped, trigger, &history, None, now, &mut report)
+            .await?;
+        let wanted: BTreeSet<String> = first.planned().map(|a| a.identifier.clone()).collect();
+        if wanted.is_empty() || self.policy.guardrails.dry_run {
+            if !wanted.is_empty() {
+                report.status = RunStatus::DryRun;
+            }
+            self.finish(first, &history, trigger, now, &mut report)
+                .await?;
+            return Ok(report);
+        }
+
+        let mut leased = BTreeSet::new();
+        for id in &wanted {
+            if self
+                .ledger
+                .take_lease(id, self.holder, now, now + self.settings.lease)
+                .await?
+            {
+                leased.insert(id.clone());
+            } else {
+                report.notes.push(format!(
+                    "{id}: another run holds its lease; left to that run"
+                ));
+            }
+        }
+        let acted = self
+            .act_leased(&scoped, trigger, &leased, now, started, &mut report)
+            .await;
+        for id in &leased {
+            if let Err(e) = self.ledger.release_lease(id, self.holder).await {
+                // It expires on its own; say so rather than fail the run.
+                report.notes.push(format!(
+                    "{id}: lease not released ({e}); it expires by itself"
+                ));
+            }
+        }
+        let (plan, history) = acted?;
+        self.finish(plan, &history, trigger, now, &mut report)
+            .await?;
+        Ok(report)
+    }
+
+    /// Observes `policy`'s resources (only `only`, when given), reads the
+    /// trigger's signals into the observation, and decides. Returns the
+    /// plan and the estate it was decided on.
+    async fn decide(
+        &self,
+        policy: &Policy,
+        trigger: &Trigger,
+        history: &History,
+        only: Option<&BTreeSet<String>>,
+        now: DateTime<Utc>,
+        report: &mut RunReport,
+    ) -> Result<(Plan, Estate), RunError> {
+        let mut obs = observe::observe(policy, self.ports, now).await?;
+        self.read_trigger(policy, trigger, &mut obs, now);
+        if let Some(only) = only {
+            obs.estate.members.retain(|m| only.contains(&m.identifier));
+        }
+        let clock = Instant::now();
+        let mut plan = decide(&Inputs {
+            policy,
+            estate: &obs.estate,
+            signals: &obs.signals,
+            history,
+            prices: self.prices,
+            now,
+        });
+        report.decide_ms += clock.elapsed().as_secs_f64() * 1000.0;
+        plan.notes.extend(obs.notes);
+        plan.actions.retain(|a| trigger.keeps(a));
+        Ok((plan, obs.estate))
+    }
+
+    /// The trigger's own news: an alarm's new state, spend forecasts.
+    fn read_trigger(
+        &self,
+        policy: &Policy,
+        trigger: &Trigger,
+        obs: &mut Observation,
+        now: DateTime<Utc>,
+    ) {
+        if let Some((alarm, state)) = &trigger.alarm {
+            obs.signals.alarms.insert(alarm.clone(), *state);
+        }
+        if let Some(spend) = &trigger.spend {
+            let rate = run_rate(policy, &obs.estate, self.prices);
+            for why in &rate.unpriced {
+                obs.notes
+                    .push(format!("run-rate leaves out {why}; forecasts run low"));
+            }
+            for (&period, &actual) in spend {
+                let f = budget::forecast(period, now, actual, rate.usd_per_hour);
+                obs.signals.spend.insert(period, f);
+            }
+        }
+    }
+
+    /// Decides again under the leases and acts: intent, AWS call, outcome.
+    async fn act_leased(
+        &self,
+        policy: &Policy,
+        trigger: &Trigger,
+        leased: &BTreeSet<String>,
+        now: DateTime<Utc>,
+        started: Instant,
+        report: &mut RunReport,
+    ) -> Result<(Plan, History), RunError> {
+        let history = self.ledger.history(now).await?;
+        let (plan, fresh) = self
+            .decide(policy, trigger, &history, Some(leased), now, report)
+            .await?;
+
+        self.carry_out(&plan, policy, &fresh, &trigger.event, now, started, report)
+            .await?;
+        // The guards read the history with this run's changes in it.
+        let history = self.ledger.history(now).await?;
+        Ok((plan, history))
+    }
+
+    /// Each planned action in turn: intent, AWS call, outcome. The caller
+    /// holds the leases of the resources concerned.
+    #[allow(clippy::too_many_arguments)]
+    async fn carry_out(
+        &self,
+        plan: &Plan,
+        policy: &Policy,
+        fresh: &Estate,
+        event: &EventRef,
+        now: DateTime<Utc>,
+        started: Instant,
+        report: &mut RunReport,
+    ) -> Result<(), RunError> {
+        let mut failed: BTreeSet<String> = BTreeSet::new();
+        for action in plan.planned() {
+            let entry = LogEntry::intent(action, event, self.holder, now);
+            let outcome = if failed.contains(&action.identifier) {
+                Outcome::Skipped {
+                    why: "an earlier change to this resource failed".to_owned(),
+                }
+            } else {
+                // No intent, no call: an unrecorded change could not be
+                // reconciled or counted toward its cooldown.
+                self.ledger.record_intent(&entry).await?;
+                act::apply_action(action, policy, self.ports, fresh, self.settings.pace).await
+            };
+            if matches!(outcome, Outcome::Failed { .. }) {
+                failed.insert(action.identifier.clone());
+            }
+            let at = now + TimeDelta::from_std(started.elapsed()).unwrap_or_default();
+            self.ledger
+                .record_outcome(&entry.finished(LoggedOutcome::from_act(&outcome, at)))
+                .await?;
+            report.outcomes.push(Report {
+                action: action.clone(),
+                outcome,
+            });
+        }
+        Ok(())
+    }
+
+    /// Carries out a plan decided earlier (the CLI's `apply --plan`):
+    /// leases, then intent, call and outcome per action, each checked
+    /// against a fresh observation (a change already in effect is not made
+    /// twice; a resource changed since the plan is skipped).
+    pub async fn apply_plan(
+        &self,
+        plan: &Plan,
+        event: &EventRef,
+        now: DateTime<Utc>,
+    ) -> Result<RunReport, RunError> {
+        let started = Instant::now();
+        let mut report = RunReport::new(event, RunStatus::Done);
+        report.reconciled = reconcile::open_intents(self, now, &mut report.notes).await?;
+        let wanted: BTreeSet<String> = plan.planned().map(|a| a.identifier.clone()).collect();
+        let mut leased = BTreeSet::new();
+        for id in &wanted {
+            if self
+                .ledger
+                .take_lease(id, self.holder, now, now + self.settings.lease)
+                .await?
+            {
+                leased.insert(id.clone());
+            } else {
+                report.notes.push(format!(
+                    "{id}: another run holds its lease; its actions are skipped"
+                ));
+            }
+        }
+        let mut mine = plan.clone();
+        mine.actions.retain(|a| leased.contains(&a.identifier));
+        let acted = async {
+            let fresh = observe::observe(self.policy, self.ports, now).await?;
+            self.carry_out(
+                &mine,
+                self.policy,
+                &fresh.estate,
+                event,
+                now,
+                started,
+                &mut report,
+            )
+            .await
+        }
+        .await;
+        for id in &leased {
+            if let Err(e) = self.ledger.release_lease(id, self.holder).await {
+                report.notes.push(format!(
+                    "{id}: lease not released ({e}); it expires by itself"
+                ));
+            }
+        }
+        acted?;
+        let history = self.ledger.history(now).await?;
+        if plan.emergency != history.emergency_since.is_some() {
+            self.ledger
+                .set_emergency(plan.emergency.then_some(now))
+                .await?;
+        }
+        report.plan = Some(plan.clone());
+        Ok(report)
+    }
+
+    /// Latches, notices, and the plan into the report.
+    async fn finish(
+        &self,
+        plan: Plan,
+        history: &History,
+        trigger: &Trigger,
+        now: DateTime<Utc>,
+        report: &mut RunReport,
+    ) -> Result<(), RunError> {
+        let acting = report.status == RunStatus::Done;
+        let was_latched = history.emergency_since.is_some();
+        if acting && plan.emergency != was_latched {
+            self.ledger
+                .set_emergency(plan.emergency.then_some(now))
+                .await?;
+        }
+        let estate = &self.policy.estate;
+        let mut notices = Vec::new();
+        for r in &report.outcomes {
+            match &r.outcome {
+                Outcome::Applied { detail } => notices.push(notify::applied(
+                    estate,
+                    &r.action,
+                    detail,
+                    &trigger.event,
+                    now,
+                )),
+                Outcome::Failed { error, .. } => notices.push(notify::failed(
+                    estate,
+                    &r.action,
+                    error,
+                    &trigger.event,
+                    now,
+                )),
+                _ => {}
+            }
+        }
+        if trigger.notify_refusals {
+            notices.extend(
+                plan.refused()
+                    .map(|a| notify::refused(estate, a, &trigger.event, now)),
+            );
+        }
+        if trigger.spend.is_some() {
+            self.budget_notices(&plan, was_latched, now, &mut notices, report)
+                .await?;
+        }
+        for n in &notices {
+            if let Some(port) = self.notify
+                && let Err(e) = port.publish(&n.subject, &n.message()).await
+            {
+                report
+                    .notes
+                    .push(format!("notice `{}` not sent: {e}", n.subject));
+            }
+        }
+        report.notices.extend(notices);
+        report.notes.extend(plan.notes.iter().cloned());
+        report.plan = Some(plan);
+        Ok(())
+    }
+
+    /// A notice when a budget climbs to a new level in its period (once per
+    /// period and level, not every hour), and when the emergency profile is
+    /// released.
+    async fn budget_notices(
+        &self,
+        plan: &Plan,
+        was_latched: bool,
+        now: DateTime<Utc>,
+        notices: &mut Vec<Notice>,
+        report: &RunReport,
+    ) -> Result<(), RunError> {
+        let estate = &self.policy.estate;
+        let shed: Vec<_> = report
+            .applied()
+            .filter(|r| matches!(r.action.cause, Cause::Budget { .. }))
+            .map(|r| &r.action)
+            .collect();
+        for standing in &plan.budget {
+            let (start, end) = budget::period_bounds(standing.period, now);
+            let key = format!("{}#{}", standing.period, start.format("%Y-%m-%d"));
+            let keep = end - start + TimeDelta::days(1);
+            let before = self
+                .ledger
+                .swap_budget_level(&key, standing.level, now, keep)
+                .await?;
+            if standing.level > before.unwrap_or(BudgetLevel::Ok) {
+                notices.push(notify::budget(estate, standing, before, &shed, now));
+            }
+        }
+        if was_latched
+            && !plan.emergency
+            && let Some(worst) = plan
+                .budget
+                .iter()
+                .max_by(|a, b| a.forecast_percent.total_cmp(&b.forecast_percent))
+        {
+            notices.push(notify::budget(
+                estate,
+                worst,
+                Some(BudgetLevel::Emergency),
+                &[],
+                now,
+            ));
+        }
+        Ok(())
+    }
+}

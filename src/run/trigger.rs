@@ -1,0 +1,100 @@
+//! What started a run, in the engine's words: which resources it concerns,
+//! what it says about the world, and how to name it in the log.
+
+use std::collections::BTreeMap;
+
+use crate::ledger::EventRef;
+use crate::plan::{Action, Cause};
+use crate::policy::BudgetPeriod;
+use crate::signals::AlarmState;
+
+/// What a run answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trigger {
+    /// How the log and the notices name it; its `id`, when present, makes
+    /// a re-delivery of the same event a no-op.
+    pub event: EventRef,
+    /// Which resources the run may touch.
+    pub scope: Scope,
+    /// An alarm's new state, fresher than a DescribeAlarms would be.
+    pub alarm: Option<(String, AlarmState)>,
+    /// Spend so far per budget period (Cost Explorer), when the run reads
+    /// it. The run adds the estate's run-rate to forecast each period's end.
+    pub spend: Option<BTreeMap<BudgetPeriod, f64>>,
+    /// Only the budget's own changes (the emergency profile): a budget
+    /// run leaves schedules and rules to the scheduler and the alarms.
+    pub budget_only: bool,
+    /// Whether a guard's refusal is worth a notice. An alarm that fired
+    /// and was held back is; the scheduler's every-five-minutes view of
+    /// the same held-back move is not (it is logged and counted instead).
+    pub notify_refusals: bool,
+}
+
+/// The resources a run may touch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every resource of the policy.
+    All,
+    /// Only the resources whose rules name this alarm.
+    Alarm(String),
+}
+
+impl Trigger {
+    /// A scheduler run: every resource, level-triggered.
+    pub fn schedule(id: Option<String>) -> Self {
+        Trigger {
+            event: EventRef {
+                source: "schedule".to_owned(),
+                id,
+                summary: "scheduled convergence run".to_owned(),
+            },
+            scope: Scope::All,
+            alarm: None,
+            spend: None,
+            budget_only: false,
+            notify_refusals: false,
+        }
+    }
+
+    /// An alarm that changed state.
+    pub fn alarm(id: Option<String>, alarm: &str, state: AlarmState, reason: &str) -> Self {
+        let summary = if reason.is_empty() {
+            format!("alarm {alarm} is {state:?}")
+        } else {
+            format!("alarm {alarm} is {state:?}: {reason}")
+        };
+        Trigger {
+            event: EventRef {
+                source: "alarm".to_owned(),
+                id,
+                summary,
+            },
+            scope: Scope::Alarm(alarm.to_owned()),
+            alarm: Some((alarm.to_owned(), state)),
+            spend: None,
+            budget_only: false,
+            notify_refusals: true,
+        }
+    }
+
+    /// A budget run with the spend read so far.
+    pub fn budget(id: Option<String>, spend: BTreeMap<BudgetPeriod, f64>, why: &str) -> Self {
+        Trigger {
+            event: EventRef {
+                source: "budget".to_owned(),
+                id,
+                summary: why.to_owned(),
+            },
+            scope: Scope::All,
+            alarm: None,
+            spend: Some(spend),
+            budget_only: true,
+            notify_refusals: false,
+        }
+    }
+
+    /// Whether this run carries out `action`.
+    pub fn keeps(&self, action: &Action) -> bool {
+        !self.budget_only || matches!(action.cause, Cause::Budget { .. })
+    }
+}

@@ -1,0 +1,178 @@
+//! The alarm function: one step per alarm state change, once.
+
+use futures::future::join_all;
+use serde_json::Value;
+use tidegate::lambda::alarm;
+use tidegate::ledger::LoggedStatus;
+
+use super::{Stack, alarm_event, at, capture_logs, event};
+use crate::support::MotoServer;
+
+#[tokio::test]
+async fn an_alarm_scales_its_resource_one_step_and_a_redelivery_does_nothing_more() {
+    let moto = MotoServer::shared();
+    let stack = Stack::new(moto, "db.r6g.large", 8).await;
+    let function = stack.function("alarm").await;
+    let now = at("2026-11-23T10:00:00Z");
+    let fired = alarm_event(&stack.alarm, "ALARM", "2026-11-23T09:59:58.000+0000");
+
+    let answer = alarm::handle(&function, &fired, "req-1", now)
+        .await
+        .expect("handled");
+    assert_eq!(answer["status"]["status"], "done", "{answer:#}");
+    assert_eq!(stack.db_class().await, "db.r6g.xlarge");
+    let notices = stack.notices().await;
+    assert_eq!(notices.len(), 1, "{notices:#?}");
+    assert_eq!(notices[0]["kind"], "applied");
+    assert_eq!(notices[0]["resource"], stack.db.as_str());
+    assert_eq!(notices[0]["to"], "db.r6g.xlarge");
+
+    // The same event again, a minute later (EventBridge delivers at least once).
+    let again = alarm::handle(
+        &function,
+        &fired,
+        "req-2",
+        now + chrono::TimeDelta::minutes(1),
+    )
+    .await
+    .expect("handled");
+    assert_eq!(again["status"]["status"], "duplicate", "{again:#}");
+    assert_eq!(stack.db_class().await, "db.r6g.xlarge");
+    assert!(stack.notices().await.is_empty());
+
+    // The log holds the one change, intent and outcome, with its cause.
+    let log = stack.log(&function, now).await;
+    assert_eq!(log.len(), 1, "{log:#?}");
+    let outcome = log[0].outcome.as_ref().expect("an outcome");
+    assert_eq!(outcome.status, LoggedStatus::Applied);
+    assert_eq!(log[0].event.source, "alarm");
+    assert_eq!(
+        log[0].event.id.as_deref(),
+        Some(format!("alarm/{}/Alarm/2026-11-23T09:59:58.000+0000", stack.alarm).as_str())
+    );
+}
+
+#[tokio::test]
+async fn the_three_delivery_shapes_each_scale_the_resource() {
+    let moto = MotoServer::shared();
+    for (shape, at_time) in [
+        ("alarm-eventbridge.json", "2026-11-23T11:00:00.000+0000"),
+        ("alarm-lambda-action.json", "2026-11-23T11:00:01.000+0000"),
+        ("alarm-sns.json", "2026-11-23T11:00:02.000+0000"),
+    ] {
+        let stack = Stack::new(moto, "db.r6g.large", 8).await;
+        let function = stack.function("alarm").await;
+        let mut e = event(shape);
+        match shape {
+            "alarm-eventbridge.json" => {
+                e["detail"]["alarmName"] = Value::from(stack.alarm.as_str());
+                e["detail"]["state"]["timestamp"] = Value::from(at_time);
+            }
+            "alarm-lambda-action.json" => {
+                e["alarmData"]["alarmName"] = Value::from(stack.alarm.as_str());
+                e["alarmData"]["state"]["timestamp"] = Value::from(at_time);
+            }
+            _ => {
+                let mut message: Value = serde_json::from_str(
+                    e["Records"][0]["Sns"]["Message"].as_str().expect("message"),
+                )
+                .expect("alarm JSON");
+                message["AlarmName"] = Value::from(stack.alarm.as_str());
+                message["StateChangeTime"] = Value::from(at_time);
+                e["Records"][0]["Sns"]["Message"] = Value::from(message.to_string());
+            }
+        }
+        let answer = alarm::handle(&function, &e, "req", at("2026-11-23T11:00:05Z"))
+            .await
+            .unwrap_or_else(|err| panic!("{shape}: {err}"));
+        assert_eq!(
+            answer["applied"].as_array().map(Vec::len),
+            Some(1),
+            "{shape}: {answer:#}"
+        );
+        assert_eq!(stack.db_class().await, "db.r6g.xlarge", "{shape}");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_alarm_does_nothing_and_says_so() {
+    let moto = MotoServer::shared();
+    let stack = Stack::new(moto, "db.r6g.large", 8).await;
+    let function = stack.function("alarm").await;
+    let (logs, guard) = capture_logs();
+    let answer = alarm::handle(
+        &function,
+        &alarm_event(
+            "somebody-elses-alarm",
+            "ALARM",
+            "2026-11-23T12:00:00.000+0000",
+        ),
+        "req-1",
+        at("2026-11-23T12:00:01Z"),
+    )
+    .await
+    .expect("an unknown alarm is not an error");
+    drop(guard);
+    assert_eq!(answer["status"]["status"], "ignored", "{answer:#}");
+    assert!(
+        answer["status"]["why"]
+            .as_str()
+            .is_some_and(|w| w.contains("somebody-elses-alarm")),
+        "{answer:#}"
+    );
+    assert_eq!(stack.db_class().await, "db.r6g.large");
+    assert!(stack.notices().await.is_empty());
+    let warned = logs
+        .lines()
+        .into_iter()
+        .any(|l| l["message"] == "unknown alarm: ignored" && l["alarm"] == "somebody-elses-alarm");
+    assert!(
+        warned,
+        "no log line says the alarm was ignored: {:#?}",
+        logs.lines()
+    );
+}
+
+#[tokio::test]
+async fn twenty_concurrent_invocations_for_one_alarm_make_one_modification() {
+    // Dedicated server: the test counts ModifyDBInstance calls.
+    let moto = MotoServer::dedicated();
+    let stack = Stack::new(&moto, "db.r6g.large", 8).await;
+    // Twenty cold starts, as twenty Lambda instances would have.
+    let mut functions = Vec::new();
+    for _ in 0..20 {
+        functions.push(stack.function("alarm").await);
+    }
+    moto.reset_calls();
+    let now = at("2026-11-23T13:00:00Z");
+    // Twenty deliveries: different state changes (so idempotency alone
+    // cannot explain the outcome; the lease and the cooldown must).
+    let events: Vec<Value> = (0..20)
+        .map(|i| {
+            alarm_event(
+                &stack.alarm,
+                "ALARM",
+                &format!("2026-11-23T12:59:{i:02}.000+0000"),
+            )
+        })
+        .collect();
+    let runs = functions
+        .iter()
+        .zip(&events)
+        .enumerate()
+        .map(|(i, (f, e))| {
+            let id = format!("req-{i}");
+            async move { alarm::handle(f, e, &id, now).await }
+        });
+    let answers = join_all(runs).await;
+    let applied: usize = answers
+        .iter()
+        .map(|a| {
+            let a = a.as_ref().expect("every invocation answers");
+            a["applied"].as_array().map_or(0, Vec::len)
+        })
+        .sum();
+    assert_eq!(applied, 1, "{answers:#?}");
+    assert_eq!(moto.calls().count("rds", "ModifyDBInstance"), 1);
+    assert_eq!(stack.db_class().await, "db.r6g.xlarge");
+}
