@@ -171,3 +171,117 @@ impl LedgerState {
         self.events.retain(|_, c| c.expires > now);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::estate::Setting;
+    use crate::ledger::{EventRef, LoggedOutcome, LoggedStatus};
+    use crate::plan::{Action, Cause};
+    use crate::policy::{Direction, KnobName, ResourceKind};
+
+    fn t(minutes: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_795_000_000, 0).unwrap_or_default() + TimeDelta::minutes(minutes)
+    }
+
+    fn entry(at: DateTime<Utc>, status: Option<LoggedStatus>) -> LogEntry {
+        let action = Action {
+            policy_id: "db".to_owned(),
+            identifier: "orders-db".to_owned(),
+            kind: ResourceKind::RdsInstance,
+            knob: KnobName::InstanceClass,
+            from: Setting::Class("db.r6g.large".to_owned()),
+            to: Setting::Class("db.r6g.xlarge".to_owned()),
+            direction: Some(Direction::Up),
+            cause: Cause::Rule {
+                rule: "cpu".to_owned(),
+                alarm: "cpu".to_owned(),
+                critical: false,
+            },
+            reason: "cpu high".to_owned(),
+            cost_delta_per_hour: None,
+            refused: None,
+            notes: Vec::new(),
+        };
+        let event = EventRef {
+            source: "alarm".to_owned(),
+            id: None,
+            summary: "cpu".to_owned(),
+        };
+        let e = LogEntry::intent(&action, &event, "run-1", at);
+        match status {
+            None => e,
+            Some(status) => e.finished(LoggedOutcome {
+                at,
+                status,
+                detail: String::new(),
+                reconciled: false,
+            }),
+        }
+    }
+
+    #[test]
+    fn a_lease_is_held_until_it_lapses_and_extends_for_its_holder() {
+        let mut s = LedgerState::default();
+        assert!(s.take_lease("db", "a", t(0), t(20)));
+        assert!(!s.take_lease("db", "b", t(5), t(25)), "held by a");
+        assert!(s.take_lease("db", "a", t(5), t(25)), "a extends");
+        assert!(!s.take_lease("db", "b", t(24), t(44)));
+        assert!(s.take_lease("db", "b", t(25), t(45)), "lapsed at 25");
+        s.release_lease("db", "a");
+        assert!(
+            !s.take_lease("db", "c", t(26), t(46)),
+            "a cannot release b's lease"
+        );
+        s.release_lease("db", "b");
+        assert!(s.take_lease("db", "c", t(26), t(46)));
+    }
+
+    #[test]
+    fn an_event_is_claimed_once_and_a_dead_claim_is_taken_over() {
+        let mut s = LedgerState::default();
+        let (stale, keep) = (TimeDelta::minutes(20), TimeDelta::days(1));
+        assert_eq!(s.claim_event("e1", "a", t(0), stale, keep), Claim::Claimed);
+        assert_eq!(
+            s.claim_event("e1", "b", t(1), stale, keep),
+            Claim::Duplicate
+        );
+        // a died: after `stale`, a re-delivery takes over.
+        assert_eq!(s.claim_event("e1", "b", t(21), stale, keep), Claim::Claimed);
+        s.finish_event("e1", "b");
+        assert_eq!(
+            s.claim_event("e1", "c", t(60), stale, keep),
+            Claim::Duplicate
+        );
+        // Forgotten after `keep`.
+        assert_eq!(
+            s.claim_event("e1", "c", t(21) + keep, stale, keep),
+            Claim::Claimed
+        );
+    }
+
+    #[test]
+    fn only_applied_outcomes_set_cooldown_clocks_and_each_once() {
+        let mut s = LedgerState::default();
+        let intent = entry(t(0), None);
+        s.record(&intent);
+        assert!(s.history().actions.is_empty(), "an intent is not a change");
+        let applied = entry(t(0), Some(LoggedStatus::Applied));
+        s.record(&applied);
+        s.record(&applied);
+        assert_eq!(s.history().actions.len(), 1);
+        assert_eq!(s.log.len(), 1, "the outcome replaced its intent");
+        s.record(&entry(t(5), Some(LoggedStatus::Failed)));
+        assert_eq!(s.history().actions.len(), 1, "a failure sets no clock");
+        assert_eq!(s.log_since(t(1)).len(), 1);
+        assert_eq!(s.log_since(t(0)).len(), 2);
+    }
+
+    #[test]
+    fn a_history_file_from_before_the_log_still_reads() {
+        let old = r#"{"actions":[{"identifier":"orders-db","knob":"instance_class","direction":"up","at":"2026-11-20T10:00:00Z"}],"emergency_since":null}"#;
+        let state: LedgerState = serde_json::from_str(old).unwrap_or_default();
+        assert_eq!(state.actions.len(), 1);
+        assert!(state.log.is_empty());
+    }
+}

@@ -235,31 +235,11 @@ impl Runner<'_> {
             return Ok(report);
         }
 
-        let mut leased = BTreeSet::new();
-        for id in &wanted {
-            if self
-                .ledger
-                .take_lease(id, self.holder, now, now + self.settings.lease)
-                .await?
-            {
-                leased.insert(id.clone());
-            } else {
-                report.notes.push(format!(
-                    "{id}: another run holds its lease; left to that run"
-                ));
-            }
-        }
+        let leased = self.take_leases(&wanted, now, &mut report.notes).await?;
         let acted = self
             .act_leased(&scoped, trigger, &leased, now, started, &mut report)
             .await;
-        for id in &leased {
-            if let Err(e) = self.ledger.release_lease(id, self.holder).await {
-                // It expires on its own; say so rather than fail the run.
-                report.notes.push(format!(
-                    "{id}: lease not released ({e}); it expires by itself"
-                ));
-            }
-        }
+        self.release_leases(&leased, &mut report.notes).await;
         let (plan, history) = acted?;
         self.finish(plan, &history, trigger, now, &mut report)
             .await?;
@@ -399,20 +379,7 @@ impl Runner<'_> {
         let mut report = RunReport::new(event, RunStatus::Done);
         report.reconciled = reconcile::open_intents(self, now, &mut report.notes).await?;
         let wanted: BTreeSet<String> = plan.planned().map(|a| a.identifier.clone()).collect();
-        let mut leased = BTreeSet::new();
-        for id in &wanted {
-            if self
-                .ledger
-                .take_lease(id, self.holder, now, now + self.settings.lease)
-                .await?
-            {
-                leased.insert(id.clone());
-            } else {
-                report.notes.push(format!(
-                    "{id}: another run holds its lease; its actions are skipped"
-                ));
-            }
-        }
+        let leased = self.take_leases(&wanted, now, &mut report.notes).await?;
         let mut mine = plan.clone();
         mine.actions.retain(|a| leased.contains(&a.identifier));
         let acted = async {
@@ -429,13 +396,7 @@ impl Runner<'_> {
             .await
         }
         .await;
-        for id in &leased {
-            if let Err(e) = self.ledger.release_lease(id, self.holder).await {
-                report.notes.push(format!(
-                    "{id}: lease not released ({e}); it expires by itself"
-                ));
-            }
-        }
+        self.release_leases(&leased, &mut report.notes).await;
         acted?;
         let history = self.ledger.history(now).await?;
         if plan.emergency != history.emergency_since.is_some() {
@@ -445,6 +406,43 @@ impl Runner<'_> {
         }
         report.plan = Some(plan.clone());
         Ok(report)
+    }
+
+    /// Takes the lease of each resource in `wanted`; the ones another run
+    /// holds are left to it (and said so in `notes`).
+    async fn take_leases(
+        &self,
+        wanted: &BTreeSet<String>,
+        now: DateTime<Utc>,
+        notes: &mut Vec<String>,
+    ) -> Result<BTreeSet<String>, RunError> {
+        let mut leased = BTreeSet::new();
+        for id in wanted {
+            if self
+                .ledger
+                .take_lease(id, self.holder, now, now + self.settings.lease)
+                .await?
+            {
+                leased.insert(id.clone());
+            } else {
+                notes.push(format!(
+                    "{id}: another run holds its lease; its changes are left to that run"
+                ));
+            }
+        }
+        Ok(leased)
+    }
+
+    /// Gives the leases back. One that cannot be released expires on its
+    /// own: said in `notes` rather than failing the run.
+    async fn release_leases(&self, leased: &BTreeSet<String>, notes: &mut Vec<String>) {
+        for id in leased {
+            if let Err(e) = self.ledger.release_lease(id, self.holder).await {
+                notes.push(format!(
+                    "{id}: lease not released ({e}); it expires by itself"
+                ));
+            }
+        }
     }
 
     /// Latches, notices, and the plan into the report.

@@ -9,11 +9,6 @@
 
 use std::sync::Arc;
 
-use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    TimeToLiveSpecification,
-};
 use chrono::{DateTime, TimeDelta, Utc};
 use tidegate::aws::DynamoDbLedger;
 use tidegate::estate::Setting;
@@ -21,7 +16,7 @@ use tidegate::ledger::{Claim, EventRef, Ledger, LogEntry, LoggedOutcome, LoggedS
 use tidegate::plan::{Action, BudgetLevel, Cause};
 use tidegate::policy::{Direction, KnobName, ResourceKind};
 
-use crate::support::{MotoServer, unique};
+use crate::support::{MotoServer, create_ledger_table, unique};
 
 const RETENTION: TimeDelta = TimeDelta::days(30);
 const STALE: TimeDelta = TimeDelta::minutes(15);
@@ -32,48 +27,8 @@ async fn ledger() -> DynamoDbLedger {
     let moto = MotoServer::shared();
     let config = moto.sdk_config().await;
     let table = unique("tidegate-ledger");
-    create_table(&Client::new(&config), &table).await;
+    create_ledger_table(&config, &table).await;
     DynamoDbLedger::new(&config, table, RETENTION)
-}
-
-/// The table as Terraform creates it (see `tidegate::aws::DynamoDbLedger`).
-async fn create_table(sdk: &Client, table: &str) {
-    let attr = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .expect("attribute definition")
-    };
-    let key = |name: &str, kind| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .expect("key schema element")
-    };
-    sdk.create_table()
-        .table_name(table)
-        .attribute_definitions(attr("pk"))
-        .attribute_definitions(attr("sk"))
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .expect("CreateTable");
-    sdk.update_time_to_live()
-        .table_name(table)
-        .time_to_live_specification(
-            TimeToLiveSpecification::builder()
-                .enabled(true)
-                .attribute_name("expires_at")
-                .build()
-                .expect("TTL specification"),
-        )
-        .send()
-        .await
-        .expect("UpdateTimeToLive");
 }
 
 fn action(identifier: &str, direction: Option<Direction>) -> Action {

@@ -5,16 +5,14 @@
 
 use std::time::Duration;
 
-use aws_sdk_sqs::types::QueueAttributeName;
 use tidegate::aws::{ErrorKind, SnsNotifier};
 use tidegate::ports::NotifyPort;
 
-use crate::support::{MotoServer, unique};
+use crate::support::{MotoServer, subscribed_queue, unique};
 
 /// An SNS topic with two SQS queues subscribed to it.
 struct Rig {
     sqs: aws_sdk_sqs::Client,
-    sns: aws_sdk_sns::Client,
     topic_arn: String,
     /// Subscribed with RawMessageDelivery=true.
     raw_queue: String,
@@ -26,8 +24,7 @@ impl Rig {
     async fn new(moto: &MotoServer) -> (Rig, aws_config::SdkConfig) {
         let config = moto.sdk_config().await;
         let sqs = aws_sdk_sqs::Client::new(&config);
-        let sns = aws_sdk_sns::Client::new(&config);
-        let topic_arn = sns
+        let topic_arn = aws_sdk_sns::Client::new(&config)
             .create_topic()
             .name(unique("tidegate-notices"))
             .send()
@@ -37,49 +34,13 @@ impl Rig {
             .expect("a topic ARN");
         let mut rig = Rig {
             sqs,
-            sns,
             topic_arn,
             raw_queue: String::new(),
             envelope_queue: String::new(),
         };
-        rig.raw_queue = rig.subscribed_queue(true).await;
-        rig.envelope_queue = rig.subscribed_queue(false).await;
+        rig.raw_queue = subscribed_queue(&config, &rig.topic_arn, true).await;
+        rig.envelope_queue = subscribed_queue(&config, &rig.topic_arn, false).await;
         (rig, config)
-    }
-
-    /// A new queue subscribed to the topic; its URL.
-    async fn subscribed_queue(&self, raw: bool) -> String {
-        let url = self
-            .sqs
-            .create_queue()
-            .queue_name(unique("tidegate-inbox"))
-            .send()
-            .await
-            .expect("CreateQueue")
-            .queue_url
-            .expect("a queue URL");
-        let arn = self
-            .sqs
-            .get_queue_attributes()
-            .queue_url(&url)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .expect("GetQueueAttributes")
-            .attributes
-            .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
-            .expect("the queue ARN");
-        let mut subscribe = self
-            .sns
-            .subscribe()
-            .topic_arn(&self.topic_arn)
-            .protocol("sqs")
-            .endpoint(arn);
-        if raw {
-            subscribe = subscribe.attributes("RawMessageDelivery", "true");
-        }
-        subscribe.send().await.expect("Subscribe");
-        url
     }
 
     /// The one message delivered to `queue`, waiting a little for it.

@@ -14,11 +14,6 @@ use std::sync::{Arc, Mutex};
 
 use aws_config::SdkConfig;
 use aws_sdk_autoscaling::types::LaunchTemplateSpecification;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    TimeToLiveSpecification,
-};
-use aws_sdk_sqs::types::QueueAttributeName;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 use tidegate::lambda::{Config, Function};
@@ -26,7 +21,7 @@ use tidegate::ledger::{Ledger, LogEntry};
 use tidegate::policy::SpotMix;
 use tidegate::run::Settings;
 
-use crate::support::{MotoServer, unique};
+use crate::support::{MotoServer, create_ledger_table, subscribed_queue, unique};
 
 const POLICY: &str = include_str!("../../fixtures/lambda/policy.yaml");
 
@@ -91,7 +86,7 @@ impl Stack {
             .expect("PutObject policy");
 
         let table = unique("lt-ledger");
-        create_ledger_table(&aws_sdk_dynamodb::Client::new(&sdk), &table).await;
+        create_ledger_table(&sdk, &table).await;
         let (topic_arn, queue_url) = topic_with_inbox(&sdk).await;
 
         aws_sdk_rds::Client::new(&sdk)
@@ -229,53 +224,10 @@ impl Stack {
     }
 }
 
-/// The ledger table as Terraform creates it: `pk`/`sk` strings, TTL on
-/// `expires_at`.
-async fn create_ledger_table(sdk: &aws_sdk_dynamodb::Client, table: &str) {
-    let attr = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .expect("attribute definition")
-    };
-    let key = |name: &str, kind: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .expect("key schema")
-    };
-    sdk.create_table()
-        .table_name(table)
-        .attribute_definitions(attr("pk"))
-        .attribute_definitions(attr("sk"))
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .expect("CreateTable");
-    sdk.update_time_to_live()
-        .table_name(table)
-        .time_to_live_specification(
-            TimeToLiveSpecification::builder()
-                .enabled(true)
-                .attribute_name("expires_at")
-                .build()
-                .expect("ttl"),
-        )
-        .send()
-        .await
-        .expect("UpdateTimeToLive");
-}
-
 /// An SNS topic and an SQS queue subscribed to it with raw delivery (the
 /// queue's messages are the notices' bodies). (topic ARN, queue URL).
 async fn topic_with_inbox(sdk: &SdkConfig) -> (String, String) {
-    let sns = aws_sdk_sns::Client::new(sdk);
-    let sqs = aws_sdk_sqs::Client::new(sdk);
-    let topic = sns
+    let topic = aws_sdk_sns::Client::new(sdk)
         .create_topic()
         .name(unique("lt-notices"))
         .send()
@@ -283,32 +235,7 @@ async fn topic_with_inbox(sdk: &SdkConfig) -> (String, String) {
         .expect("CreateTopic")
         .topic_arn
         .expect("topic ARN");
-    let queue = sqs
-        .create_queue()
-        .queue_name(unique("lt-inbox"))
-        .send()
-        .await
-        .expect("CreateQueue")
-        .queue_url
-        .expect("queue URL");
-    let arn = sqs
-        .get_queue_attributes()
-        .queue_url(&queue)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("GetQueueAttributes")
-        .attributes
-        .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
-        .expect("queue ARN");
-    sns.subscribe()
-        .topic_arn(&topic)
-        .protocol("sqs")
-        .endpoint(arn)
-        .attributes("RawMessageDelivery", "true")
-        .send()
-        .await
-        .expect("Subscribe");
+    let queue = subscribed_queue(sdk, &topic, true).await;
     (topic, queue)
 }
 

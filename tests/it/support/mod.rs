@@ -38,10 +38,15 @@
 //!   GetCostAndUsage answers, one per distinct request (dedicated servers
 //!   only: every caller pops the queue).
 //! - [`MotoServer::reset`]: clear all of moto's state (dedicated servers only).
+//! - What Terraform deploys around the Lambdas: [`create_ledger_table`],
+//!   [`subscribed_queue`] (an SQS inbox on an SNS topic).
 
 #![allow(dead_code)]
 
+mod deploy;
 mod moto;
 
+#[allow(unused_imports)] // the harness's API, whether or not every item is used yet
+pub use deploy::{create_ledger_table, subscribed_queue};
 #[allow(unused_imports)] // the harness's API, whether or not every item is used yet
 pub use moto::{Calls, Fault, MotoServer, unique};
