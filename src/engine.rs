@@ -1,6 +1,6 @@
-//! observe → decide → act, shared by the CLI and the Lambdas. The only
-//! place that reads the clock's value into the pure core is the caller,
-//! which passes `now` in.
+//! observe → decide → act without the ledger: the CLI's `plan`, and a
+//! plain apply for single callers. The only place that reads the clock's
+//! value into the pure core is the caller, which passes `now` in.
 
 use chrono::{DateTime, Utc};
 
@@ -71,7 +71,9 @@ pub async fn plan(
 
 /// Carries `plan` out against a fresh observation (so a change that already
 /// took effect is reported as such, not made twice), and records what was
-/// applied into `history`.
+/// applied into `history`. No leases, no action log: for a single caller
+/// that holds the whole history in memory (tests, embedding). The CLI and
+/// the Lambdas go through [`crate::run::Runner`].
 pub async fn apply(
     plan: &Plan,
     policy: &Policy,

@@ -138,7 +138,11 @@ pub fn classify_code(code: Option<&str>) -> ErrorKind {
         return ErrorKind::Other;
     };
     let c = code.to_ascii_lowercase();
-    if c.contains("notfound") || c.ends_with("notfoundfault") || c == "resourcenotfoundexception" {
+    if c.contains("notfound")
+        || c.ends_with("notfoundfault")
+        || c == "resourcenotfoundexception"
+        || c.starts_with("nosuch")
+    {
         ErrorKind::NotFound
     } else if c.starts_with("invalid") && c.contains("state")
         || c == "conflictexception"
@@ -150,6 +154,7 @@ pub fn classify_code(code: Option<&str>) -> ErrorKind {
         || c == "requestlimitexceeded"
         || c == "toomanyrequestsexception"
         || c == "slowdown"
+        || c == "provisionedthroughputexceededexception"
     {
         ErrorKind::Throttled
     } else if c.contains("accessdenied")
@@ -177,6 +182,9 @@ mod tests {
             ("DBClusterNotFoundFault", ErrorKind::NotFound),
             ("ReplicationGroupNotFoundFault", ErrorKind::NotFound),
             ("NotFoundException", ErrorKind::NotFound),
+            ("NoSuchKey", ErrorKind::NotFound),
+            ("NoSuchBucket", ErrorKind::NotFound),
+            ("ProvisionedThroughputExceededException", ErrorKind::Throttled),
             ("InvalidDBInstanceState", ErrorKind::InvalidState),
             ("InvalidReplicationGroupState", ErrorKind::InvalidState),
             ("ConflictException", ErrorKind::InvalidState),

@@ -45,8 +45,8 @@ impl PolicyStorePort for S3PolicyStore {
                     .is_some_and(GetObjectError::is_no_such_key)
                     || e.raw_response().is_some_and(|r| r.status().as_u16() == 404);
                 let mut err = AwsError::from_sdk(SERVICE, OPERATION, &url, e);
-                // S3's codes (NoSuchKey, NoSuchBucket) do not say "not found".
-                if missing || err.code.as_deref() == Some("NoSuchBucket") {
+                // NoSuchKey may come without a code in the body (a bare 404).
+                if missing {
                     err.kind = ErrorKind::NotFound;
                 }
                 err

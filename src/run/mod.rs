@@ -53,7 +53,9 @@ pub struct Settings {
     /// How long a handled event is remembered (re-deliveries come within
     /// minutes; a day is ample).
     pub claim_keep: TimeDelta,
-    /// How far back open intents are looked for.
+    /// How far back open intents are looked for. A dead run's intent is
+    /// found by the next run, minutes later; two days also cover a
+    /// resource that stays busy long after.
     pub reconcile_within: TimeDelta,
 }
 
@@ -64,7 +66,7 @@ impl Default for Settings {
             pace: Pace::default(),
             claim_stale_after: TimeDelta::minutes(20),
             claim_keep: TimeDelta::days(1),
-            reconcile_within: TimeDelta::days(7),
+            reconcile_within: TimeDelta::days(2),
         }
     }
 }
