@@ -184,7 +184,10 @@ mod tests {
             ("NotFoundException", ErrorKind::NotFound),
             ("NoSuchKey", ErrorKind::NotFound),
             ("NoSuchBucket", ErrorKind::NotFound),
-            ("ProvisionedThroughputExceededException", ErrorKind::Throttled),
+            (
+                "ProvisionedThroughputExceededException",
+                ErrorKind::Throttled,
+            ),
             ("InvalidDBInstanceState", ErrorKind::InvalidState),
             ("InvalidReplicationGroupState", ErrorKind::InvalidState),
             ("ConflictException", ErrorKind::InvalidState),
