@@ -1,0 +1,79 @@
+//! The Auto Scaling fake.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use super::{lock, refuse};
+use crate::aws::{AwsError, ErrorKind};
+use crate::policy::SpotMix;
+use crate::ports::{AutoScalingGroup, AutoScalingPort};
+
+/// Auto Scaling with state.
+#[derive(Debug, Default)]
+pub struct FakeAutoScaling {
+    groups: Mutex<BTreeMap<String, AutoScalingGroup>>,
+}
+
+impl FakeAutoScaling {
+    /// Adds or replaces a group.
+    pub fn put(&self, g: AutoScalingGroup) {
+        lock(&self.groups).insert(g.name.clone(), g);
+    }
+}
+
+#[async_trait]
+impl AutoScalingPort for FakeAutoScaling {
+    async fn groups(&self) -> Result<Vec<AutoScalingGroup>, AwsError> {
+        Ok(lock(&self.groups).values().cloned().collect())
+    }
+
+    async fn set_capacity(
+        &self,
+        name: &str,
+        min: u32,
+        max: u32,
+        desired: u32,
+    ) -> Result<(), AwsError> {
+        let mut all = lock(&self.groups);
+        let g = all.get_mut(name).ok_or_else(|| {
+            refuse(
+                "autoscaling",
+                "UpdateAutoScalingGroup",
+                name,
+                ErrorKind::NotFound,
+                "ValidationError",
+                "AutoScalingGroup name not found",
+            )
+        })?;
+        if min > desired || desired > max {
+            return Err(refuse(
+                "autoscaling",
+                "UpdateAutoScalingGroup",
+                name,
+                ErrorKind::Other,
+                "ValidationError",
+                "Desired capacity must be between min and max",
+            ));
+        }
+        (g.min, g.max, g.desired) = (min, max, desired);
+        Ok(())
+    }
+
+    async fn set_spot_mix(&self, name: &str, mix: &SpotMix) -> Result<(), AwsError> {
+        let mut all = lock(&self.groups);
+        let g = all.get_mut(name).ok_or_else(|| {
+            refuse(
+                "autoscaling",
+                "UpdateAutoScalingGroup",
+                name,
+                ErrorKind::NotFound,
+                "ValidationError",
+                "AutoScalingGroup name not found",
+            )
+        })?;
+        g.mix = Some(mix.clone());
+        Ok(())
+    }
+}

@@ -1,0 +1,61 @@
+//! The CloudWatch fake.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::lock;
+use crate::aws::AwsError;
+use crate::ports::{CloudWatchPort, MetricQuery};
+use crate::signals::AlarmState;
+
+/// CloudWatch with alarm states and metric series set by the test.
+#[derive(Debug, Default)]
+pub struct FakeCloudWatch {
+    alarms: Mutex<BTreeMap<String, AlarmState>>,
+    series: Mutex<BTreeMap<(String, String), Vec<f64>>>,
+}
+
+impl FakeCloudWatch {
+    /// Sets an alarm's state.
+    pub fn set_alarm(&self, name: &str, state: AlarmState) {
+        lock(&self.alarms).insert(name.to_owned(), state);
+    }
+
+    /// Sets the recent values of a metric for an identifier.
+    pub fn set_series(&self, identifier: &str, metric: &str, values: Vec<f64>) {
+        lock(&self.series).insert((identifier.to_owned(), metric.to_owned()), values);
+    }
+}
+
+#[async_trait]
+impl CloudWatchPort for FakeCloudWatch {
+    async fn alarm_states(
+        &self,
+        names: &[String],
+    ) -> Result<BTreeMap<String, AlarmState>, AwsError> {
+        let alarms = lock(&self.alarms);
+        Ok(names
+            .iter()
+            .filter_map(|n| alarms.get(n).map(|s| (n.clone(), *s)))
+            .collect())
+    }
+
+    async fn recent_values(
+        &self,
+        queries: &[MetricQuery],
+        _now: DateTime<Utc>,
+        _lookback: chrono::TimeDelta,
+    ) -> Result<BTreeMap<(String, String), Vec<f64>>, AwsError> {
+        let series = lock(&self.series);
+        Ok(queries
+            .iter()
+            .filter_map(|q| {
+                let key = (q.identifier.clone(), q.metric.clone());
+                series.get(&key).map(|v| (key, v.clone()))
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,89 @@
+//! The ElastiCache fake.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use super::{lock, refuse};
+use crate::aws::{AwsError, ErrorKind};
+use crate::ports::{ElastiCachePort, ReplicationGroup, Tags};
+
+/// ElastiCache with state.
+#[derive(Debug, Default)]
+pub struct FakeElastiCache {
+    groups: Mutex<BTreeMap<String, (ReplicationGroup, Tags)>>,
+}
+
+impl FakeElastiCache {
+    /// Adds or replaces a replication group.
+    pub fn put(&self, g: ReplicationGroup, tags: Tags) {
+        lock(&self.groups).insert(g.id.clone(), (g, tags));
+    }
+
+    fn modify(
+        &self,
+        operation: &'static str,
+        id: &str,
+        f: impl FnOnce(&mut ReplicationGroup),
+    ) -> Result<(), AwsError> {
+        let mut all = lock(&self.groups);
+        let (g, _) = all.get_mut(id).ok_or_else(|| {
+            refuse(
+                "elasticache",
+                operation,
+                id,
+                ErrorKind::NotFound,
+                "ReplicationGroupNotFoundFault",
+                "not found",
+            )
+        })?;
+        if g.status != "available" {
+            return Err(refuse(
+                "elasticache",
+                operation,
+                id,
+                ErrorKind::InvalidState,
+                "InvalidReplicationGroupState",
+                "not available",
+            ));
+        }
+        f(g);
+        g.status = "modifying".to_owned();
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ElastiCachePort for FakeElastiCache {
+    async fn replication_groups(&self) -> Result<Vec<ReplicationGroup>, AwsError> {
+        Ok(lock(&self.groups)
+            .values()
+            .map(|(g, _)| g.clone())
+            .collect())
+    }
+
+    async fn tags(&self, arn: &str) -> Result<Tags, AwsError> {
+        Ok(lock(&self.groups)
+            .values()
+            .find(|(g, _)| g.arn == arn)
+            .map(|(_, t)| t.clone())
+            .unwrap_or_default())
+    }
+
+    async fn modify_node_type(&self, group: &str, node_type: &str) -> Result<(), AwsError> {
+        self.modify("ModifyReplicationGroup", group, |g| {
+            g.node_type = node_type.to_owned()
+        })
+    }
+
+    async fn modify_shard_count(&self, group: &str, shards: u32) -> Result<(), AwsError> {
+        self.modify("ModifyReplicationGroupShardConfiguration", group, |g| {
+            g.shards = shards
+        })
+    }
+
+    async fn modify_replica_count(&self, group: &str, _from: u32, to: u32) -> Result<(), AwsError> {
+        self.modify("IncreaseReplicaCount", group, |g| g.replicas = to)
+    }
+}
