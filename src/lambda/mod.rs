@@ -19,6 +19,7 @@ pub mod alarm;
 pub mod budget;
 pub mod emf;
 pub mod events;
+pub mod permissions;
 mod respond;
 pub mod scheduler;
 
