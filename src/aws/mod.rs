@@ -12,6 +12,8 @@ mod dynamodb;
 mod elasticache;
 mod error;
 mod kafka;
+#[cfg(feature = "pricing-api")]
+mod pricing;
 mod rds;
 #[cfg(feature = "lambda")]
 mod s3;
@@ -27,6 +29,8 @@ pub use dynamodb::DynamoDbLedger;
 pub use elasticache::ElastiCacheAdapter;
 pub use error::{AwsError, ErrorKind, classify_code};
 pub use kafka::KafkaAdapter;
+#[cfg(feature = "pricing-api")]
+pub use pricing::PricingAdapter;
 pub use rds::RdsAdapter;
 #[cfg(feature = "lambda")]
 pub use s3::S3PolicyStore;

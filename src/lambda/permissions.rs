@@ -241,6 +241,15 @@ mod tests {
                 continue;
             }
             let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+            // The Pricing API adapter (feature `pricing-api`) is linked by no
+            // Lambda yet, so no role may call `pricing:GetProducts`. When one
+            // links the live price book: list `op("pricing:GetProducts",
+            // "pricing", "get_products")` in COMMON, add `"pricing" =>
+            // "pricing"` to `prefix`, bless tests/terraform/operations.json
+            // and add the action to terraform/iam/*.json.
+            if stem == "pricing" {
+                continue;
+            }
             let text = std::fs::read_to_string(&path).expect("read adapter");
             // Only the adapter's own code: its tests build no clients.
             let code = text.split("#[cfg(test)]").next().unwrap_or("");

@@ -1,14 +1,22 @@
 //! Prices: the [`PriceBook`] trait the decision core reads (an input, not a
-//! call) and its sources. Today the source is the snapshot built into the
-//! binary; the Pricing API takes its place later behind the same trait.
+//! call) and its sources: the snapshot built into the binary, and the AWS
+//! Price List Query API (`price_list` parses its products; the adapter is
+//! `crate::aws::PricingAdapter`, feature `pricing-api`) with the snapshot
+//! as per-key fallback in [`LivePriceBook`].
 
 mod cost;
+mod live;
+mod price_list;
 mod run_rate;
 mod snapshot;
 
 pub use cost::{
     Cost, CostChange, CostLine, HOURS_PER_MONTH, SPOT_ESTIMATE_FRACTION, Unpriced, hourly_change,
     hourly_cost, monthly,
+};
+pub use live::{LivePriceBook, PriceSource};
+pub use price_list::{
+    PriceListAnswer, PriceListError, ProductSpec, Unquoted, answer_from_items, parse_product,
 };
 pub use run_rate::{RunRate, run_rate};
 pub use snapshot::{

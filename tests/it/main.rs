@@ -18,6 +18,7 @@ mod aws_faults;
 mod aws_kafka;
 mod aws_ledger;
 mod aws_notify;
+mod aws_pricing;
 mod aws_rds;
 mod aws_s3;
 mod lambda;

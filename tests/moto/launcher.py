@@ -28,6 +28,9 @@ list is kept in tests/README.md too):
   request parser and response serializer for moto's CloudWatch handlers.
 * DynamoDB: PutItem, UpdateItem, DeleteItem and TransactWriteItems under
   one lock, so a conditional write is atomic (check and write) as on AWS.
+* Pricing (awsJson 1.1, X-Amz-Target AWSPriceListService.GetProducts), which
+  moto lacks: answered from the recorded products in tests/fixtures/pricing/,
+  filtered by ServiceCode and TERM_MATCH filters, paginated.
 * Control endpoints under /tidegate/ (JSON): faults, call counter, MSK state.
 """
 
@@ -691,6 +694,87 @@ for _write in ("put_item", "update_item", "delete_item", "transact_write_items")
 
 
 # --------------------------------------------------------------------------
+# Pricing (Price List Query API, awsJson 1.1): moto has no Pricing service.
+# GetProducts answers from the recorded products in tests/fixtures/pricing/
+# (every *.json there but awkward.json, which holds constructed cases for the
+# parser): ServiceCode and TERM_MATCH filters on product attributes (and
+# productFamily), MaxResults/NextToken paging. Counted and faulted like
+# moto's own operations (service "pricing").
+# --------------------------------------------------------------------------
+
+_PRICING_TARGET = "AWSPriceListService."
+_PRICING_FIXTURES = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "pricing"
+)
+
+
+def _pricing_products() -> list[tuple[dict[str, Any], str]]:
+    """(parsed product, the PriceList string as recorded), every fixture."""
+    out = []
+    for name in sorted(os.listdir(_PRICING_FIXTURES)):
+        if not name.endswith(".json") or name == "awkward.json":
+            continue
+        with open(os.path.join(_PRICING_FIXTURES, name), encoding="utf-8") as f:
+            for text in json.load(f)["PriceList"]:
+                out.append((json.loads(text), text))
+    return out
+
+
+def _pricing_matches(product: dict[str, Any], service_code: str, filters: list[Any]) -> bool:
+    if product.get("serviceCode") != service_code:
+        return False
+    attributes = product.get("product", {}).get("attributes", {})
+    for f in filters:
+        if f.get("Type") != "TERM_MATCH":
+            return False
+        field, value = f.get("Field"), f.get("Value")
+        if field == "ServiceCode":
+            found = product.get("serviceCode")
+        elif field == "productFamily":
+            found = product.get("product", {}).get("productFamily")
+        else:
+            found = attributes.get(field)
+        if found != value:
+            return False
+    return True
+
+
+def _pricing(environ: dict[str, Any], operation: str) -> tuple[str, dict[str, Any]]:
+    fault = _count_and_take_fault("pricing", operation)
+    if fault is not None:
+        status = int(fault.get("status") or 400)
+        message = fault.get("message") or "Rate exceeded"
+        return f"{status} Fault", {"__type": fault["code"], "message": message}
+    if operation != "GetProducts":
+        return "400 Bad Request", {
+            "__type": "UnknownOperationException",
+            "message": f"{operation} is not served by tidegate's moto",
+        }
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = json.loads(environ["wsgi.input"].read(length) or b"{}") if length else {}
+    service_code = body.get("ServiceCode")
+    if not service_code:
+        return "400 Bad Request", {
+            "__type": "InvalidParameterException",
+            "message": "ServiceCode is required.",
+        }
+    matching = [
+        text
+        for product, text in _pricing_products()
+        if _pricing_matches(product, service_code, body.get("Filters") or [])
+    ]
+    size = int(body.get("MaxResults") or 100)
+    start = int(body.get("NextToken") or 0)
+    answer: dict[str, Any] = {
+        "FormatVersion": body.get("FormatVersion") or "aws_v1",
+        "PriceList": matching[start : start + size],
+    }
+    if start + size < len(matching):
+        answer["NextToken"] = str(start + size)
+    return "200 OK", answer
+
+
+# --------------------------------------------------------------------------
 # Control endpoints (JSON), served before moto sees the request.
 # --------------------------------------------------------------------------
 
@@ -745,12 +829,18 @@ def _control(environ: dict[str, Any]) -> tuple[str, Any]:
 
 def _app(moto_app: DomainDispatcherApplication) -> Any:
     def app(environ: dict[str, Any], start_response: Any) -> Any:
-        if not environ.get("PATH_INFO", "").startswith("/tidegate/"):
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target.startswith(_PRICING_TARGET):
+            status, payload = _pricing(environ, target[len(_PRICING_TARGET) :])
+            content_type = "application/x-amz-json-1.1"
+        elif environ.get("PATH_INFO", "").startswith("/tidegate/"):
+            status, payload = _control(environ)
+            content_type = "application/json"
+        else:
             return moto_app(environ, start_response)
-        status, payload = _control(environ)
         body = json.dumps(payload).encode()
         start_response(
-            status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+            status, [("Content-Type", content_type), ("Content-Length", str(len(body)))]
         )
         return [body]
 
