@@ -109,6 +109,7 @@ pub struct Function {
     pub policy: Result<Policy, String>,
     /// Where the policy came from.
     pub policy_source: String,
+    sdk: aws_config::SdkConfig,
     adapters: Adapters,
     ledger: DynamoDbLedger,
     notifier: Option<SnsNotifier>,
@@ -153,6 +154,7 @@ impl Function {
             name,
             policy,
             policy_source: source,
+            sdk: sdk.clone(),
             adapters: Adapters::new(sdk),
             ledger: DynamoDbLedger::new(sdk, config.ledger_table.clone(), config.retention),
             notifier: config
@@ -178,6 +180,12 @@ impl Function {
     pub fn with_settings(mut self, settings: Settings) -> Self {
         self.settings = settings;
         self
+    }
+
+    /// The SDK configuration the function was built with (for clients of
+    /// its own, e.g. the budget function's Cost Explorer).
+    pub fn sdk_config(&self) -> &aws_config::SdkConfig {
+        &self.sdk
     }
 
     /// The ledger, for inspection.
@@ -220,7 +228,8 @@ impl Function {
 }
 
 /// What every function's `main` does before serving events: JSON logs on
-/// stdout (level from `RUST_LOG`-style `TIDEGATE_LOG`, default `info`), the
+/// stdout (level from `TIDEGATE_LOG`: `error`, `warn`, `info` (default),
+/// `debug` or `trace`), the
 /// configuration from the environment, the SDK configuration from the
 /// standard chain (the Lambda's role), and the cold start.
 pub async fn start(name: &'static str) -> Result<Function, HandlerError> {
@@ -237,7 +246,9 @@ pub async fn start(name: &'static str) -> Result<Function, HandlerError> {
         .with_max_level(level)
         .with_writer(std::io::stdout)
         .try_init();
-    let config = Config::from_env(|k| std::env::var(k).ok())?;
+    let config = Config::from_env(|k| std::env::var(k).ok()).inspect_err(|e| {
+        tracing::error!(function = name, error = %e, "cannot start: {e}");
+    })?;
     let sdk = crate::aws::load_config(&crate::aws::Endpoint::default()).await;
     Ok(Function::cold_start(name, &config, &sdk).await)
 }

@@ -5,13 +5,13 @@
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
-use tidegate::aws::{CostExplorerAdapter, Endpoint, load_config};
+use tidegate::aws::CostExplorerAdapter;
 use tidegate::lambda::{budget, start};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let function = start("budget").await?;
-    let cost = CostExplorerAdapter::new(&load_config(&Endpoint::default()).await);
+    let cost = CostExplorerAdapter::new(function.sdk_config());
     let (function, cost) = (&function, &cost);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         budget::handle(

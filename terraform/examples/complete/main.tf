@@ -1,6 +1,7 @@
 # Deploys tidegate for the reference estate in policies/estate.yaml.
 #
-#   cargo lambda build --release --arm64 --output-format zip
+#   cargo lambda build --release --arm64 --output-format zip \
+#     -p tidegate-alarm -p tidegate-scheduler -p tidegate-budget
 #   terraform init && terraform apply
 
 provider "aws" {

@@ -15,7 +15,7 @@ variable "policy_file" {
 }
 
 variable "artifacts" {
-  description = "Paths of the cargo-lambda zips, one per function: `cargo lambda build --release --arm64 --output-format zip` writes target/lambda/<crate>/bootstrap.zip."
+  description = "Paths of the cargo-lambda zips, one per function: `cargo lambda build --release --arm64 --output-format zip -p tidegate-alarm -p tidegate-scheduler -p tidegate-budget` writes target/lambda/<crate>/bootstrap.zip."
   type = object({
     alarm     = string
     scheduler = string
