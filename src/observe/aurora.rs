@@ -8,8 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use super::rds::describe;
-use super::{Observation, selects};
+use super::{Observation, describe, selects};
 use crate::estate::{Member, Setting, Status};
 use crate::policy::{KnobName, Policy, Resource, ResourceKind};
 use crate::ports::{DbCluster, DbInstance};

@@ -10,9 +10,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{Observation, selects};
+use super::{Observation, nothing_found, selects};
 use crate::estate::{Member, Setting, Status};
-use crate::policy::{KnobName, Policy, ResourceKind, Selector};
+use crate::policy::{KnobName, Policy, ResourceKind};
 use crate::ports::AutoScalingGroup;
 
 /// Adds the members `policy` selects to `obs`.
@@ -44,7 +44,7 @@ pub(crate) fn observe(policy: &Policy, groups: &[AutoScalingGroup], obs: &mut Ob
             obs.notes.push(format!(
                 "{}: {}",
                 resource.id,
-                nothing_found(&resource.selector)
+                nothing_found(&resource.selector, "Auto Scaling group")
             ));
         }
     }
@@ -75,16 +75,6 @@ fn member(policy_id: &str, group: &AutoScalingGroup) -> Member {
         storage_used_percent: None,
         parts: Vec::new(),
         tags: group.tags.clone(),
-    }
-}
-
-fn nothing_found(selector: &Selector) -> String {
-    match selector {
-        Selector::Identifier(id) => format!("no Auto Scaling group named {id}"),
-        Selector::Tags(tags) => {
-            let tags: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            format!("no Auto Scaling group tagged {}", tags.join(", "))
-        }
     }
 }
 

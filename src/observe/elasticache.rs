@@ -15,7 +15,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Observation, selects};
+use super::{Observation, nothing_found, selects};
 use crate::aws::{AwsError, ErrorKind};
 use crate::estate::{Member, Setting, Status};
 use crate::policy::{KnobName, Policy, Resource, ResourceKind, Selector};
@@ -97,7 +97,7 @@ fn select(
             obs.notes.push(format!(
                 "{}: {}",
                 resource.id,
-                nothing_found(&resource.selector)
+                nothing_found(&resource.selector, "replication group")
             ));
         }
     }
@@ -135,16 +135,6 @@ fn member(resource: &Resource, group: &ReplicationGroup, tags: Tags) -> Member {
         storage_used_percent: None,
         tags,
         parts: group.member_clusters.clone(),
-    }
-}
-
-fn nothing_found(selector: &Selector) -> String {
-    match selector {
-        Selector::Identifier(id) => format!("no replication group named {id}"),
-        Selector::Tags(tags) => {
-            let tags: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            format!("no replication group tagged {}", tags.join(", "))
-        }
     }
 }
 

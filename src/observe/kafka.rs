@@ -11,9 +11,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{Observation, selects};
+use super::{Observation, nothing_found, selects};
 use crate::estate::{Member, Setting, Status};
-use crate::policy::{KnobName, Policy, Resource, ResourceKind, Selector};
+use crate::policy::{KnobName, Policy, Resource, ResourceKind};
 use crate::ports::KafkaCluster;
 
 /// Adds the members `policy` selects to `obs`.
@@ -53,7 +53,7 @@ pub(crate) fn observe(policy: &Policy, clusters: &[KafkaCluster], obs: &mut Obse
             obs.notes.push(format!(
                 "{}: {}",
                 resource.id,
-                nothing_found(&resource.selector)
+                nothing_found(&resource.selector, "MSK cluster")
             ));
         }
     }
@@ -96,16 +96,6 @@ fn status(state: &str) -> Status {
         Status::Available
     } else {
         Status::Busy(state.to_owned())
-    }
-}
-
-fn nothing_found(selector: &Selector) -> String {
-    match selector {
-        Selector::Identifier(id) => format!("no MSK cluster named {id}"),
-        Selector::Tags(tags) => {
-            let tags: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            format!("no MSK cluster tagged {}", tags.join(", "))
-        }
     }
 }
 

@@ -14,6 +14,8 @@ mod kafka;
 mod metrics;
 mod rds;
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 
 use crate::aws::AwsError;
@@ -95,4 +97,27 @@ pub(crate) fn selects(selector: &Selector, ids: &[&str], tags: &Tags) -> bool {
         Selector::Identifier(want) => ids.iter().any(|id| id == want),
         Selector::Tags(want) => want.iter().all(|(k, v)| tags.get(k) == Some(v)),
     }
+}
+
+/// A selector as the operator wrote it, for notes: `identifier X` or
+/// `tags {k=v, ...}`.
+pub(crate) fn describe(selector: &Selector) -> String {
+    match selector {
+        Selector::Identifier(id) => format!("identifier {id}"),
+        Selector::Tags(tags) => format!("tags {{{}}}", tag_list(tags)),
+    }
+}
+
+/// The note for a selector that matched nothing: `no NOUN named X` or
+/// `no NOUN tagged k=v, ...`.
+pub(crate) fn nothing_found(selector: &Selector, noun: &str) -> String {
+    match selector {
+        Selector::Identifier(id) => format!("no {noun} named {id}"),
+        Selector::Tags(tags) => format!("no {noun} tagged {}", tag_list(tags)),
+    }
+}
+
+fn tag_list(tags: &BTreeMap<String, String>) -> String {
+    let pairs: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    pairs.join(", ")
 }

@@ -7,9 +7,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{Observation, selects};
+use super::{Observation, describe, selects};
 use crate::estate::{Member, Power, Setting, Status};
-use crate::policy::{KnobName, Policy, Resource, ResourceKind, Selector};
+use crate::policy::{KnobName, Policy, Resource, ResourceKind};
 use crate::ports::DbInstance;
 
 /// Adds the members `policy` selects to `obs`.
@@ -107,17 +107,6 @@ pub(crate) fn claimed_by(obs: &Observation, identifier: &str) -> Option<String> 
         .iter()
         .find(|m| m.identifier == identifier && m.kind == ResourceKind::RdsInstance)
         .map(|m| m.policy_id.clone())
-}
-
-/// A selector as the operator wrote it, for notes.
-pub(crate) fn describe(selector: &Selector) -> String {
-    match selector {
-        Selector::Identifier(id) => format!("identifier {id}"),
-        Selector::Tags(tags) => {
-            let pairs: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            format!("tags {{{}}}", pairs.join(", "))
-        }
-    }
 }
 
 #[cfg(test)]
