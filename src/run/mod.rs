@@ -321,8 +321,8 @@ impl Runner<'_> {
 
         self.carry_out(&plan, policy, &fresh, &trigger.event, now, started, report)
             .await?;
-        // The guards read the history with this run's changes in it.
-        let history = self.ledger.history(now).await?;
+        // `finish` reads only the emergency latch, which acting does not
+        // move: the history loaded under the leases serves, no re-read.
         Ok((plan, history))
     }
 
