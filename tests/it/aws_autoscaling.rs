@@ -22,11 +22,11 @@ use tidegate::aws::{
 };
 use tidegate::estate::{Member, Setting, Status};
 use tidegate::observe::{self, Observation, Ports};
-use tidegate::plan::{Action, Cause, Plan};
+use tidegate::plan::{Action, Cause};
 use tidegate::policy::{Direction, KnobName, Policy, ResourceKind, SpotMix, load_str};
 use tidegate::ports::AutoScalingPort;
 
-use crate::support::{MotoServer, unique};
+use crate::support::{MotoServer, plan_of, unique};
 
 /// Every adapter on one moto server, for `Ports`, and a plain SDK client to
 /// create and inspect groups.
@@ -120,14 +120,7 @@ impl Adapters {
         actions: Vec<Action>,
         fresh: &Observation,
     ) -> Vec<Report> {
-        let plan = Plan {
-            at: Utc::now(),
-            actions,
-            profiles: Default::default(),
-            budget: Vec::new(),
-            emergency: false,
-            notes: Vec::new(),
-        };
+        let plan = plan_of(actions);
         act::apply(&plan, policy, self.ports(), &fresh.estate, Pace::default()).await
     }
 }

@@ -13,11 +13,11 @@ use tidegate::aws::{
 };
 use tidegate::estate::{Setting, Status};
 use tidegate::observe::{self, Observation, Ports};
-use tidegate::plan::{Action, Cause, Plan};
+use tidegate::plan::{Action, Cause};
 use tidegate::policy::{Direction, KnobName, Policy, ResourceKind, load_str};
 use tidegate::ports::ElastiCachePort;
 
-use crate::support::{MotoServer, unique};
+use crate::support::{MotoServer, plan_of, unique};
 
 /// Every adapter on one configuration, for `Ports`.
 struct Adapters {
@@ -130,14 +130,7 @@ impl Adapters {
         to: Setting,
     ) -> Report {
         let obs = self.observe(policy).await;
-        let plan = Plan {
-            at: Utc::now(),
-            actions: vec![action(id, knob, from, to)],
-            profiles: Default::default(),
-            budget: Vec::new(),
-            emergency: false,
-            notes: Vec::new(),
-        };
+        let plan = plan_of(vec![action(id, knob, from, to)]);
         let mut reports =
             act::apply(&plan, policy, self.ports(), &obs.estate, Pace::default()).await;
         assert_eq!(reports.len(), 1);

@@ -14,11 +14,11 @@ use tidegate::aws::{
 };
 use tidegate::estate::{Setting, Status};
 use tidegate::observe::{self, Observation, Ports};
-use tidegate::plan::{Action, Cause, Plan};
+use tidegate::plan::{Action, Cause};
 use tidegate::policy::{Direction, KnobName, Policy, ResourceKind, load_str};
 use tidegate::ports::KafkaPort;
 
-use crate::support::{MotoServer, unique};
+use crate::support::{MotoServer, plan_of, unique};
 
 /// Every adapter on one configuration, for `Ports`.
 struct Adapters {
@@ -131,14 +131,7 @@ impl Adapters {
         from: Setting,
         to: Setting,
     ) -> Report {
-        let plan = Plan {
-            at: Utc::now(),
-            actions: vec![action(name, knob, from, to)],
-            profiles: Default::default(),
-            budget: Vec::new(),
-            emergency: false,
-            notes: Vec::new(),
-        };
+        let plan = plan_of(vec![action(name, knob, from, to)]);
         let mut reports =
             act::apply(&plan, policy, self.ports(), &obs.estate, Pace::default()).await;
         assert_eq!(reports.len(), 1);

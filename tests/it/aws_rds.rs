@@ -19,11 +19,11 @@ use tidegate::aws::{ErrorKind, RdsAdapter};
 use tidegate::estate::{Member, Power, Setting, Status};
 use tidegate::fake::FakeAws;
 use tidegate::observe::{self, Observation, Ports};
-use tidegate::plan::{Action, Cause, Plan};
+use tidegate::plan::{Action, Cause};
 use tidegate::policy::{Direction, KnobName, Policy, ResourceKind, load_str};
 use tidegate::ports::RdsPort;
 
-use crate::support::{MotoServer, unique};
+use crate::support::{MotoServer, plan_of, unique};
 
 const PACE: Pace = Pace {
     poll: Duration::from_millis(50),
@@ -71,14 +71,7 @@ impl Rig {
 
     /// Applies `actions` as a plan against a fresh observation, as `apply` does.
     async fn apply(&self, policy: &Policy, actions: Vec<Action>) -> Vec<Report> {
-        let plan = Plan {
-            at: Utc::now(),
-            actions,
-            profiles: BTreeMap::new(),
-            budget: Vec::new(),
-            emergency: false,
-            notes: Vec::new(),
-        };
+        let plan = plan_of(actions);
         let fresh = self.observe(policy).await;
         act::apply(&plan, policy, self.ports(), &fresh.estate, PACE).await
     }

@@ -40,13 +40,16 @@
 //! - [`MotoServer::reset`]: clear all of moto's state (dedicated servers only).
 //! - What Terraform deploys around the Lambdas: [`create_ledger_table`],
 //!   [`subscribed_queue`] (an SQS inbox on an SNS topic).
+//! - [`plan_of`]: a hand-built plan of given actions, for tests of `act`.
 
 #![allow(dead_code)]
 
 mod deploy;
 mod moto;
+mod plans;
 
 #[allow(unused_imports)] // the harness's API, whether or not every item is used yet
 pub use deploy::{create_ledger_table, subscribed_queue};
 #[allow(unused_imports)] // the harness's API, whether or not every item is used yet
 pub use moto::{Calls, Fault, MotoServer, unique};
+pub use plans::plan_of;
