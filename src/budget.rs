@@ -103,6 +103,7 @@ pub fn standings(
                 forecast_usd: s.forecast_usd,
                 forecast_percent: s.forecast_usd / limit_usd * 100.0,
                 level: level(budgets, s.forecast_usd, limit_usd),
+                sources: Vec::new(),
             })
         })
         .collect()
@@ -374,6 +375,7 @@ mod tests {
                 forecast_usd: 450.0,
                 forecast_percent: 90.0,
                 level: BudgetLevel::Warn,
+                sources: Vec::new(),
             }]
         );
     }

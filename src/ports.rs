@@ -335,3 +335,15 @@ pub trait PolicyStorePort: Send + Sync {
     /// The text of the object `key` in `bucket` (GetObject), UTF-8.
     async fn read(&self, bucket: &str, key: &str) -> Result<String, AwsError>;
 }
+
+/// The Price List Query API: AWS's own list prices.
+#[async_trait]
+pub trait PricingPort: Send + Sync {
+    /// The on-demand list price of each of `keys` in `region` (GetProducts,
+    /// every page), and why there is none for the others.
+    async fn quotes(
+        &self,
+        region: &str,
+        keys: &[crate::pricing::PriceKey],
+    ) -> Result<crate::pricing::PriceListAnswer, AwsError>;
+}

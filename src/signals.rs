@@ -21,6 +21,11 @@ pub struct Signals {
     pub metrics: BTreeMap<String, BTreeMap<String, Vec<f64>>>,
     /// Spend so far and forecast per budget period, if known.
     pub spend: BTreeMap<BudgetPeriod, PeriodSpend>,
+    /// Where the spend figures come from (Cost Explorer, the prices the
+    /// run-rate was computed from, with their dates), for budget standings
+    /// to name.
+    #[serde(default)]
+    pub spend_sources: Vec<String>,
 }
 
 impl Signals {

@@ -506,6 +506,7 @@ mod tests {
             cost_delta_per_hour: None,
             refused: None,
             notes: Vec::new(),
+            prices: Vec::new(),
         };
         let obs = crate::observe::observe(&policy, aws.ports(), Utc::now())
             .await

@@ -170,6 +170,7 @@ mod tests {
             cost_delta_per_hour: None,
             refused: None,
             notes: Vec::new(),
+            prices: Vec::new(),
         }
     }
 

@@ -163,6 +163,7 @@ resources:
             cost_delta_per_hour: None,
             refused: None,
             notes: Vec::new(),
+            prices: Vec::new(),
         }
     }
 

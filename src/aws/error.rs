@@ -96,7 +96,10 @@ impl AwsError {
             SdkError::DispatchFailure(d) => (
                 ErrorKind::Transient,
                 None,
-                format!("could not reach the endpoint: {d:?}"),
+                match d.as_connector_error() {
+                    Some(e) => format!("could not reach the endpoint: {}", causes(e)),
+                    None => format!("could not reach the endpoint: {d:?}"),
+                },
             ),
             SdkError::ResponseError(r) => (
                 ErrorKind::Transient,
@@ -169,6 +172,22 @@ pub fn classify_code(code: Option<&str>) -> ErrorKind {
     } else {
         ErrorKind::Other
     }
+}
+
+/// An error and its causes, outermost first, as one line (`io error:
+/// tcp connect error: Connection refused (os error 111)`).
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = cause.source();
+    }
+    out
 }
 
 #[cfg(test)]

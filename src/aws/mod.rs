@@ -12,7 +12,6 @@ mod dynamodb;
 mod elasticache;
 mod error;
 mod kafka;
-#[cfg(feature = "pricing-api")]
 mod pricing;
 mod rds;
 #[cfg(feature = "lambda")]
@@ -29,7 +28,6 @@ pub use dynamodb::DynamoDbLedger;
 pub use elasticache::ElastiCacheAdapter;
 pub use error::{AwsError, ErrorKind, classify_code};
 pub use kafka::KafkaAdapter;
-#[cfg(feature = "pricing-api")]
 pub use pricing::PricingAdapter;
 pub use rds::RdsAdapter;
 #[cfg(feature = "lambda")]
@@ -62,4 +60,13 @@ pub async fn load_config(endpoint: &Endpoint) -> aws_config::SdkConfig {
     }
     let retry = RetryConfig::standard().with_max_attempts(endpoint.max_attempts.unwrap_or(3));
     loader.retry_config(retry).load().await
+}
+
+/// The Price List Query API's configuration: `sdk` (credentials, endpoint
+/// override, retries) in `region`. The API is served from us-east-1,
+/// eu-central-1 and ap-south-1 only, whatever region the estate is in.
+pub fn pricing_config(sdk: &aws_config::SdkConfig, region: &str) -> aws_config::SdkConfig {
+    sdk.to_builder()
+        .region(Region::new(region.to_string()))
+        .build()
 }

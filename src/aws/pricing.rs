@@ -14,10 +14,11 @@ use std::collections::BTreeMap;
 use aws_sdk_pricing::Client;
 use aws_sdk_pricing::types::{Filter, FilterType};
 
+use async_trait::async_trait;
+
 use super::AwsError;
-use crate::pricing::{
-    LivePriceBook, PriceKey, PriceListAnswer, ProductSpec, SnapshotPriceBook, answer_from_items,
-};
+use crate::ports::PricingPort;
+use crate::pricing::{PriceKey, PriceListAnswer, ProductSpec, answer_from_items};
 
 const SERVICE: &str = "pricing";
 const OPERATION: &str = "GetProducts";
@@ -53,20 +54,15 @@ impl PricingAdapter {
         self.page_size = Some(results.clamp(1, MAX_PAGE));
         self
     }
+}
 
-    /// The on-demand list price of each of `keys` in `region`, and why
-    /// there is none for the others (unsupported key, no product, a
-    /// product that refuses, several products).
-    ///
-    /// # Errors
-    ///
-    /// [`AwsError`] when a `GetProducts` call fails (after the SDK's
-    /// retries): the caller falls back on another price book.
-    pub async fn quotes(
-        &self,
-        region: &str,
-        keys: &[PriceKey],
-    ) -> Result<PriceListAnswer, AwsError> {
+#[async_trait]
+impl PricingPort for PricingAdapter {
+    /// Why there is no price for a key: unsupported key, no product, a
+    /// product that refuses, several products. An [`AwsError`] when a
+    /// `GetProducts` call fails (after the SDK's retries): the caller falls
+    /// back on the cache or a snapshot.
+    async fn quotes(&self, region: &str, keys: &[PriceKey]) -> Result<PriceListAnswer, AwsError> {
         // Keys that share a filter set share a query (e.g. every MSK key).
         let mut queries: BTreeMap<Query, Vec<PriceKey>> = BTreeMap::new();
         let mut unsupported = Vec::new();
@@ -88,23 +84,9 @@ impl PricingAdapter {
         }
         Ok(answer)
     }
+}
 
-    /// A [`LivePriceBook`] for `region`: the API's quotes for `keys`, and
-    /// `fallback` for every key the API did not price, or for all of them
-    /// when the API cannot be reached (the book's description says so).
-    pub async fn price_book(
-        &self,
-        region: &str,
-        keys: &[PriceKey],
-        fallback: SnapshotPriceBook,
-    ) -> LivePriceBook {
-        let answer = self.quotes(region, keys).await.map_err(|e| e.to_string());
-        if let Err(e) = &answer {
-            tracing::warn!(region = %region, error = %e, "Pricing API unreachable; prices from the snapshot.");
-        }
-        LivePriceBook::new(region, answer, fallback)
-    }
-
+impl PricingAdapter {
     /// Every `PriceList` item of `service_code` with these attributes.
     async fn products(
         &self,

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use crate::estate::Setting;
 use crate::policy::{KnobName, Resource, ResourceKind, SpotMix};
-use crate::pricing::{PriceBook, Unpriced, hourly_cost};
+use crate::pricing::{PriceBook, PriceKey, Quote, Unpriced, hourly_cost};
 
 /// The cost model in the words the report uses.
 pub const COST_MODEL: &str = "list prices of the settings in force, per 5-minute interval; Auto Scaling groups at their workload class's spot mix (static peak too); Serverless v2 at the ACUs it runs at (demand ÷ instances in 0.5-ACU steps, within the min–max in force); storage only where the mapping gives a size";
@@ -22,6 +22,8 @@ pub const COST_MODEL: &str = "list prices of the settings in force, per 5-minute
 #[derive(Debug, Default)]
 pub struct CostCache {
     entries: Vec<(BTreeMap<KnobName, Setting>, Option<SpotMix>, f64)>,
+    /// Every price used, so the report can name where each came from.
+    used: BTreeMap<PriceKey, Quote>,
 }
 
 /// Entries kept before the cache starts over (a few hundred configurations
@@ -48,14 +50,22 @@ impl CostCache {
         {
             return Ok(*usd);
         }
-        let usd =
-            hourly_cost(resource, settings, resource.multi_az, spot_mix, prices)?.usd_per_hour;
+        let cost = hourly_cost(resource, settings, resource.multi_az, spot_mix, prices)?;
+        for line in cost.lines {
+            self.used.entry(line.key).or_insert(line.quote);
+        }
+        let usd = cost.usd_per_hour;
         if self.entries.len() >= CACHE_LIMIT {
             self.entries.clear();
         }
         self.entries
             .push((settings.clone(), spot_mix.cloned(), usd));
         Ok(usd)
+    }
+
+    /// Every price used so far, by key.
+    pub fn used(&self) -> &BTreeMap<PriceKey, Quote> {
+        &self.used
     }
 }
 

@@ -329,6 +329,9 @@ fn block(out: &mut String, res: &ResourceReport, slo_percent: f64) {
     for note in &res.notes {
         line(out, "note", note.clone());
     }
+    for from in crate::plan::priced_from(&res.priced_from) {
+        line(out, "priced from", from);
+    }
     let _ = writeln!(out);
 }
 

@@ -19,7 +19,7 @@ use super::sim::{BudgetTally, Subject, Taken, Tally};
 use super::timeline::{STEP_SECS, Window};
 use super::trace::TraceQuality;
 use crate::estate::Setting;
-use crate::plan::Guard;
+use crate::plan::{Guard, PriceUsed};
 use crate::policy::{Direction, Knob, KnobName, ResourceKind, Scale};
 
 /// The whole report.
@@ -100,6 +100,9 @@ pub struct ResourceReport {
     pub action_notes: Vec<NoteCount>,
     /// Every action taken, in order.
     pub log: Vec<StepReport>,
+    /// The prices its replayed cost was computed from, each with its source
+    /// and date.
+    pub priced_from: Vec<PriceUsed>,
 }
 
 /// A note and how many actions carried it.
@@ -440,6 +443,7 @@ fn resource(f: SubjectFacts<'_>) -> ResourceReport {
             })
             .collect(),
         log: t.taken.iter().map(StepReport::new).collect(),
+        priced_from: t.prices.iter().map(|(k, q)| PriceUsed::new(k, q)).collect(),
     }
 }
 

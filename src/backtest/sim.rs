@@ -27,7 +27,7 @@ use crate::estate::{Estate, Member, Setting, Status};
 use crate::ledger::{History, PastAction};
 use crate::plan::{Action, Cause, Guard};
 use crate::policy::{BudgetPeriod, Direction, Knob, KnobName, Policy, Resource, Scale, SpotMix};
-use crate::pricing::{PriceBook, Unpriced};
+use crate::pricing::{PriceBook, PriceKey, Quote, Unpriced};
 use crate::signals::Signals;
 
 /// One policy resource in the replay.
@@ -97,6 +97,8 @@ pub struct Tally {
     /// The operator notes of the actions taken (failovers, waiting
     /// periods, ...), each with how many actions carried it.
     pub action_notes: BTreeMap<String, usize>,
+    /// Every price the replay's costs used, by key.
+    pub prices: BTreeMap<PriceKey, Quote>,
 }
 
 /// One action carried out.
@@ -311,6 +313,7 @@ pub fn run(
 
     for (k, t) in tallies.iter_mut().enumerate() {
         t.end = estate.members[k].settings.clone();
+        t.prices = caches[k].used().clone();
     }
     Ok(Outcome {
         tallies,

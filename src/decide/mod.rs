@@ -20,9 +20,9 @@ use self::guards::{Context, HistoryIndex, Step};
 use self::propose::{InForce, Proposal, settings_after};
 use crate::estate::{Estate, Member};
 use crate::ledger::History;
-use crate::plan::{Action, BudgetLevel, Cause, Guard, Plan, Refusal};
+use crate::plan::{Action, BudgetLevel, BudgetStanding, Cause, Guard, Plan, PriceUsed, Refusal};
 use crate::policy::{Direction, Policy, Resource};
-use crate::pricing::{PriceBook, hourly_cost};
+use crate::pricing::{Cost, PriceBook, hourly_cost};
 use crate::signals::Signals;
 use crate::{budget, schedule};
 
@@ -59,7 +59,13 @@ pub fn decide(inputs: &Inputs<'_>) -> Plan {
         .budgets
         .as_ref()
         .map(|b| budget::standings(b, &signals.spend))
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| BudgetStanding {
+            sources: signals.spend_sources.clone(),
+            ..s
+        })
+        .collect::<Vec<_>>();
     let emergency = policy
         .budgets
         .as_ref()
@@ -133,6 +139,9 @@ pub fn decide(inputs: &Inputs<'_>) -> Plan {
             .then_with(|| saving_first(a, b))
     });
     let actions = spend_allowance(candidates, &ctx);
+    // What is wrong with the prices comes before any other note.
+    let mut all_notes = prices.warnings();
+    all_notes.extend(notes);
 
     Plan {
         at: now,
@@ -140,7 +149,8 @@ pub fn decide(inputs: &Inputs<'_>) -> Plan {
         profiles,
         emergency: emergency.is_some(),
         budget: standings,
-        notes,
+        notes: all_notes,
+        prices: prices.describe(),
     }
 }
 
@@ -166,9 +176,9 @@ fn judge(
         p.mix.as_ref().or(member.spot_mix.as_ref()),
         prices,
     );
-    let cost_delta = match (before, after) {
-        (Ok(b), Ok(a)) => Some(a.usd_per_hour - b.usd_per_hour),
-        _ => None,
+    let (cost_delta, used) = match (before, after) {
+        (Ok(b), Ok(a)) => (Some(a.usd_per_hour - b.usd_per_hour), prices_used(&b, &a)),
+        _ => (None, Vec::new()),
     };
     let refused = {
         let step = p.step.as_ref().and_then(|(from, to, window)| {
@@ -211,9 +221,22 @@ fn judge(
             cost_delta_per_hour: cost_delta,
             refused,
             notes,
+            prices: used,
         },
         p.critical,
     )
+}
+
+/// The distinct prices behind a cost change, before's first.
+fn prices_used(before: &Cost, after: &Cost) -> Vec<PriceUsed> {
+    let mut out: Vec<PriceUsed> = Vec::new();
+    for line in before.lines.iter().chain(&after.lines) {
+        let used = PriceUsed::new(&line.key, &line.quote);
+        if !out.contains(&used) {
+            out.push(used);
+        }
+    }
+    out
 }
 
 /// Lower runs first: protect the service, then honour commitments, then

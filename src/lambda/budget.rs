@@ -28,7 +28,8 @@ pub async fn handle(
     now: DateTime<Utc>,
 ) -> Result<Value, HandlerError> {
     let invocation = budget_invocation(event)?;
-    let Some(runner) = function.runner(request_id, now).await else {
+    let prices = function.price_book(now).await;
+    let Some(runner) = function.runner(request_id, &prices, now).await else {
         return Ok(respond::refused_invalid_policy(
             function.name,
             &function.policy_source,

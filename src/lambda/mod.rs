@@ -28,12 +28,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::act::Pace;
+use crate::aws::PricingAdapter;
 use crate::aws::{DynamoDbLedger, S3PolicyStore, SnsNotifier};
 use crate::engine::Adapters;
 use crate::notify;
+use crate::observe::{PriceApi, PriceSources};
 use crate::policy::Policy;
 use crate::ports::{NotifyPort, PolicyStorePort};
-use crate::pricing::SnapshotPriceBook;
+use crate::pricing::{LivePriceBook, PriceBook, SnapshotPriceBook};
 use crate::run::{Runner, Settings};
 
 pub use respond::HandlerError;
@@ -50,7 +52,14 @@ pub mod env {
     pub const TOPIC_ARN: &str = "TIDEGATE_TOPIC_ARN";
     /// Days the action log is kept (optional, default 30).
     pub const RETENTION_DAYS: &str = "TIDEGATE_RETENTION_DAYS";
+    /// Region of the Price List Query API endpoint (optional, default
+    /// `us-east-1`; the API is also served from `eu-central-1` and
+    /// `ap-south-1`).
+    pub const PRICING_REGION: &str = "TIDEGATE_PRICING_REGION";
 }
+
+/// The Price List Query API's region when [`env::PRICING_REGION`] is unset.
+pub const DEFAULT_PRICING_REGION: &str = "us-east-1";
 
 /// Where a function finds its policy, ledger and topic.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +74,8 @@ pub struct Config {
     pub topic_arn: Option<String>,
     /// How long log entries and cooldown clocks are kept.
     pub retention: TimeDelta,
+    /// Region of the Price List Query API endpoint.
+    pub pricing_region: String,
 }
 
 impl Config {
@@ -91,6 +102,10 @@ impl Config {
             ledger_table: need(env::LEDGER_TABLE)?,
             topic_arn: var(env::TOPIC_ARN).filter(|v| !v.trim().is_empty()),
             retention: TimeDelta::days(i64::from(retention)),
+            pricing_region: var(env::PRICING_REGION)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| DEFAULT_PRICING_REGION.to_string()),
         })
     }
 
@@ -113,6 +128,7 @@ pub struct Function {
     adapters: Adapters,
     ledger: DynamoDbLedger,
     notifier: Option<SnsNotifier>,
+    pricing: PricingAdapter,
     prices: SnapshotPriceBook,
     settings: Settings,
     told_invalid: AtomicBool,
@@ -161,6 +177,7 @@ impl Function {
                 .topic_arn
                 .as_ref()
                 .map(|arn| SnsNotifier::new(sdk, arn.clone())),
+            pricing: PricingAdapter::new(&crate::aws::pricing_config(sdk, &config.pricing_region)),
             prices: SnapshotPriceBook::embedded(),
             settings: Settings {
                 // A Lambda lives 15 minutes at most: a multi-step change
@@ -193,16 +210,43 @@ impl Function {
         &self.ledger
     }
 
-    /// A runner for one invocation, or None when the policy is invalid
-    /// (logged, and notified once per cold start).
-    async fn runner<'a>(&'a self, holder: &'a str, now: DateTime<Utc>) -> Option<Runner<'a>> {
+    /// The prices for one invocation: the Pricing API's answer from the
+    /// ledger's cache while fresh, else asked again (see
+    /// [`crate::observe::price_book`]); the built-in snapshot for the rest.
+    /// Without a valid policy there is nothing to price: the snapshot alone.
+    pub async fn price_book(&self, now: DateTime<Utc>) -> LivePriceBook {
+        let Ok(policy) = &self.policy else {
+            let why = "no valid policy".to_string();
+            return LivePriceBook::snapshot_only("", why, false, self.prices.clone());
+        };
+        let api = if policy.prices.pricing_api {
+            PriceApi::Ask(&self.pricing)
+        } else {
+            PriceApi::turned_off()
+        };
+        let sources = PriceSources {
+            api,
+            cache: Some(&self.ledger),
+            fallback: self.prices.clone(),
+        };
+        crate::observe::price_book(policy, None, sources, now).await
+    }
+
+    /// A runner for one invocation priced by `prices`, or None when the
+    /// policy is invalid (logged, and notified once per cold start).
+    async fn runner<'a>(
+        &'a self,
+        holder: &'a str,
+        prices: &'a dyn PriceBook,
+        now: DateTime<Utc>,
+    ) -> Option<Runner<'a>> {
         match &self.policy {
             Ok(policy) => Some(Runner {
                 policy,
                 ports: self.adapters.ports(),
                 ledger: &self.ledger,
                 notify: self.notifier.as_ref().map(|n| n as &dyn NotifyPort),
-                prices: &self.prices,
+                prices,
                 holder,
                 settings: self.settings,
             }),

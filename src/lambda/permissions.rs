@@ -4,7 +4,8 @@
 //!
 //! Every function builds the same [`super::Function`] at cold start: the
 //! engine's adapters (RDS, ElastiCache, MSK, Auto Scaling, CloudWatch), the
-//! DynamoDB ledger, the S3 policy store and the SNS notifier; any trigger may
+//! DynamoDB ledger (and price cache), the S3 policy store, the SNS notifier
+//! and the Price List API adapter (every run prices its plan); any trigger may
 //! end in any engine action (the budget's emergency profile resizes, removes
 //! Aurora readers and promotes a smaller writer as a scheduler run does). The
 //! budget function adds Cost Explorer. So the alarm and scheduler functions
@@ -102,6 +103,7 @@ pub const COMMON: &[Operation] = &[
         "update_broker_storage",
     ),
     op("kafka:UpdateBrokerType", "kafka", "update_broker_type"),
+    op("pricing:GetProducts", "pricing", "get_products"),
     op("rds:CreateDBInstance", "rds", "create_db_instance"),
     op("rds:DeleteDBInstance", "rds", "delete_db_instance"),
     op("rds:DescribeDBClusters", "rds", "describe_db_clusters"),
@@ -197,6 +199,7 @@ mod tests {
             "dynamodb" => "dynamodb",
             "elasticache" => "elasticache",
             "kafka" => "kafka",
+            "pricing" => "pricing",
             "rds" => "rds",
             "s3" => "s3",
             "sns" => "sns",
@@ -231,30 +234,32 @@ mod tests {
         found
     }
 
-    /// (adapter, call) for every SDK call under `src/aws/`.
+    /// (adapter, call) for every SDK call under `src/aws/`: an adapter is
+    /// a file `<name>.rs` or a folder `<name>/` of files.
     fn calls_in_source() -> BTreeSet<(String, String)> {
         let dir = root().join("src/aws");
         let mut out = BTreeSet::new();
         for entry in std::fs::read_dir(&dir).expect("src/aws") {
             let path = entry.expect("entry").path();
-            if path.extension().and_then(|e| e.to_str()) != Some("rs") {
+            let files: Vec<std::path::PathBuf> = if path.is_dir() {
+                std::fs::read_dir(&path)
+                    .expect("adapter folder")
+                    .map(|e| e.expect("entry").path())
+                    .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("rs"))
+                    .collect()
+            } else if path.extension().and_then(|e| e.to_str()) == Some("rs") {
+                vec![path.clone()]
+            } else {
                 continue;
-            }
+            };
             let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-            // The Pricing API adapter (feature `pricing-api`) is linked by no
-            // Lambda yet, so no role may call `pricing:GetProducts`. When one
-            // links the live price book: list `op("pricing:GetProducts",
-            // "pricing", "get_products")` in COMMON, add `"pricing" =>
-            // "pricing"` to `prefix`, bless tests/terraform/operations.json
-            // and add the action to terraform/iam/*.json.
-            if stem == "pricing" {
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).expect("read adapter");
-            // Only the adapter's own code: its tests build no clients.
-            let code = text.split("#[cfg(test)]").next().unwrap_or("");
-            for call in client_calls(code) {
-                out.insert((stem.to_owned(), call));
+            for file in files {
+                let text = std::fs::read_to_string(&file).expect("read adapter");
+                // Only the adapter's own code: its tests build no clients.
+                let code = text.split("#[cfg(test)]").next().unwrap_or("");
+                for call in client_calls(code) {
+                    out.insert((stem.to_owned(), call));
+                }
             }
         }
         out

@@ -8,8 +8,9 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::{Claim, History, Ledger, LedgerError, LedgerState, LogEntry};
+use super::{Claim, History, Ledger, LedgerError, LedgerState, LogEntry, PriceCache};
 use crate::plan::BudgetLevel;
+use crate::pricing::CachedPrices;
 
 /// Why the ledger file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -168,5 +169,24 @@ impl Ledger for FileLedger {
         _keep: TimeDelta,
     ) -> Result<Option<BudgetLevel>, LedgerError> {
         self.change(|s| s.swap_budget_level(key, level))
+    }
+}
+
+#[async_trait]
+impl PriceCache for FileLedger {
+    async fn cached_prices(&self, region: &str) -> Result<Option<CachedPrices>, LedgerError> {
+        Ok(self.lock().price_caches.get(region).cloned())
+    }
+
+    /// The file keeps one answer per region until replaced (`keep` is for
+    /// DynamoDB's TTL).
+    async fn store_prices(
+        &self,
+        prices: &CachedPrices,
+        _keep: TimeDelta,
+    ) -> Result<(), LedgerError> {
+        self.change(|s| {
+            s.price_caches.insert(prices.region.clone(), prices.clone());
+        })
     }
 }

@@ -5,8 +5,9 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::{Claim, History, Ledger, LedgerError, LedgerState, LogEntry};
+use super::{Claim, History, Ledger, LedgerError, LedgerState, LogEntry, PriceCache};
 use crate::plan::BudgetLevel;
+use crate::pricing::CachedPrices;
 
 /// A [`Ledger`] that lives as long as the process.
 #[derive(Debug, Default)]
@@ -103,5 +104,21 @@ impl Ledger for MemoryLedger {
         _keep: TimeDelta,
     ) -> Result<Option<BudgetLevel>, LedgerError> {
         Ok(self.with(|s| s.swap_budget_level(key, level)))
+    }
+}
+
+#[async_trait]
+impl PriceCache for MemoryLedger {
+    async fn cached_prices(&self, region: &str) -> Result<Option<CachedPrices>, LedgerError> {
+        Ok(self.with(|s| s.price_caches.get(region).cloned()))
+    }
+
+    async fn store_prices(
+        &self,
+        prices: &CachedPrices,
+        _keep: TimeDelta,
+    ) -> Result<(), LedgerError> {
+        self.with(|s| s.price_caches.insert(prices.region.clone(), prices.clone()));
+        Ok(())
     }
 }

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use super::{History, LogEntry};
 use crate::aws::AwsError;
 use crate::plan::BudgetLevel;
+use crate::pricing::CachedPrices;
 
 /// Why the ledger could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -105,4 +106,24 @@ pub trait Ledger: Send + Sync {
         now: DateTime<Utc>,
         keep: chrono::TimeDelta,
     ) -> Result<Option<BudgetLevel>, LedgerError>;
+}
+
+/// Where the Price List API's last answer per region is kept between runs
+/// (beside the ledger's records: the same table, the same file), so a run
+/// asks the API only when that answer is older than the policy's
+/// `prices.cache_ttl`, and has it to fall back on when the API cannot be
+/// reached.
+#[async_trait]
+pub trait PriceCache: Send + Sync {
+    /// The answer kept for `region`, if any (of any age: the caller judges
+    /// freshness).
+    async fn cached_prices(&self, region: &str) -> Result<Option<CachedPrices>, LedgerError>;
+
+    /// Replaces the answer kept for `prices.region`. The record may be
+    /// deleted `keep` after it was fetched.
+    async fn store_prices(
+        &self,
+        prices: &CachedPrices,
+        keep: chrono::TimeDelta,
+    ) -> Result<(), LedgerError>;
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Claim, History, LogEntry, PastAction};
 use crate::plan::BudgetLevel;
+use crate::pricing::CachedPrices;
 
 /// Every record of a ledger. The first two fields are [`History`]'s, so a
 /// ledger file written before the action log existed still reads.
@@ -31,6 +32,9 @@ pub struct LedgerState {
     /// Budget levels last seen, by period key.
     #[serde(default)]
     pub budget_levels: BTreeMap<String, BudgetLevel>,
+    /// The Price List API's last answer, by region.
+    #[serde(default)]
+    pub price_caches: BTreeMap<String, CachedPrices>,
 }
 
 /// A lease on one resource.
@@ -202,6 +206,7 @@ mod tests {
             cost_delta_per_hour: None,
             refused: None,
             notes: Vec::new(),
+            prices: Vec::new(),
         };
         let event = EventRef {
             source: "alarm".to_owned(),

@@ -12,6 +12,7 @@ mod autoscaling;
 mod elasticache;
 mod kafka;
 mod metrics;
+mod prices;
 mod rds;
 
 use std::collections::BTreeMap;
@@ -25,6 +26,7 @@ use crate::ports::{AutoScalingPort, CloudWatchPort, ElastiCachePort, KafkaPort, 
 use crate::signals::Signals;
 
 pub use metrics::metric_queries;
+pub use prices::{PRICE_CACHE_KEEP, PriceApi, PriceSources, price_book};
 
 /// The ports observe and act go through.
 #[derive(Clone, Copy)]

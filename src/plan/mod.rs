@@ -4,6 +4,7 @@
 
 mod render;
 
+pub(crate) use render::priced_from;
 pub use render::render;
 
 use std::collections::BTreeMap;
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::estate::Setting;
 use crate::policy::{BudgetPeriod, Direction, KnobName, ResourceKind};
+use crate::pricing::{Origin, PriceKey, Quote};
 
 /// A plan: every action considered in one decision.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,8 +30,12 @@ pub struct Plan {
     /// True while the budget emergency profile is in force.
     pub emergency: bool,
     /// Things worth knowing that are not actions (resources off their
-    /// ladder, rules without data, ...).
+    /// ladder, rules without data, prices not from the Pricing API, ...).
     pub notes: Vec<String>,
+    /// The price book the plan was priced with, in one line (source,
+    /// region, dates). Empty in plans saved by earlier versions.
+    #[serde(default)]
+    pub prices: String,
 }
 
 impl Plan {
@@ -81,6 +87,44 @@ pub struct Action {
     pub refused: Option<Refusal>,
     /// Things the operator should know (failover, maintenance window, ...).
     pub notes: Vec<String>,
+    /// The prices the cost change was computed from, each with its source
+    /// and date (before and after, in the order used).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prices: Vec<PriceUsed>,
+}
+
+/// One price a figure was computed from, and where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PriceUsed {
+    /// Which price: `service instance_type engine deployment`.
+    pub price: String,
+    /// The price, in `unit`.
+    pub usd: f64,
+    /// `USD/hour`, `USD/ACU-hour`, `USD/GB-month`, ...
+    pub unit: String,
+    /// Pricing API, price cache, snapshot or estimate.
+    pub origin: Origin,
+    /// In detail: SKU, cache fetch time, snapshot file and row source.
+    pub source: String,
+    /// Date of the price data (`YYYY-MM-DD`).
+    pub as_of: String,
+}
+
+impl PriceUsed {
+    /// The price of `key` as `quote` gave it.
+    pub fn new(key: &PriceKey, quote: &Quote) -> Self {
+        PriceUsed {
+            price: format!(
+                "{} {} {} {}",
+                key.service, key.instance_type, key.engine, key.deployment
+            ),
+            usd: quote.usd,
+            unit: quote.unit.clone(),
+            origin: quote.origin,
+            source: quote.source.clone(),
+            as_of: quote.as_of.clone(),
+        }
+    }
 }
 
 /// What asked for an action.
@@ -196,6 +240,10 @@ pub struct BudgetStanding {
     pub forecast_percent: f64,
     /// Ok, warn or emergency.
     pub level: BudgetLevel,
+    /// Where the figures come from: the spend's source, and the sources of
+    /// the prices the run-rate was computed from, each with its date.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
 }
 
 /// How close to a budget limit.

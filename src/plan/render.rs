@@ -4,8 +4,9 @@
 
 use std::fmt::Write as _;
 
-use super::{Action, BudgetLevel, Plan};
+use super::{Action, BudgetLevel, Plan, PriceUsed};
 use crate::pricing::HOURS_PER_MONTH;
+use crate::pricing::Origin;
 
 /// Renders `plan` for a terminal. `estate` names the estate in the header.
 pub fn render(plan: &Plan, estate: &str) -> String {
@@ -57,9 +58,15 @@ pub fn render(plan: &Plan, estate: &str) -> String {
             "Budget {}: spent ${:.2}, forecast ${:.2} of ${:.2} ({:.0}%, {level})",
             s.period, s.actual_usd, s.forecast_usd, s.limit_usd, s.forecast_percent
         );
+        for source in &s.sources {
+            let _ = writeln!(out, "  from {source}");
+        }
     }
     for note in &plan.notes {
         let _ = writeln!(out, "note: {note}");
+    }
+    if !plan.prices.is_empty() {
+        let _ = writeln!(out, "Prices: {}", plan.prices);
     }
     out
 }
@@ -89,6 +96,9 @@ fn action_block(out: &mut String, a: &Action, mark: &str) {
         }
         None => out.push_str("      cost: not priced\n"),
     }
+    for line in priced_from(&a.prices) {
+        let _ = writeln!(out, "      priced from: {line}");
+    }
     if let Some(r) = &a.refused {
         let _ = writeln!(out, "      guard {}: {}", r.guard, r.why);
     }
@@ -96,6 +106,26 @@ fn action_block(out: &mut String, a: &Action, mark: &str) {
         let _ = writeln!(out, "      note: {note}");
     }
     out.push('\n');
+}
+
+/// One line per source and date: `Pricing API, as of 2026-11-01:
+/// rds db.r6g.large postgresql single-az $0.225/h, ...`.
+pub(crate) fn priced_from(prices: &[PriceUsed]) -> Vec<String> {
+    let mut groups: Vec<((Origin, &str), Vec<String>)> = Vec::new();
+    for p in prices {
+        let unit = p.unit.strip_prefix("USD/").unwrap_or(&p.unit);
+        let unit = if unit == "hour" { "h" } else { unit };
+        let item = format!("{} ${}/{unit}", p.price, p.usd);
+        let at = (p.origin, p.as_of.as_str());
+        match groups.iter_mut().find(|(k, _)| *k == at) {
+            Some((_, items)) => items.push(item),
+            None => groups.push((at, vec![item])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((origin, as_of), items)| format!("{origin}, as of {as_of}: {}", items.join(", ")))
+        .collect()
 }
 
 /// `+$1.23` / `-$0.45`.

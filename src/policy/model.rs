@@ -29,8 +29,36 @@ pub struct Policy {
     pub spot_mix: BTreeMap<String, SpotClass>,
     /// Budgets, if any.
     pub budgets: Option<Budgets>,
+    /// Where prices come from.
+    pub prices: PriceSettings,
     /// Managed resources, in file order.
     pub resources: Vec<Resource>,
+}
+
+/// Where prices come from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PriceSettings {
+    /// Ask the Price List Query API.
+    pub pricing_api: bool,
+    /// How long the API's answer is used before asking again.
+    pub cache_ttl: Span,
+    /// Spot as on-demand less this percent (an estimate), when stated.
+    pub spot_discount_percent: Option<f64>,
+}
+
+impl PriceSettings {
+    /// How long the API's answer is used when the policy does not say.
+    pub const DEFAULT_CACHE_TTL: Span = Span::from_secs(24 * 3600);
+}
+
+impl Default for PriceSettings {
+    fn default() -> Self {
+        PriceSettings {
+            pricing_api: true,
+            cache_ttl: Self::DEFAULT_CACHE_TTL,
+            spot_discount_percent: None,
+        }
+    }
 }
 
 impl Policy {

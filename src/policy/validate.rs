@@ -24,7 +24,7 @@ mod schedules;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::locate::{self, Index};
-use super::model::{BudgetPeriod, Budgets, Cooldown, Guardrails, Policy, SpotClass};
+use super::model::{BudgetPeriod, Budgets, Cooldown, Guardrails, Policy, PriceSettings, SpotClass};
 use super::{PolicyError, Problem, Span, raw};
 use crate::catalog;
 
@@ -129,6 +129,7 @@ pub(crate) fn validate(
     let schedules = schedules::check(&mut cx, &raw.schedules, &profiles);
     let spot_mix = spot_mix(&mut cx, &raw.spot_mix);
     let budgets = budgets(&mut cx, raw.budgets.as_ref(), &profiles);
+    let prices = prices(&mut cx, raw.prices.as_ref());
     let env = resources::Env {
         profiles: &profiles,
         // Declared names, so a schedule with its own problems does not also
@@ -148,6 +149,7 @@ pub(crate) fn validate(
             schedules,
             spot_mix,
             budgets,
+            prices,
             resources,
         });
     }
@@ -280,6 +282,35 @@ fn region(cx: &mut Ctx<'_>, region: Option<&str>) -> String {
         );
     }
     r.to_owned()
+}
+
+fn prices(cx: &mut Ctx<'_>, p: Option<&raw::PricesSpec>) -> PriceSettings {
+    let Some(p) = p else {
+        return PriceSettings::default();
+    };
+    let longest = Span::from_secs(30 * 24 * 3600);
+    let cache_ttl = p.cache_ttl.unwrap_or(PriceSettings::DEFAULT_CACHE_TTL);
+    if cache_ttl.as_secs() == 0 || cache_ttl > longest {
+        cx.at(
+            "prices.cache_ttl",
+            format!("cache_ttl {cache_ttl} is out of range"),
+            "a span from `1m` to `30d`, e.g. `24h`",
+        );
+    }
+    if let Some(d) = p.spot_discount_percent
+        && !(0.0..100.0).contains(&d)
+    {
+        cx.at(
+            "prices.spot_discount_percent",
+            format!("{d} is not a discount"),
+            "a percent from 0 up to (not including) 100, e.g. `65`",
+        );
+    }
+    PriceSettings {
+        pricing_api: p.pricing_api,
+        cache_ttl,
+        spot_discount_percent: p.spot_discount_percent,
+    }
 }
 
 fn guardrails(cx: &mut Ctx<'_>, g: &raw::Guardrails) -> Guardrails {

@@ -62,7 +62,7 @@ use crate::estate::{Power, Setting};
 use crate::policy::{KnobName, Resource, ResourceKind, SpotMix};
 
 use super::snapshot::describe_key;
-use super::{PriceBook, PriceKey, Quote};
+use super::{Origin, PriceBook, PriceKey, Quote};
 
 /// Hours in a billing month, as AWS prices a month.
 pub const HOURS_PER_MONTH: f64 = 730.0;
@@ -400,6 +400,7 @@ impl<'a> Pricer<'a> {
                     Quote {
                         usd: od.usd * SPOT_ESTIMATE_FRACTION,
                         unit: PER_HOUR.to_string(),
+                        origin: Origin::Estimate,
                         source: format!("estimate: {pct}% of on-demand ({})", od.source),
                         as_of: od.as_of,
                     }

@@ -1,108 +1,183 @@
-//! A [`PriceBook`] that prefers the Price List Query API's quotes and falls
-//! back, key by key, on a snapshot. Pure: the API answer (or the reason
-//! there is none) is fetched before, by `tidegate::aws::PricingAdapter`;
+//! The [`PriceBook`] the CLI and the Lambdas price with: the Price List
+//! Query API's quotes (asked during this run, or cached by an earlier one),
+//! and, key by key, a snapshot where those have none. Pure: the API's
+//! answer or the cache is fetched before (see `crate::observe::prices`);
 //! lookups do no I/O.
 //!
-//! Every quote says where it came from: an API quote's source is
+//! Every quote names its [`Origin`] and date: an API quote's source is
 //! `aws-pricing-api:<service code>:<sku>` with the product's publication
-//! date; a fallback quote's source is `snapshot <name>: <row source>` with
-//! the row's date, so a plan that lists its quotes names the snapshot.
-//! [`LivePriceBook::source_of`] gives the same as a [`PriceSource`].
+//! date; a cached one adds when it was fetched; a snapshot one is
+//! `snapshot <name>: <row source>` with the row's date. When the policy
+//! states a spot discount, spot prices are that share of on-demand, labelled
+//! as an [`Origin::Estimate`].
 
 use std::collections::BTreeMap;
 
-use super::price_list::{PriceListAnswer, Unquoted};
-use super::{PriceBook, PriceKey, Quote, SnapshotPriceBook};
+use chrono::{DateTime, Utc};
 
-/// Where a quote came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PriceSource {
-    /// The Price List Query API.
+use super::cache::CachedPrices;
+use super::price_list::PriceListAnswer;
+use super::{Origin, PriceBook, PriceKey, Quote, SnapshotPriceBook};
+
+/// Where the book's primary prices come from, and what went wrong getting
+/// them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Standing {
+    /// The API answered during this run.
     Api {
-        /// The product's publication date (`YYYY-MM-DD`).
-        as_of: String,
+        /// When.
+        fetched_at: DateTime<Utc>,
     },
-    /// The fallback snapshot.
-    Snapshot {
-        /// The snapshot's name.
-        name: String,
-        /// The row's date (`YYYY-MM-DD`).
-        as_of: String,
-        /// Why not the API: the API's refusal for the key, or the failed call.
+    /// The cache of an earlier run's answer.
+    Cache {
+        /// When that run asked the API.
+        fetched_at: DateTime<Utc>,
+        /// Why not the API now: None when the cache was fresh (by design),
+        /// else the failed call or the reason the API was not asked.
+        api_not_used: Option<String>,
+    },
+    /// Neither the API nor a cache: every price is the snapshot's.
+    SnapshotOnly {
+        /// Why: the failed call, or why the API was not asked.
         why: String,
+        /// True when the API was asked and failed (a warning), false when
+        /// it was not asked on purpose (offline).
+        failed: bool,
     },
 }
 
-/// The API's quotes where it gave one, the snapshot's elsewhere.
+/// The API's (or the cache's) quotes where there is one, the snapshot's
+/// elsewhere.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LivePriceBook {
     region: String,
-    api: BTreeMap<PriceKey, Quote>,
-    unquoted: BTreeMap<PriceKey, Unquoted>,
-    /// Why the API gave nothing at all (call failed), when it did not answer.
-    unreachable: Option<String>,
+    primary: BTreeMap<PriceKey, Quote>,
+    unquoted: BTreeMap<PriceKey, String>,
+    standing: Standing,
     fallback: SnapshotPriceBook,
+    spot_discount_percent: Option<f64>,
 }
 
 impl LivePriceBook {
-    /// A book on the API's `answer` for `region` (the error text when the
-    /// call failed), falling back on `fallback` for every key the API did
-    /// not price.
-    pub fn new(
+    /// A book on the API's `answer` for `region`, fetched at `fetched_at`.
+    pub fn from_api(
         region: &str,
-        answer: Result<PriceListAnswer, String>,
+        answer: PriceListAnswer,
+        fetched_at: DateTime<Utc>,
         fallback: SnapshotPriceBook,
     ) -> Self {
-        let (api, unquoted, unreachable) = match answer {
-            Ok(a) => (a.quotes, a.unpriced, None),
-            Err(e) => (BTreeMap::new(), BTreeMap::new(), Some(e)),
-        };
         LivePriceBook {
             region: region.to_string(),
-            api,
-            unquoted,
-            unreachable,
+            primary: answer.quotes,
+            unquoted: answer
+                .unpriced
+                .into_iter()
+                .map(|(k, why)| (k, why.to_string()))
+                .collect(),
+            standing: Standing::Api { fetched_at },
             fallback,
+            spot_discount_percent: None,
         }
     }
 
-    /// Where the quote for `key` comes from; None when neither source has one.
-    pub fn source_of(&self, key: &PriceKey) -> Option<PriceSource> {
-        if let Some(q) = self.api.get(key) {
-            return Some(PriceSource::Api {
-                as_of: q.as_of.clone(),
-            });
+    /// A book on an earlier answer kept in the cache. `api_not_used` is None
+    /// when the cache was fresh, else why the API could not stand in for it.
+    pub fn from_cache(
+        cache: &CachedPrices,
+        api_not_used: Option<String>,
+        fallback: SnapshotPriceBook,
+    ) -> Self {
+        LivePriceBook {
+            region: cache.region.clone(),
+            primary: cache.quotes(),
+            unquoted: cache.unpriced(),
+            standing: Standing::Cache {
+                fetched_at: cache.fetched_at,
+                api_not_used,
+            },
+            fallback,
+            spot_discount_percent: None,
         }
-        let q = self.fallback.quote(key)?;
-        Some(PriceSource::Snapshot {
-            name: self.fallback.name().to_string(),
-            as_of: q.as_of,
-            why: self.why_not_api(key),
+    }
+
+    /// A book on the snapshot alone: the API failed (`failed`) or was not
+    /// asked, for the reason `why`, and there is no cache.
+    pub fn snapshot_only(
+        region: &str,
+        why: String,
+        failed: bool,
+        fallback: SnapshotPriceBook,
+    ) -> Self {
+        LivePriceBook {
+            region: region.to_string(),
+            primary: BTreeMap::new(),
+            unquoted: BTreeMap::new(),
+            standing: Standing::SnapshotOnly { why, failed },
+            fallback,
+            spot_discount_percent: None,
+        }
+    }
+
+    /// Prices spot as on-demand less `percent` (the policy's
+    /// `prices.spot_discount_percent`), labelled as an estimate, instead of
+    /// the snapshot's spot rows.
+    pub fn with_spot_discount(mut self, percent: Option<f64>) -> Self {
+        self.spot_discount_percent = percent;
+        self
+    }
+
+    /// Where the primary prices come from.
+    pub fn standing(&self) -> &Standing {
+        &self.standing
+    }
+
+    /// The region the book prices.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The API's (or cache's) quotes, in key order.
+    pub fn primary_quotes(&self) -> impl Iterator<Item = (&PriceKey, &Quote)> {
+        self.primary.iter()
+    }
+
+    /// Why `key` is not priced by the API or the cache (None when it is).
+    pub fn why_not_primary(&self, key: &PriceKey) -> Option<String> {
+        if self.primary.contains_key(key) {
+            return None;
+        }
+        let source = match &self.standing {
+            Standing::Api { .. } => "Pricing API",
+            Standing::Cache { .. } => "Pricing API (cached answer)",
+            Standing::SnapshotOnly { why, .. } => return Some(why.clone()),
+        };
+        Some(match self.unquoted.get(key) {
+            Some(why) => format!("{source}: {why}"),
+            None => format!("{source}: not asked for this price"),
         })
     }
 
-    /// True when the API call failed and every quote is the snapshot's.
-    pub fn api_unreachable(&self) -> bool {
-        self.unreachable.is_some()
+    fn spot_estimate(&self, key: &PriceKey, percent: f64) -> Option<Quote> {
+        let od_key = PriceKey {
+            deployment: "on-demand".to_string(),
+            ..key.clone()
+        };
+        let od = self.listed(&od_key)?;
+        Some(Quote {
+            usd: od.usd * (1.0 - percent / 100.0),
+            unit: od.unit,
+            origin: Origin::Estimate,
+            source: format!(
+                "estimate: on-demand less the policy's spot_discount_percent {percent}% (on-demand from the {}: {})",
+                od.origin, od.source
+            ),
+            as_of: od.as_of,
+        })
     }
 
-    /// Keys the API priced.
-    pub fn api_quotes(&self) -> impl Iterator<Item = (&PriceKey, &Quote)> {
-        self.api.iter()
-    }
-
-    fn why_not_api(&self, key: &PriceKey) -> String {
-        match (&self.unreachable, self.unquoted.get(key)) {
-            (Some(e), _) => format!("Pricing API unreachable: {e}"),
-            (None, Some(why)) => format!("Pricing API: {why}"),
-            (None, None) => "not asked of the Pricing API".to_string(),
-        }
-    }
-}
-
-impl PriceBook for LivePriceBook {
-    fn quote(&self, key: &PriceKey) -> Option<Quote> {
-        if let Some(q) = self.api.get(key) {
+    /// The list price: primary, else the snapshot's.
+    fn listed(&self, key: &PriceKey) -> Option<Quote> {
+        if let Some(q) = self.primary.get(key) {
             return Some(q.clone());
         }
         let q = self.fallback.quote(key)?;
@@ -111,125 +186,71 @@ impl PriceBook for LivePriceBook {
             ..q
         })
     }
+}
+
+impl PriceBook for LivePriceBook {
+    fn quote(&self, key: &PriceKey) -> Option<Quote> {
+        match self.spot_discount_percent {
+            Some(p) if key.service == "ec2" && key.deployment.starts_with("spot") => {
+                self.spot_estimate(key, p)
+            }
+            _ => self.listed(key),
+        }
+    }
 
     fn describe(&self) -> String {
         let fallback = self.fallback.describe();
-        match &self.unreachable {
-            Some(e) => {
-                format!("Pricing API unreachable ({e}); every price from the fallback {fallback}")
-            }
-            None => format!(
-                "Pricing API ({}, {} prices), else the fallback {fallback}",
+        let spot = match self.spot_discount_percent {
+            Some(p) => format!("; spot estimated at on-demand less {p}% (policy)"),
+            None => String::new(),
+        };
+        let main = match &self.standing {
+            Standing::Api { fetched_at } => format!(
+                "Pricing API ({}, {} prices, fetched {}), else the {fallback}",
                 self.region,
-                self.api.len()
+                self.primary.len(),
+                fetched_at.format("%Y-%m-%d %H:%M UTC")
             ),
+            Standing::Cache { fetched_at, .. } => format!(
+                "price cache ({}, {} prices from the Pricing API, fetched {}), else the {fallback}",
+                self.region,
+                self.primary.len(),
+                fetched_at.format("%Y-%m-%d %H:%M UTC")
+            ),
+            Standing::SnapshotOnly { why, .. } => format!("the {fallback} only ({why})"),
+        };
+        format!("{main}{spot}")
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        match &self.standing {
+            Standing::Api { .. } | Standing::Cache { api_not_used: None, .. } => {}
+            Standing::Cache {
+                fetched_at,
+                api_not_used: Some(why),
+            } => out.push(format!(
+                "prices: {why}; priced from the price cache fetched {} and, where it has none, the {}",
+                fetched_at.format("%Y-%m-%d %H:%M UTC"),
+                self.fallback.describe()
+            )),
+            Standing::SnapshotOnly { why, failed: true } => out.push(format!(
+                "prices: {why}; every price is from the fallback {}",
+                self.fallback.describe()
+            )),
+            Standing::SnapshotOnly { failed: false, .. } => {}
         }
+        if self.fallback.region() != self.region {
+            out.push(format!(
+                "prices: the fallback snapshot holds {} prices, the estate is in {}: prices not from the Pricing API are another region's",
+                self.fallback.region(),
+                self.region
+            ));
+        }
+        out
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::pricing::answer_from_items;
-
-    fn key(service: &'static str, instance_type: &str, engine: &str, deployment: &str) -> PriceKey {
-        PriceKey {
-            service,
-            instance_type: instance_type.to_string(),
-            engine: engine.to_string(),
-            deployment: deployment.to_string(),
-        }
-    }
-
-    fn items() -> Vec<String> {
-        let body: serde_json::Value =
-            serde_json::from_str(include_str!("../../tests/fixtures/pricing/rds.json"))
-                .expect("JSON");
-        body["PriceList"]
-            .as_array()
-            .expect("PriceList")
-            .iter()
-            .map(|v| v.as_str().expect("string").to_string())
-            .collect()
-    }
-
-    #[test]
-    fn api_quotes_first_then_the_snapshot_named_per_key() {
-        let api_key = key("rds", "db.r6g.large", "postgresql", "single-az");
-        let missing = key("rds", "db.r6g.xlarge", "postgresql", "single-az");
-        let items = items();
-        let answer = answer_from_items(
-            "us-east-1",
-            &[api_key.clone(), missing.clone()],
-            items.iter().map(String::as_str),
-        );
-        let book = LivePriceBook::new("us-east-1", Ok(answer), SnapshotPriceBook::embedded());
-
-        let q = book.quote(&api_key).expect("API quote");
-        assert!(
-            q.source.starts_with("aws-pricing-api:AmazonRDS:"),
-            "{}",
-            q.source
-        );
-        assert_eq!(
-            book.source_of(&api_key),
-            Some(PriceSource::Api {
-                as_of: "2024-09-28".into()
-            })
-        );
-
-        let q = book.quote(&missing).expect("snapshot quote");
-        assert_eq!(q.usd, 0.45);
-        assert!(
-            q.source
-                .starts_with("snapshot data/prices/aws-us-east-1.csv: github:yeo/ec2.shop@"),
-            "{}",
-            q.source
-        );
-        assert_eq!(
-            book.source_of(&missing),
-            Some(PriceSource::Snapshot {
-                name: "data/prices/aws-us-east-1.csv".into(),
-                as_of: "2024-09-28".into(),
-                why: "Pricing API: no product in the price list".into(),
-            })
-        );
-        // Not asked, and not in the snapshot either.
-        let neither = key("rds", "db.x9.huge", "postgresql", "single-az");
-        assert_eq!(
-            (book.quote(&neither), book.source_of(&neither)),
-            (None, None)
-        );
-        assert!(!book.api_unreachable());
-        assert!(
-            book.describe().starts_with(
-                "Pricing API (us-east-1, 1 prices), else the fallback built-in snapshot"
-            ),
-            "{}",
-            book.describe()
-        );
-    }
-
-    #[test]
-    fn an_unreachable_api_prices_everything_from_the_snapshot_and_says_so() {
-        let book = LivePriceBook::new(
-            "us-east-1",
-            Err("pricing GetProducts failed: timed out".into()),
-            SnapshotPriceBook::embedded(),
-        );
-        let k = key("ec2", "m5.large", "linux", "on-demand");
-        assert_eq!(book.quote(&k).map(|q| q.usd), Some(0.096));
-        assert!(book.api_unreachable());
-        assert!(
-            matches!(book.source_of(&k), Some(PriceSource::Snapshot { why, .. })
-                if why == "Pricing API unreachable: pricing GetProducts failed: timed out")
-        );
-        assert!(
-            book.describe().starts_with(
-                "Pricing API unreachable (pricing GetProducts failed: timed out); every price from the fallback built-in snapshot"
-            ),
-            "{}",
-            book.describe()
-        );
-    }
-}
+#[path = "live_tests.rs"]
+mod tests;

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::snapshot::describe_key;
-use super::{PriceKey, Quote};
+use super::{Origin, PriceKey, Quote};
 
 /// What the price-list unit becomes in a [`Quote`].
 const UNITS: [(&str, &str); 6] = [
@@ -369,6 +369,7 @@ pub fn parse_product(item: &str, key: &PriceKey, region: &str) -> Result<Quote, 
     Ok(Quote {
         usd,
         unit: spec.unit.to_string(),
+        origin: Origin::Api,
         source: format!("aws-pricing-api:{}:{sku}", spec.service_code),
         as_of,
     })

@@ -13,7 +13,7 @@ use std::fmt;
 
 use chrono::NaiveDate;
 
-use super::{PriceBook, PriceKey, Quote};
+use super::{Origin, PriceBook, PriceKey, Quote};
 
 /// The name the embedded snapshot goes by in reports (its path in the repo).
 pub const EMBEDDED_NAME: &str = "data/prices/aws-us-east-1.csv";
@@ -229,6 +229,44 @@ impl PriceBook for SnapshotPriceBook {
     }
 }
 
+/// Writes `prices` for `region` as a snapshot CSV ([`COLUMNS`], a header
+/// and one row per price in the order given) that
+/// [`SnapshotPriceBook::from_csv`] reads back. Fields holding a comma, a
+/// quote or surrounding blanks are double-quoted.
+pub fn to_csv<'a>(
+    region: &str,
+    prices: impl IntoIterator<Item = (&'a PriceKey, &'a Quote)>,
+) -> String {
+    let mut out = COLUMNS.join(",");
+    out.push('\n');
+    for (key, quote) in prices {
+        let usd = quote.usd.to_string();
+        let fields = [
+            key.service,
+            &key.instance_type,
+            &key.engine,
+            &key.deployment,
+            region,
+            &usd,
+            &quote.unit,
+            &quote.source,
+            &quote.as_of,
+        ];
+        let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+fn csv_field(field: &str) -> String {
+    if field.contains([',', '"', '\n', '\r']) || field.trim() != field {
+        format!("\"{}\"", field.replace('"', "\"\""))
+    } else {
+        field.to_string()
+    }
+}
+
 /// One data row: its key, quote, region and date, or the 0-based column at
 /// fault (if one is) and what is wrong.
 type Row = (PriceKey, Quote, String, NaiveDate);
@@ -269,6 +307,7 @@ fn parse_row(text: &str) -> Result<Row, (Option<usize>, SnapshotProblem)> {
     let quote = Quote {
         usd,
         unit: take(UNIT),
+        origin: Origin::Snapshot,
         source: take(SOURCE),
         as_of: take(AS_OF),
     };

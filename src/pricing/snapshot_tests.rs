@@ -225,3 +225,31 @@ fn duplicates_and_mixed_regions_are_refused() {
         "{e}"
     );
 }
+
+#[test]
+fn a_written_snapshot_reads_back_the_same_prices() {
+    let book = SnapshotPriceBook::embedded();
+    let text = to_csv(book.region(), book.iter());
+    let back = SnapshotPriceBook::from_csv(&text, "written.csv").expect("reads back");
+    assert_eq!(back.len(), book.len());
+    assert!(book.iter().zip(back.iter()).all(|(a, b)| a == b));
+
+    // A source with a comma, a quote and blanks survives quoting.
+    let key = PriceKey {
+        service: "ec2",
+        instance_type: "m5.large".into(),
+        engine: "linux".into(),
+        deployment: "on-demand".into(),
+    };
+    let quote = Quote {
+        usd: 0.096,
+        unit: "USD/hour".into(),
+        origin: Origin::Snapshot,
+        source: " a, \"quoted\" source ".into(),
+        as_of: "2026-11-23".into(),
+    };
+    let text = to_csv("eu-west-1", [(&key, &quote)]);
+    let back = SnapshotPriceBook::from_csv(&text, "q.csv").expect("reads back");
+    assert_eq!(back.quote(&key), Some(quote));
+    assert_eq!(back.region(), "eu-west-1");
+}

@@ -38,6 +38,10 @@ use crate::policy::Policy;
 use crate::ports::NotifyPort;
 use crate::pricing::{PriceBook, run_rate};
 
+/// Where a budget run's actual spend comes from, as standings name it.
+const SPEND_SOURCE: &str =
+    "spend: Cost Explorer, unblended, whole account; forecast adds the estate's run-rate";
+
 /// How long things last.
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
@@ -301,6 +305,9 @@ impl Runner<'_> {
                 let f = budget::forecast(period, now, actual, rate.usd_per_hour);
                 obs.signals.spend.insert(period, f);
             }
+            obs.signals.spend_sources = std::iter::once(SPEND_SOURCE.to_string())
+                .chain(rate.sources.iter().map(|s| format!("run-rate prices: {s}")))
+                .collect();
         }
     }
 

@@ -223,6 +223,7 @@ fn action(member: &Member, knob: KnobName, to: Setting) -> Action {
         cost_delta_per_hour: None,
         refused: None,
         notes: Vec::new(),
+        prices: Vec::new(),
     }
 }
 

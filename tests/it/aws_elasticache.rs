@@ -175,6 +175,7 @@ fn action(id: &str, knob: KnobName, from: Setting, to: Setting) -> Action {
         cost_delta_per_hour: None,
         refused: None,
         notes: Vec::new(),
+        prices: Vec::new(),
     }
 }
 

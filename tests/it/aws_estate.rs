@@ -47,7 +47,7 @@ fn up_alarm(policy: &Policy, resource: &str, knob: KnobName) -> String {
         .unwrap_or_else(|| panic!("{resource} has a scale-up rule on {knob}"))
 }
 
-async fn fire(cw: &aws_sdk_cloudwatch::Client, alarm: &str) {
+pub(crate) async fn fire(cw: &aws_sdk_cloudwatch::Client, alarm: &str) {
     cw.put_metric_alarm()
         .alarm_name(alarm)
         .namespace("AWS/Test")

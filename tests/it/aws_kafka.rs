@@ -176,6 +176,7 @@ fn action(name: &str, knob: KnobName, from: Setting, to: Setting) -> Action {
         cost_delta_per_hour: None,
         refused: None,
         notes: Vec::new(),
+        prices: Vec::new(),
     }
 }
 

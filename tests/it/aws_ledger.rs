@@ -48,6 +48,7 @@ fn action(identifier: &str, direction: Option<Direction>) -> Action {
         cost_delta_per_hour: Some(0.25),
         refused: None,
         notes: Vec::new(),
+        prices: Vec::new(),
     }
 }
 

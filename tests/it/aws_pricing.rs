@@ -3,9 +3,14 @@
 //! answers `GetProducts` from the recorded products in
 //! `tests/fixtures/pricing/`.
 
+use chrono::{DateTime, TimeDelta, Utc};
 use tidegate::aws::{ErrorKind, PricingAdapter};
+use tidegate::ledger::{MemoryLedger, PriceCache};
+use tidegate::observe::{PriceApi, PriceSources, price_book};
+use tidegate::policy::Policy;
+use tidegate::ports::PricingPort;
 use tidegate::pricing::{
-    PriceBook, PriceKey, PriceListError, PriceSource, SnapshotPriceBook, Unquoted,
+    Origin, PriceBook, PriceKey, PriceListError, SnapshotPriceBook, Standing, Unquoted,
 };
 
 use crate::support::MotoServer;
@@ -125,48 +130,40 @@ async fn a_refused_call_is_a_classified_error() {
     assert_eq!(answer.quotes.len(), 1);
 }
 
-#[tokio::test]
-async fn a_price_book_prefers_the_api_and_falls_back_per_key() {
-    let moto = MotoServer::shared();
-    let pricing = PricingAdapter::new(&moto.sdk_config().await);
-    let api_key = key("elasticache", "cache.r6g.large", "redis", "node");
-    let fallback_key = key("elasticache", "cache.r6g.xlarge", "redis", "node");
-    let book = pricing
-        .price_book(
-            REGION,
-            &[api_key.clone(), fallback_key.clone()],
-            SnapshotPriceBook::embedded(),
-        )
-        .await;
-    assert!(!book.api_unreachable());
-    let q = book.quote(&api_key).expect("API quote");
-    assert!(
-        q.source.starts_with("aws-pricing-api:AmazonElastiCache:"),
-        "{}",
-        q.source
+/// A policy with one RDS instance on a two-class ladder (the fixtures
+/// price `db.r6g.large` PostgreSQL; `db.r6g.xlarge` is not in them).
+fn policy(extra: &str) -> Policy {
+    let text = format!(
+        "version: 1
+estate: prices
+region: us-east-1
+guardrails: {{ max_actions_per_hour: 4, oscillation_window: 30m }}
+{extra}
+resources:
+  - id: orders-db
+    kind: rds_instance
+    identifier: orders-db
+    engine: postgres
+    instance_class: {{ ladder: [db.r6g.large, db.r6g.xlarge] }}
+"
     );
-    assert_eq!(
-        book.source_of(&api_key),
-        Some(PriceSource::Api {
-            as_of: "2025-03-14".into()
-        })
-    );
-    let q = book.quote(&fallback_key).expect("snapshot quote");
-    assert!(
-        q.source
-            .starts_with("snapshot data/prices/aws-us-east-1.csv: "),
-        "{}",
-        q.source
-    );
-    assert!(matches!(
-        book.source_of(&fallback_key),
-        Some(PriceSource::Snapshot { why, .. }) if why == "Pricing API: no product in the price list"
-    ));
+    tidegate::policy::load_str(&text, "prices.yaml").expect("policy")
 }
 
-#[tokio::test]
-async fn with_the_api_unreachable_every_price_is_the_snapshot_and_it_says_so() {
-    // Nothing listens on port 1: the call fails at once, no retry.
+fn sources<'a>(api: &'a dyn PricingPort, cache: &'a MemoryLedger) -> PriceSources<'a> {
+    PriceSources {
+        api: PriceApi::Ask(api),
+        cache: Some(cache),
+        fallback: SnapshotPriceBook::embedded(),
+    }
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().expect("time")
+}
+
+/// Nothing listens on port 1: every call fails at once, no retry.
+async fn unreachable() -> PricingAdapter {
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(REGION))
         .endpoint_url("http://127.0.0.1:1")
@@ -176,32 +173,142 @@ async fn with_the_api_unreachable_every_price_is_the_snapshot_and_it_says_so() {
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
         .load()
         .await;
-    let pricing = PricingAdapter::new(&config);
-    let k = key("rds", "db.r6g.large", "postgresql", "multi-az");
-    let err = pricing
-        .quotes(REGION, std::slice::from_ref(&k))
-        .await
-        .expect_err("unreachable");
-    assert_eq!(err.kind, ErrorKind::Transient);
+    PricingAdapter::new(&config)
+}
 
-    let book = pricing
-        .price_book(
-            REGION,
-            std::slice::from_ref(&k),
-            SnapshotPriceBook::embedded(),
-        )
-        .await;
-    assert!(book.api_unreachable());
-    assert_eq!(book.quote(&k).map(|q| q.usd), Some(0.45));
+#[tokio::test]
+async fn the_api_is_asked_once_per_ttl_and_its_answer_cached_in_the_ledger() {
+    let moto = MotoServer::dedicated();
+    let pricing = PricingAdapter::new(&moto.sdk_config().await);
+    let ledger = MemoryLedger::default();
+    let policy = policy("prices: { cache_ttl: 6h }");
+    let api_key = key("rds", "db.r6g.large", "postgresql", "single-az");
+    let fallback_key = key("rds", "db.r6g.xlarge", "postgresql", "single-az");
+    let t0 = at("2026-11-23T08:00:00Z");
+
+    let book = price_book(&policy, None, sources(&pricing, &ledger), t0).await;
+    assert_eq!(book.standing(), &Standing::Api { fetched_at: t0 });
+    let asked = moto.calls().count("pricing", "GetProducts");
+    assert!(asked > 0);
+    let q = book.quote(&api_key).expect("API quote");
+    assert_eq!((q.origin, q.as_of.as_str()), (Origin::Api, "2024-09-28"));
+    let q = book.quote(&fallback_key).expect("snapshot quote");
+    assert_eq!(q.origin, Origin::Snapshot);
+    assert_eq!(
+        book.why_not_primary(&fallback_key).as_deref(),
+        Some("Pricing API: no product in the price list")
+    );
+    let cached = ledger
+        .cached_prices(REGION)
+        .await
+        .expect("read")
+        .expect("cached");
+    assert_eq!(cached.fetched_at, t0);
+
+    // Within the TTL: the cache answers, the API is not asked.
+    let later = t0 + TimeDelta::hours(5);
+    let book = price_book(&policy, None, sources(&pricing, &ledger), later).await;
+    assert_eq!(
+        book.standing(),
+        &Standing::Cache {
+            fetched_at: t0,
+            api_not_used: None
+        }
+    );
+    assert_eq!(moto.calls().count("pricing", "GetProducts"), asked);
+    let q = book.quote(&api_key).expect("cached quote");
+    assert_eq!(q.origin, Origin::Cache);
+    assert!(book.warnings().is_empty(), "{:?}", book.warnings());
+
+    // A policy that needs a price the cache has not seen (Multi-AZ) asks
+    // again.
+    let mut more = policy.clone();
+    more.resources[0].multi_az = true;
+    let book = price_book(&more, None, sources(&pricing, &ledger), later).await;
+    assert_eq!(book.standing(), &Standing::Api { fetched_at: later });
+    assert!(moto.calls().count("pricing", "GetProducts") > asked);
+
+    // Past the TTL: asked again.
+    let asked = moto.calls().count("pricing", "GetProducts");
+    let stale = later + TimeDelta::hours(7);
+    let book = price_book(&policy, None, sources(&pricing, &ledger), stale).await;
+    assert_eq!(book.standing(), &Standing::Api { fetched_at: stale });
+    assert!(moto.calls().count("pricing", "GetProducts") > asked);
+}
+
+#[tokio::test]
+async fn an_unreachable_api_falls_back_on_the_stale_cache_then_the_snapshot_and_says_so() {
+    let moto = MotoServer::shared();
+    let pricing = PricingAdapter::new(&moto.sdk_config().await);
+    let down = unreachable().await;
+    let ledger = MemoryLedger::default();
+    let policy = policy("");
+    let k = key("rds", "db.r6g.large", "postgresql", "single-az");
+    let t0 = at("2026-11-20T06:00:00Z");
+
+    // No cache yet: every price is the snapshot's, and the book warns.
+    let book = price_book(&policy, None, sources(&down, &ledger), t0).await;
+    assert!(
+        matches!(book.standing(), Standing::SnapshotOnly { failed: true, why } if why.starts_with("Pricing API unreachable: pricing GetProducts")),
+        "{:?}",
+        book.standing()
+    );
+    assert_eq!(book.quote(&k).map(|q| q.origin), Some(Origin::Snapshot));
+    let warnings = book.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("every price is from the fallback built-in snapshot"),
+        "{warnings:?}"
+    );
+
+    // A reachable API fills the cache; three days later it is down again:
+    // the stale cache stands in and the warning says how old it is.
+    price_book(&policy, None, sources(&pricing, &ledger), t0).await;
+    let t1 = t0 + TimeDelta::days(3);
+    let book = price_book(&policy, None, sources(&down, &ledger), t1).await;
+    assert!(
+        matches!(book.standing(), Standing::Cache { fetched_at, api_not_used: Some(_) } if *fetched_at == t0),
+        "{:?}",
+        book.standing()
+    );
+    let q = book.quote(&k).expect("cached");
+    assert_eq!(q.origin, Origin::Cache);
+    let warnings = book.warnings();
+    assert!(
+        warnings.len() == 1
+            && warnings[0].starts_with("prices: Pricing API unreachable: ")
+            && warnings[0].contains("priced from the price cache fetched 2026-11-20 06:00 UTC"),
+        "{warnings:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_policy_that_turns_the_api_off_never_asks_it() {
+    let moto = MotoServer::dedicated();
+    let ledger = MemoryLedger::default();
+    let policy = policy("prices: { pricing_api: false, spot_discount_percent: 70 }");
+    let book = price_book(
+        &policy,
+        None,
+        PriceSources {
+            api: PriceApi::turned_off(),
+            cache: Some(&ledger),
+            fallback: SnapshotPriceBook::embedded(),
+        },
+        at("2026-11-23T08:00:00Z"),
+    )
+    .await;
+    assert_eq!(moto.calls().count("pricing", "GetProducts"), 0);
+    assert!(book.warnings().is_empty());
     assert!(
         book.describe()
-            .starts_with("Pricing API unreachable (pricing GetProducts on AmazonRDS failed: "),
+            .contains("(Pricing API not asked (prices.pricing_api: false in the policy))"),
         "{}",
         book.describe()
     );
-    assert!(matches!(
-        book.source_of(&k),
-        Some(PriceSource::Snapshot { as_of, why, .. })
-            if as_of == "2024-09-28" && why.starts_with("Pricing API unreachable: ")
-    ));
+    let spot = book
+        .quote(&key("ec2", "m5.large", "linux", "spot-max-az"))
+        .expect("estimate");
+    assert_eq!(spot.origin, Origin::Estimate);
+    assert!((spot.usd - 0.096 * 0.3).abs() < 1e-12);
 }

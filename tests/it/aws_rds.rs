@@ -206,6 +206,7 @@ fn action(
         cost_delta_per_hour: None,
         refused: None,
         notes: Vec::new(),
+        prices: Vec::new(),
     }
 }
 

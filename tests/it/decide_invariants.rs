@@ -322,6 +322,7 @@ fn world() -> impl Strategy<Value = World> {
                         emergency_profile: "emergency".to_owned(),
                     }),
                     resources,
+                    prices: Default::default(),
                 };
                 World {
                     policy,

@@ -21,5 +21,6 @@ mod aws_notify;
 mod aws_pricing;
 mod aws_rds;
 mod aws_s3;
+mod cli_prices;
 mod lambda;
 mod support;

@@ -121,6 +121,10 @@ fn minimal_policy_gets_the_documented_defaults() {
     assert_eq!(ladder.scale.len(), 4);
     // No guardrails default either: 15m up, 30m down.
     assert_eq!(db.cooldown.up, Span::from_mins(15));
+    // Prices: the Pricing API, its answer kept a day, no spot discount.
+    assert_eq!(p.prices, policy::PriceSettings::default());
+    assert!(p.prices.pricing_api && p.prices.spot_discount_percent.is_none());
+    assert_eq!(p.prices.cache_ttl, Span::from_secs(24 * 3600));
     assert_eq!(
         db.scale_down[0].alarm_name,
         "tidegate-app-db-down-cpuutilization"

@@ -243,10 +243,13 @@ def test_environment_is_what_the_code_reads(module):
         "TIDEGATE_LEDGER_TABLE",
         "TIDEGATE_TOPIC_ARN",
         "TIDEGATE_RETENTION_DAYS",
+        "TIDEGATE_PRICING_REGION",
     }
     fn = res(module, "aws_lambda_function", "this")
     assert block(fn, "environment")["variables"] == "${local.environment}"
     assert wanted <= set(module["locals"]["environment"])
+    assert module["locals"]["environment"]["TIDEGATE_PRICING_REGION"] == "${var.pricing_region}"
+    assert module["variable"]["pricing_region"]["default"] == "us-east-1"
 
 
 # -- schedules, budgets, topics, ledger ---------------------------------------

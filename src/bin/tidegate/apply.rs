@@ -9,7 +9,6 @@ use tidegate::act::Outcome;
 use tidegate::engine::{self, Adapters};
 use tidegate::ledger::EventRef;
 use tidegate::plan::Plan;
-use tidegate::pricing::SnapshotPriceBook;
 use tidegate::run::{Runner, Settings};
 
 use crate::live::Live;
@@ -46,6 +45,7 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let config = runtime.block_on(tidegate::aws::load_config(&args.live.endpoint(&policy)));
     let adapters = Adapters::new(&config);
+    let prices = runtime.block_on(args.live.prices.book(&policy, &config, Some(&ledger), now))?;
 
     let plan: Plan = match &args.plan {
         Some(file) => {
@@ -59,7 +59,6 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
             })?
         }
         None => {
-            let prices = SnapshotPriceBook::embedded();
             runtime
                 .block_on(engine::plan(
                     &policy,
@@ -88,7 +87,6 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
 
-    let prices = SnapshotPriceBook::embedded();
     let holder = format!("cli-{}", std::process::id());
     let runner = Runner {
         policy: &policy,

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use tidegate::backtest::{self, DEFAULT_SLO_PERCENT, Files, render};
-use tidegate::pricing::SnapshotPriceBook;
+use tidegate::pricing::LivePriceBook;
 
 /// Replay metric traces through a policy and compare with static peak
 /// provisioning.
@@ -28,6 +28,11 @@ pub struct Args {
     /// Print the report as JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// Price with this snapshot CSV (e.g. one written by `tidegate prices
+    /// refresh --region R`) instead of the built-in us-east-1 snapshot. A
+    /// backtest asks no AWS API.
+    #[arg(long, value_name = "FILE")]
+    price_snapshot: Option<PathBuf>,
 }
 
 /// Runs `tidegate backtest`.
@@ -43,7 +48,16 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
             files.mapping_path().display()
         );
     }
-    let prices = SnapshotPriceBook::embedded();
+    let fallback = crate::prices::snapshot(args.price_snapshot.as_deref())?;
+    // The policy's own price settings (spot discount) apply as in plans.
+    let policy = tidegate::policy::load_file(&files.policy).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let prices = LivePriceBook::snapshot_only(
+        &policy.region,
+        "a backtest asks no AWS API".to_string(),
+        false,
+        fallback,
+    )
+    .with_spot_discount(policy.prices.spot_discount_percent);
     let started = std::time::Instant::now();
     let report = backtest::run_files(&files, &prices, args.slo_percent, &mut |line| {
         eprintln!("{line}");

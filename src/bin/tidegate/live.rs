@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use tidegate::aws::Endpoint;
-use tidegate::ledger::History;
 use tidegate::ledger::file::FileLedger;
 use tidegate::policy::Policy;
+
+use crate::prices::PriceFlags;
 
 /// Policy, endpoint and ledger flags.
 #[derive(Debug, clap::Args)]
@@ -23,14 +24,20 @@ pub struct Live {
     /// AWS region; defaults to the policy's region, then the standard chain.
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
-    /// Local ledger of past actions (cooldowns, hourly limit), JSON.
+    /// Local ledger of past actions (cooldowns, hourly limit) and of the
+    /// Pricing API's last answer (the price cache), JSON.
     #[arg(long, value_name = "FILE", default_value = ".tidegate/ledger.json")]
     pub ledger: PathBuf,
     /// Attempts per AWS call, retries of throttling and transient errors
     /// included (SDK standard retry mode).
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub max_attempts: u32,
+    #[command(flatten)]
+    pub prices: PriceFlags,
 }
+
+/// What the CLI's ledger forgets: older than this.
+pub const LEDGER_KEEP: chrono::TimeDelta = chrono::TimeDelta::days(30);
 
 impl Live {
     /// Loads and validates the policy.
@@ -47,17 +54,9 @@ impl Live {
         }
     }
 
-    /// The ledger's history.
-    pub fn history(&self) -> anyhow::Result<History> {
-        Ok(tidegate::ledger::file::load(&self.ledger)
-            .context("reading the ledger")?
-            .history())
-    }
-
     /// The ledger, opened for a run at `now` (what is older than 30 days
     /// is forgotten).
     pub fn open_ledger(&self, now: DateTime<Utc>) -> anyhow::Result<FileLedger> {
-        FileLedger::open(&self.ledger, now, chrono::TimeDelta::days(30))
-            .context("reading the ledger")
+        FileLedger::open(&self.ledger, now, LEDGER_KEEP).context("reading the ledger")
     }
 }

@@ -5,6 +5,7 @@ mod apply;
 mod backtest;
 mod live;
 mod plan;
+mod prices;
 mod schema;
 mod validate;
 
@@ -33,6 +34,9 @@ enum Command {
     Plan(plan::Args),
     /// Carry a plan out in AWS and report each action's outcome.
     Apply(apply::Args),
+    /// Refresh a price snapshot from the AWS Price List API, or show the
+    /// prices the engine would use and where they came from.
+    Prices(prices::Args),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +47,7 @@ fn main() -> ExitCode {
         Command::Backtest(args) => backtest::exec(args),
         Command::Plan(args) => plan::exec(args),
         Command::Apply(args) => apply::exec(args),
+        Command::Prices(args) => prices::exec(args),
     };
     match result {
         Ok(code) => code,

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use tidegate::engine::{self, Adapters};
-use tidegate::pricing::SnapshotPriceBook;
 
 use crate::live::Live;
 
@@ -27,16 +26,23 @@ pub struct Args {
 /// Runs `tidegate plan`.
 pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     let policy = args.live.policy()?;
-    let history = args.live.history()?;
+    let now = chrono::Utc::now();
+    // Opened (not only read) to keep the Pricing API's answer in it.
+    let ledger = args.live.open_ledger(now)?;
+    let history = ledger.snapshot().history();
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let plan = runtime.block_on(async {
         let config = tidegate::aws::load_config(&args.live.endpoint(&policy)).await;
         let adapters = Adapters::new(&config);
-        let prices = SnapshotPriceBook::embedded();
-        let now = chrono::Utc::now();
+        let prices = args
+            .live
+            .prices
+            .book(&policy, &config, Some(&ledger), now)
+            .await?;
         engine::plan(&policy, adapters.ports(), &prices, &history, now)
             .await
             .map(|(plan, _)| plan)
+            .map_err(anyhow::Error::from)
     })?;
     if let Some(out) = &args.out {
         let text = serde_json::to_string_pretty(&plan)?;

@@ -7,6 +7,7 @@ locals {
     TIDEGATE_LEDGER_TABLE   = aws_dynamodb_table.ledger.name
     TIDEGATE_TOPIC_ARN      = aws_sns_topic.notices.arn
     TIDEGATE_RETENTION_DAYS = tostring(var.ledger_retention_days)
+    TIDEGATE_PRICING_REGION = var.pricing_region
     # Not read by the code: changes with every new policy upload so warm
     # environments are replaced and the next run reads the new file.
     TIDEGATE_POLICY_VERSION = coalesce(aws_s3_object.policy.version_id, aws_s3_object.policy.etag)

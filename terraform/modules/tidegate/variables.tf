@@ -47,6 +47,17 @@ variable "ledger_retention_days" {
   default     = 30
 }
 
+variable "pricing_region" {
+  description = "Region of the AWS Price List Query API endpoint the functions ask for list prices (TIDEGATE_PRICING_REGION). The API is served from us-east-1, eu-central-1 and ap-south-1 only, whatever region the estate is in."
+  type        = string
+  default     = "us-east-1"
+
+  validation {
+    condition     = contains(["us-east-1", "eu-central-1", "ap-south-1"], var.pricing_region)
+    error_message = "pricing_region must be one of the Price List Query API's regions: us-east-1, eu-central-1, ap-south-1."
+  }
+}
+
 variable "alarm_concurrency" {
   description = "Reserved concurrency of the alarm function. The ledger's leases already keep two runs off one resource; this bounds the burst when many alarms fire together."
   type        = number

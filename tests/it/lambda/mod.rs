@@ -126,6 +126,7 @@ impl Stack {
                 ledger_table: table,
                 topic_arn: Some(topic_arn),
                 retention: TimeDelta::days(30),
+                pricing_region: "us-east-1".to_owned(),
             },
             db,
             asg,

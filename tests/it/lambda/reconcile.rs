@@ -31,6 +31,7 @@ fn db_step_up(stack: &Stack) -> Action {
         cost_delta_per_hour: None,
         refused: None,
         notes: Vec::new(),
+        prices: Vec::new(),
     }
 }
 

@@ -56,6 +56,28 @@ fn cases() -> Vec<Case> {
         ))
     };
     vec![
+        // --- prices ---
+        case(
+            "cache ttl of zero",
+            head("prices: { cache_ttl: 0s }\nresources: []\n"),
+            (9, 11),
+            "prices.cache_ttl",
+            "a span from `1m` to `30d`",
+        ),
+        case(
+            "spot discount of 100 percent",
+            head("prices:\n  spot_discount_percent: 100\nresources: []\n"),
+            (10, 3),
+            "prices.spot_discount_percent",
+            "up to (not including) 100",
+        ),
+        case(
+            "unknown prices key",
+            head("prices: { api: false }\nresources: []\n"),
+            (9, 11),
+            "prices.api",
+            "pricing_api, cache_ttl, spot_discount_percent",
+        ),
         // --- shape (serde) ---
         case(
             "unknown key",

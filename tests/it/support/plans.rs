@@ -12,5 +12,6 @@ pub fn plan_of(actions: Vec<Action>) -> Plan {
         budget: Vec::new(),
         emergency: false,
         notes: Vec::new(),
+        prices: String::new(),
     }
 }

@@ -27,10 +27,12 @@
 //! | `EVENT#{event id}` | `EVENT` | `holder`, `at` (N, epoch ms), `done` (BOOL) | `claim_event`, `finish_event` |
 //! | `STATE` | `EMERGENCY` | `since` (RFC 3339) | `set_emergency` |
 //! | `STATE` | `BUDGET#{key}` | `level` (`ok`, `warn`, `emergency`) | `swap_budget_level` |
+//! | `STATE` | `PRICES#{region}` | `prices` (the [`crate::pricing::CachedPrices`] as JSON) | `store_prices` (see `prices.rs`) |
 //!
 //! `expires_at` is: a clock's `at` + retention; a log entry's `intent_at` +
 //! retention; a lease's `until` + 1 day; a claim's `now` + `keep`; a budget
-//! level's write time + `keep`. The emergency latch never expires.
+//! level's write time + `keep`; a price cache's fetch time + `keep`. The
+//! emergency latch never expires.
 //!
 //! Log entry ids begin with the intent's time
 //! (`%Y-%m-%dT%H:%M:%S%.6fZ`, see [`LogEntry::intent`]), so a day's
@@ -57,6 +59,8 @@ use super::AwsError;
 use crate::ledger::{Claim, History, Ledger, LedgerError, LogEntry, PastAction};
 use crate::plan::BudgetLevel;
 use crate::policy::{Direction, KnobName};
+
+mod prices;
 
 const SERVICE: &str = "dynamodb";
 
