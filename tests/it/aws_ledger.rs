@@ -12,9 +12,12 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeDelta, Utc};
 use tidegate::aws::DynamoDbLedger;
 use tidegate::estate::Setting;
-use tidegate::ledger::{Claim, EventRef, Ledger, LogEntry, LoggedOutcome, LoggedStatus};
+use tidegate::ledger::{
+    Claim, EventRef, Ledger, LogEntry, LoggedOutcome, LoggedStatus, PriceCache,
+};
 use tidegate::plan::{Action, BudgetLevel, Cause};
 use tidegate::policy::{Direction, KnobName, ResourceKind};
+use tidegate::pricing::{CachedPrices, Origin, PriceKey, PriceListAnswer, Quote, Unquoted};
 
 use crate::support::{MotoServer, create_ledger_table, unique};
 
@@ -390,4 +393,49 @@ async fn swapping_a_budget_level_returns_the_one_before() {
         None
     );
     assert_eq!(swap("weekly#2026-W48", BudgetLevel::Ok).await, None);
+}
+
+#[tokio::test]
+async fn the_price_cache_is_one_item_per_region_replaced_whole() {
+    let ledger = ledger().await;
+    assert_eq!(ledger.cached_prices("us-east-1").await.expect("read"), None);
+    let at: DateTime<Utc> = "2026-11-23T08:00:00Z".parse().expect("time");
+    let key = |instance_type: &str| PriceKey {
+        service: "rds",
+        instance_type: instance_type.into(),
+        engine: "postgresql".into(),
+        deployment: "single-az".into(),
+    };
+    let quote = Quote {
+        usd: 0.225,
+        unit: "USD/hour".into(),
+        origin: Origin::Api,
+        source: "aws-pricing-api:AmazonRDS:SKU1".into(),
+        as_of: "2024-09-28".into(),
+    };
+    let answer = PriceListAnswer {
+        quotes: [(key("db.r6g.large"), quote)].into(),
+        unpriced: [(key("db.x9.huge"), Unquoted::NoProduct)].into(),
+    };
+    let cache = CachedPrices::from_answer("us-east-1", &answer, at);
+    ledger.store_prices(&cache, KEEP).await.expect("store");
+    assert_eq!(
+        ledger.cached_prices("us-east-1").await.expect("read"),
+        Some(cache.clone())
+    );
+    // Another region is another item.
+    assert_eq!(ledger.cached_prices("eu-west-1").await.expect("read"), None);
+
+    // A newer answer replaces the old one whole.
+    let newer = CachedPrices::from_answer(
+        "us-east-1",
+        &PriceListAnswer::default(),
+        at + TimeDelta::days(1),
+    );
+    ledger.store_prices(&newer, KEEP).await.expect("store");
+    let read = ledger.cached_prices("us-east-1").await.expect("read");
+    assert_eq!(read, Some(newer));
+    // A stale cache is still read (the fallback when the API is down),
+    // even after its record's TTL.
+    assert!(read.is_some_and(|c| !c.is_fresh(at + TimeDelta::days(10), TimeDelta::hours(24))));
 }

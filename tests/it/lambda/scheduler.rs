@@ -5,6 +5,7 @@
 //! instances, evening 3–6, weekend and holidays 2–4.
 
 use tidegate::lambda::scheduler;
+use tidegate::ledger::PriceCache;
 
 use super::{Stack, at, event};
 use crate::support::MotoServer;
@@ -93,4 +94,14 @@ async fn two_runs_in_a_row_change_nothing_the_second_time() {
     // One applied change in the log: the first run's.
     let log = stack.log(&function, at("2026-11-23T17:10:00Z")).await;
     assert_eq!(log.len(), 1, "{log:#?}");
+    // The first run asked the Pricing API and kept its answer in the
+    // ledger; the second, within the cache's day, used it.
+    let cached = function
+        .ledger()
+        .cached_prices("us-east-1")
+        .await
+        .expect("read the price cache")
+        .expect("the first run's answer");
+    assert_eq!(cached.fetched_at, at("2026-11-23T17:05:00Z"));
+    assert!(!cached.quotes.is_empty(), "{cached:?}");
 }
