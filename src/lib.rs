@@ -13,6 +13,8 @@
 //! - [`pricing`]: the price book the decision prices actions with.
 //! - [`catalog`]: instance classes, their engines and sizes.
 //! - [`decide`]: the pure decision core and its guards.
+//! - [`spot`]: how a workload class's spot mix bends under spot
+//!   interruption warnings and comes back (pure, read by the decision).
 //! - [`plan`]: the decision's output.
 //! - [`ports`]: one trait per AWS service, in domain words; [`aws`]: the
 //!   SDK adapters behind them.
@@ -47,3 +49,4 @@ pub mod pricing;
 pub mod run;
 pub mod schedule;
 pub mod signals;
+pub mod spot;

@@ -251,6 +251,9 @@ pub trait AutoScalingPort: Send + Sync {
     /// UpdateAutoScalingGroup MixedInstancesPolicy (instances distribution
     /// and instance-type overrides; the launch template is kept).
     async fn set_spot_mix(&self, name: &str, mix: &SpotMix) -> Result<(), AwsError>;
+    /// The group an EC2 instance belongs to (DescribeAutoScalingInstances);
+    /// None when it belongs to none (an unknown instance is not an error).
+    async fn group_of_instance(&self, instance_id: &str) -> Result<Option<String>, AwsError>;
 }
 
 /// The CloudWatch dimensions one series is published under: (name, value)

@@ -26,6 +26,12 @@ pub struct Signals {
     /// to name.
     #[serde(default)]
     pub spend_sources: Vec<String>,
+    /// Spot interruption warnings and rebalance recommendations seen for
+    /// each Auto Scaling group whose workload class reacts to them (AWS
+    /// identifier → instants, any order), as far back as the class looks.
+    /// A group absent here has unknown warnings: its raised mix is held.
+    #[serde(default)]
+    pub spot_warnings: BTreeMap<String, Vec<chrono::DateTime<chrono::Utc>>>,
 }
 
 impl Signals {

@@ -2,10 +2,11 @@
 //!
 //! Capacity sets MinSize, MaxSize and DesiredCapacity together. The spot
 //! mix replaces the MixedInstancesPolicy's instances distribution and
-//! instance-type overrides (the launch template is kept); running instances
-//! keep their purchase option until they are replaced, as no instance
-//! refresh is started here. Whether the change is already in effect was
-//! decided by the caller on a fresh observation.
+//! instance-type overrides (the launch template is kept). Auto Scaling then
+//! replaces running instances gradually to reach a new on-demand share; new
+//! overrides apply to new launches, as no instance refresh is started here.
+//! Whether the change is already in effect was decided by the caller on a
+//! fresh observation.
 
 use crate::aws::{AwsError, ErrorKind};
 use crate::estate::{Member, Setting};
@@ -35,8 +36,8 @@ pub(crate) async fn apply(
             Ok(format!(
                 "UpdateAutoScalingGroup {name}: MixedInstancesPolicy OnDemandBaseCapacity {}, \
                  OnDemandPercentageAboveBaseCapacity {}, SpotAllocationStrategy {}, overrides [{}]; \
-                 running instances keep their current purchase option until replaced \
-                 (an instance refresh would change the mix now; none was started)",
+                 Auto Scaling replaces running instances gradually to reach the on-demand share; \
+                 added instance types are used by new launches (no instance refresh was started)",
                 mix.on_demand_base,
                 mix.on_demand_percent_above_base,
                 mix.allocation_strategy,
@@ -180,7 +181,7 @@ mod tests {
             "{detail}"
         );
         assert!(
-            detail.contains("keep their current purchase option until replaced"),
+            detail.contains("replaces running instances gradually to reach the on-demand share"),
             "{detail}"
         );
         assert!(detail.contains("instance refresh"), "{detail}");

@@ -128,6 +128,29 @@ impl AutoScalingPort for AutoScalingAdapter {
             .map_err(|e| refine(AwsError::from_sdk(SERVICE, UPDATE, name, e)))?;
         Ok(())
     }
+
+    async fn group_of_instance(&self, instance_id: &str) -> Result<Option<String>, AwsError> {
+        let out = self
+            .client
+            .describe_auto_scaling_instances()
+            .instance_ids(instance_id)
+            .send()
+            .await
+            .map_err(|e| {
+                refine(AwsError::from_sdk(
+                    SERVICE,
+                    "DescribeAutoScalingInstances",
+                    instance_id,
+                    e,
+                ))
+            })?;
+        Ok(out
+            .auto_scaling_instances()
+            .iter()
+            .find(|i| i.instance_id() == Some(instance_id))
+            .and_then(|i| i.auto_scaling_group_name())
+            .map(str::to_owned))
+    }
 }
 
 /// Maps one described group to the domain.

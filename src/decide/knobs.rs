@@ -145,9 +145,7 @@ pub(crate) fn notes(knob: KnobName, resource: &Resource, multi_az: bool) -> Vec<
         KnobName::Storage => notes.push("storage only grows; AWS allows one storage change per 6 h".to_owned()),
         KnobName::NodeType => notes.push("ElastiCache scales the node type online".to_owned()),
         KnobName::Shards => notes.push("ElastiCache reshards online (slots move between shards)".to_owned()),
-        KnobName::SpotMix => notes.push(
-            "changing the instances distribution does not touch running instances; an instance refresh is needed for the mix to change now".to_owned(),
-        ),
+        KnobName::SpotMix => notes.push(crate::spot::REPLACEMENT_NOTE.to_owned()),
         KnobName::Power => notes.push(
             "RDS restarts a stopped instance by itself after 7 days; tidegate stops it again while the profile says stopped".to_owned(),
         ),

@@ -21,7 +21,7 @@ use self::propose::{InForce, Proposal, settings_after};
 use crate::estate::{Estate, Member};
 use crate::ledger::History;
 use crate::plan::{Action, BudgetLevel, BudgetStanding, Cause, Guard, Plan, PriceUsed, Refusal};
-use crate::policy::{Direction, Policy, Resource};
+use crate::policy::{Direction, KnobName, Policy, Resource};
 use crate::pricing::{Cost, PriceBook, hourly_cost};
 use crate::signals::Signals;
 use crate::{budget, schedule};
@@ -128,7 +128,16 @@ pub fn decide(inputs: &Inputs<'_>) -> Plan {
         };
         profiles.insert(member.identifier.clone(), label);
 
-        for proposal in propose::propose(policy, resource, member, signals, &in_force, &mut notes) {
+        let last_raise = ctx
+            .history
+            .latest(&member.identifier, |a| {
+                a.knob == KnobName::SpotMix && a.direction == Some(Direction::Up)
+            })
+            .map(|a| a.at);
+        let when = (last_raise, now);
+        for proposal in propose::propose(
+            policy, resource, member, signals, &in_force, when, &mut notes,
+        ) {
             candidates.push(judge(proposal, resource, member, prices, &ctx));
         }
     }

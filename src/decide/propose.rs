@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
+
 use super::knobs::{self, Window};
 use super::rules;
 use crate::estate::{Member, Power, Setting};
@@ -61,6 +63,7 @@ pub(crate) fn propose(
     member: &Member,
     signals: &Signals,
     in_force: &InForce<'_>,
+    (last_raise, now): (Option<DateTime<Utc>>, DateTime<Utc>),
     notes: &mut Vec<String>,
 ) -> Vec<Proposal> {
     let mut out = Vec::new();
@@ -87,7 +90,7 @@ pub(crate) fn propose(
     }
     out.extend(storage(resource, member));
     out.extend(power(resource, member, in_force));
-    out.extend(spot_mix(policy, resource, member));
+    out.extend(spot_mix(policy, resource, member, signals, last_raise, now));
     out
 }
 
@@ -281,25 +284,39 @@ fn power(resource: &Resource, member: &Member, in_force: &InForce<'_>) -> Option
     })
 }
 
-fn spot_mix(policy: &Policy, resource: &Resource, member: &Member) -> Option<Proposal> {
-    let class = resource.workload_class.as_deref()?;
-    let wanted = policy.spot_mix.get(class)?.distribution();
-    if member.spot_mix.as_ref() == Some(&wanted) {
-        return None;
-    }
+/// The workload class's mix for the group, bent by spot interruption
+/// warnings when the class reacts to them (`crate::spot`).
+fn spot_mix(
+    policy: &Policy,
+    resource: &Resource,
+    member: &Member,
+    signals: &Signals,
+    last_raise: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<Proposal> {
+    let name = resource.workload_class.as_deref()?;
+    let class = policy.spot_mix.get(name)?;
+    let warnings = signals.spot_warnings.get(&member.identifier);
+    let wanted = crate::spot::wanted(
+        class,
+        member.spot_mix.as_ref(),
+        warnings.map(Vec::as_slice),
+        last_raise,
+        now,
+    )?;
     let from = member.spot_mix_or_on_demand();
     Some(Proposal {
         knob: KnobName::SpotMix,
         from: Setting::Mix(from),
-        to: Setting::Mix(wanted.clone()),
-        direction: None,
+        to: Setting::Mix(wanted.mix.clone()),
+        direction: wanted.direction,
         cause: Cause::SpotMix {
-            class: class.to_owned(),
+            class: name.to_owned(),
         },
-        reason: format!("workload class {class} asks for {wanted}"),
+        reason: wanted.reason,
         critical: false,
         step: None,
-        mix: Some(wanted),
+        mix: Some(wanted.mix),
     })
 }
 

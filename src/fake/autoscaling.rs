@@ -14,12 +14,18 @@ use crate::ports::{AutoScalingGroup, AutoScalingPort};
 #[derive(Debug, Default)]
 pub struct FakeAutoScaling {
     groups: Mutex<BTreeMap<String, AutoScalingGroup>>,
+    instances: Mutex<BTreeMap<String, String>>,
 }
 
 impl FakeAutoScaling {
     /// Adds or replaces a group.
     pub fn put(&self, g: AutoScalingGroup) {
         lock(&self.groups).insert(g.name.clone(), g);
+    }
+
+    /// Says that `instance_id` runs in `group`.
+    pub fn put_instance(&self, instance_id: &str, group: &str) {
+        lock(&self.instances).insert(instance_id.to_owned(), group.to_owned());
     }
 }
 
@@ -75,5 +81,9 @@ impl AutoScalingPort for FakeAutoScaling {
         })?;
         g.mix = Some(mix.clone());
         Ok(())
+    }
+
+    async fn group_of_instance(&self, instance_id: &str) -> Result<Option<String>, AwsError> {
+        Ok(lock(&self.instances).get(instance_id).cloned())
     }
 }

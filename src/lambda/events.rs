@@ -16,6 +16,9 @@ use aws_lambda_events::event::sns::SnsEvent;
 use serde::Deserialize;
 use serde_json::Value;
 
+use chrono::{DateTime, Utc};
+
+use crate::ledger::SpotWarningKind;
 use crate::signals::AlarmState;
 
 /// An event the function cannot read.
@@ -265,6 +268,74 @@ pub fn budget_invocation(event: &Value) -> Result<BudgetInvocation, EventError> 
 pub fn scheduled_id(event: &Value) -> Option<String> {
     let eb: EventBridgeEvent<Value> = serde_json::from_value(event.clone()).ok()?;
     eb.id.map(|id| format!("schedule/{id}"))
+}
+
+/// One EC2 spot warning event (EventBridge, source `aws.ec2`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpotEvent {
+    /// `spot/<EventBridge event id>`: a re-delivery has the same.
+    pub id: String,
+    /// The instance (`detail.instance-id`).
+    pub instance: String,
+    /// Interruption warning or rebalance recommendation.
+    pub kind: SpotWarningKind,
+    /// When EC2 sent it (`time`).
+    pub at: DateTime<Utc>,
+}
+
+/// The `detail-type` of each spot warning.
+pub const SPOT_DETAIL_TYPES: [(&str, SpotWarningKind); 2] = [
+    (
+        "EC2 Spot Instance Interruption Warning",
+        SpotWarningKind::Interruption,
+    ),
+    (
+        "EC2 Instance Rebalance Recommendation",
+        SpotWarningKind::Rebalance,
+    ),
+];
+
+/// Reads a spot-function event. The instance is `detail.instance-id` (the
+/// interruption warning's `resources` ARN is not reliable: AWS's own
+/// sample puts the zone where the region goes).
+pub fn spot_event(event: &Value) -> Result<SpotEvent, EventError> {
+    let err = |why: String| error("spot", why);
+    let field = |name: &str| event.get(name).and_then(Value::as_str);
+    if field("source") != Some("aws.ec2") {
+        return Err(err(format!(
+            "source {:?}, expected \"aws.ec2\"",
+            field("source").unwrap_or("")
+        )));
+    }
+    let detail_type = field("detail-type").unwrap_or("");
+    let kind = SPOT_DETAIL_TYPES
+        .iter()
+        .find(|(t, _)| *t == detail_type)
+        .map(|(_, k)| *k)
+        .ok_or_else(|| {
+            err(format!(
+                "detail-type {detail_type:?} is neither \"{}\" nor \"{}\"",
+                SPOT_DETAIL_TYPES[0].0, SPOT_DETAIL_TYPES[1].0
+            ))
+        })?;
+    let instance = event
+        .pointer("/detail/instance-id")
+        .and_then(Value::as_str)
+        .filter(|i| !i.is_empty())
+        .ok_or_else(|| err("no detail.instance-id".to_owned()))?;
+    let time = field("time").unwrap_or("");
+    let at = DateTime::parse_from_rfc3339(time)
+        .map_err(|e| err(format!("time {time:?} is not an RFC 3339 instant: {e}")))?
+        .with_timezone(&Utc);
+    let id = field("id")
+        .filter(|i| !i.is_empty())
+        .ok_or_else(|| err("no event id".to_owned()))?;
+    Ok(SpotEvent {
+        id: format!("spot/{id}"),
+        instance: instance.to_owned(),
+        kind,
+        at,
+    })
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
-//! The three Lambda functions' handlers, as plain async functions over the
+//! The four Lambda functions' handlers, as plain async functions over the
 //! library (the crates under `lambdas/` are `main`s that hand events to
-//! them): [`alarm`], [`scheduler`], and `budget` (feature `cost-explorer`).
+//! them): [`alarm`], [`scheduler`], [`spot`] (EC2 spot warnings), and
+//! `budget` (feature `cost-explorer`).
 //!
 //! A cold start builds a [`Function`]: the SDK clients, the DynamoDB ledger,
 //! the SNS notifier, and the shared policy file read once from S3 and
@@ -22,6 +23,7 @@ pub mod events;
 pub mod permissions;
 mod respond;
 pub mod scheduler;
+pub mod spot;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -203,6 +205,11 @@ impl Function {
     /// its own, e.g. the budget function's Cost Explorer).
     pub fn sdk_config(&self) -> &aws_config::SdkConfig {
         &self.sdk
+    }
+
+    /// The AWS services the function observes and acts through.
+    pub fn ports(&self) -> crate::observe::Ports<'_> {
+        self.adapters.ports()
     }
 
     /// The ledger, for inspection.

@@ -8,9 +8,10 @@
 //! and the Price List API adapter (every run prices its plan); any trigger may
 //! end in any engine action (the budget's emergency profile resizes, removes
 //! Aurora readers and promotes a smaller writer as a scheduler run does). The
-//! budget function adds Cost Explorer. So the alarm and scheduler functions
-//! share one set and the budget function has that set plus
-//! `ce:GetCostAndUsage`.
+//! budget function adds Cost Explorer, the spot function the instance →
+//! group look-up. So the alarm and scheduler functions share one set, the
+//! budget function has that set plus `ce:GetCostAndUsage`, and the spot
+//! function that set plus `autoscaling:DescribeAutoScalingInstances`.
 //!
 //! The tests keep three things in step:
 //! - this list and the SDK calls in `src/aws/*.rs` (each `client.op(..)`
@@ -124,9 +125,16 @@ pub const BUDGET_ONLY: &[Operation] = &[op(
     "get_cost_and_usage",
 )];
 
-/// The three functions, as Terraform and the crates under `lambdas/` name
+/// What only the spot function calls: the instance → group look-up.
+pub const SPOT_ONLY: &[Operation] = &[op(
+    "autoscaling:DescribeAutoScalingInstances",
+    "autoscaling",
+    "describe_auto_scaling_instances",
+)];
+
+/// The four functions, as Terraform and the crates under `lambdas/` name
 /// them.
-pub const FUNCTIONS: [&str; 3] = ["alarm", "scheduler", "budget"];
+pub const FUNCTIONS: [&str; 4] = ["alarm", "scheduler", "budget", "spot"];
 
 /// What the Lambda platform calls with a function's role, not the code:
 /// logs, X-Ray traces, the failure destination, the KMS key that encrypts
@@ -142,12 +150,13 @@ pub const PLATFORM: &[&str] = &[
     "xray:PutTraceSegments",
 ];
 
-/// The operations `function` (`alarm`, `scheduler` or `budget`) can call,
-/// or None for another name.
+/// The operations `function` (`alarm`, `scheduler`, `budget` or `spot`)
+/// can call, or None for another name.
 pub fn operations(function: &str) -> Option<Vec<Operation>> {
     let mut ops = match function {
         "alarm" | "scheduler" => COMMON.to_vec(),
         "budget" => COMMON.iter().chain(BUDGET_ONLY).copied().collect(),
+        "spot" => COMMON.iter().chain(SPOT_ONLY).copied().collect(),
         _ => return None,
     };
     ops.sort_by_key(|o| o.action);
@@ -266,7 +275,12 @@ mod tests {
     }
 
     fn listed() -> Vec<Operation> {
-        COMMON.iter().chain(BUDGET_ONLY).copied().collect()
+        COMMON
+            .iter()
+            .chain(BUDGET_ONLY)
+            .chain(SPOT_ONLY)
+            .copied()
+            .collect()
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::{Claim, History, Ledger, LedgerError, LedgerState, LogEntry, PriceCache};
+use super::{Claim, History, Ledger, LedgerError, LedgerState, LogEntry, PriceCache, SpotWarning};
 use crate::plan::BudgetLevel;
 use crate::pricing::CachedPrices;
 
@@ -169,6 +169,23 @@ impl Ledger for FileLedger {
         _keep: TimeDelta,
     ) -> Result<Option<BudgetLevel>, LedgerError> {
         self.change(|s| s.swap_budget_level(key, level))
+    }
+
+    async fn record_spot_warning(
+        &self,
+        warning: &SpotWarning,
+        _keep: TimeDelta,
+    ) -> Result<(), LedgerError> {
+        self.change(|s| s.record_spot_warning(warning))
+    }
+
+    async fn spot_warnings(
+        &self,
+        group: &str,
+        since: DateTime<Utc>,
+        _now: DateTime<Utc>,
+    ) -> Result<Vec<SpotWarning>, LedgerError> {
+        Ok(self.lock().spot_warnings(group, since))
     }
 }
 

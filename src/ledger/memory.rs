@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::{Claim, History, Ledger, LedgerError, LedgerState, LogEntry, PriceCache};
+use super::{Claim, History, Ledger, LedgerError, LedgerState, LogEntry, PriceCache, SpotWarning};
 use crate::plan::BudgetLevel;
 use crate::pricing::CachedPrices;
 
@@ -104,6 +104,24 @@ impl Ledger for MemoryLedger {
         _keep: TimeDelta,
     ) -> Result<Option<BudgetLevel>, LedgerError> {
         Ok(self.with(|s| s.swap_budget_level(key, level)))
+    }
+
+    async fn record_spot_warning(
+        &self,
+        warning: &SpotWarning,
+        _keep: TimeDelta,
+    ) -> Result<(), LedgerError> {
+        self.with(|s| s.record_spot_warning(warning));
+        Ok(())
+    }
+
+    async fn spot_warnings(
+        &self,
+        group: &str,
+        since: DateTime<Utc>,
+        _now: DateTime<Utc>,
+    ) -> Result<Vec<SpotWarning>, LedgerError> {
+        Ok(self.with(|s| s.spot_warnings(group, since)))
     }
 }
 

@@ -5,7 +5,8 @@
 //! [`History`] is the decision core's read-only view. The [`Ledger`] trait
 //! is where it is kept, with what the Lambdas need beside it: the action
 //! log (intent before the AWS call, outcome after), a lease per resource, an
-//! idempotency record per event, and the budget latches; [`PriceCache`]
+//! idempotency record per event, the budget latches and the spot
+//! warnings per group; [`PriceCache`]
 //! keeps the Price List API's last answer beside them. Backends: DynamoDB
 //! for the Lambdas (`crate::aws::DynamoDbLedger`), a JSON file for the CLI
 //! ([`file::FileLedger`]), memory for tests ([`MemoryLedger`]).
@@ -13,6 +14,7 @@
 mod memory;
 mod port;
 mod records;
+mod spot;
 mod state;
 
 pub mod file;
@@ -20,6 +22,7 @@ pub mod file;
 pub use memory::MemoryLedger;
 pub use port::{Claim, Ledger, LedgerError, PriceCache};
 pub use records::{EventRef, LogEntry, LoggedOutcome, LoggedStatus};
+pub use spot::{SpotWarning, SpotWarningKind};
 pub use state::LedgerState;
 
 use chrono::{DateTime, Utc};

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{History, LogEntry};
+use super::{History, LogEntry, SpotWarning};
 use crate::aws::AwsError;
 use crate::plan::BudgetLevel;
 use crate::pricing::CachedPrices;
@@ -106,6 +106,24 @@ pub trait Ledger: Send + Sync {
         now: DateTime<Utc>,
         keep: chrono::TimeDelta,
     ) -> Result<Option<BudgetLevel>, LedgerError>;
+
+    /// Records a spot warning for its group; the same warning again (same
+    /// group, instance and instant) is one record. It may be forgotten
+    /// `keep` after it was sent.
+    async fn record_spot_warning(
+        &self,
+        warning: &SpotWarning,
+        keep: chrono::TimeDelta,
+    ) -> Result<(), LedgerError>;
+
+    /// The warnings for `group` sent at or after `since` (and not expired
+    /// at `now`), oldest first.
+    async fn spot_warnings(
+        &self,
+        group: &str,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SpotWarning>, LedgerError>;
 }
 
 /// Where the Price List API's last answer per region is kept between runs

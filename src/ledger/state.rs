@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Claim, History, LogEntry, PastAction};
+use super::{Claim, History, LogEntry, PastAction, SpotWarning};
 use crate::plan::BudgetLevel;
 use crate::pricing::CachedPrices;
 
@@ -35,6 +35,9 @@ pub struct LedgerState {
     /// The Price List API's last answer, by region.
     #[serde(default)]
     pub price_caches: BTreeMap<String, CachedPrices>,
+    /// Spot warnings per Auto Scaling group, by [`SpotWarning::key`].
+    #[serde(default)]
+    pub spot_warnings: BTreeMap<String, BTreeMap<String, SpotWarning>>,
 }
 
 /// A lease on one resource.
@@ -165,10 +168,30 @@ impl LedgerState {
         self.budget_levels.insert(key.to_owned(), level)
     }
 
-    /// Forgets what no guard or audit needs any more: actions and log
-    /// entries older than `keep`, expired leases and claims.
+    /// Records `warning` (once per key).
+    pub fn record_spot_warning(&mut self, warning: &SpotWarning) {
+        self.spot_warnings
+            .entry(warning.group.clone())
+            .or_default()
+            .insert(warning.key(), warning.clone());
+    }
+
+    /// The warnings for `group` at or after `since`, oldest first.
+    pub fn spot_warnings(&self, group: &str, since: DateTime<Utc>) -> Vec<SpotWarning> {
+        self.spot_warnings
+            .get(group)
+            .map(|w| w.values().filter(|w| w.at >= since).cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Forgets what no guard or audit needs any more: actions, log entries
+    /// and spot warnings older than `keep`, expired leases and claims.
     pub fn prune(&mut self, now: DateTime<Utc>, keep: TimeDelta) {
         let since = now - keep;
+        for warnings in self.spot_warnings.values_mut() {
+            warnings.retain(|_, w| w.at >= since);
+        }
+        self.spot_warnings.retain(|_, w| !w.is_empty());
         self.actions.retain(|a| a.at >= since);
         self.log.retain(|_, e| e.intent_at >= since);
         self.leases.retain(|_, l| l.until > now);

@@ -130,6 +130,27 @@ pub struct SpotClass {
     pub allocation_strategy: String,
     /// Instance types to diversify over.
     pub instance_types: Vec<String>,
+    /// How the mix reacts to spot interruption warnings, if it does.
+    pub interruptions: Option<SpotReaction>,
+}
+
+/// A workload class's reaction to spot interruption warnings (see
+/// `crate::spot` for what it does).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpotReaction {
+    /// Warnings within `within` (after the last raise) that raise the
+    /// on-demand share one step.
+    pub warnings: u32,
+    /// The counting window.
+    pub within: Span,
+    /// Percentage points of on-demand per step.
+    pub step_percent: u32,
+    /// The highest on-demand share.
+    pub max_on_demand_percent: u32,
+    /// No warning for this long: one step back down.
+    pub quiet_period: Span,
+    /// Instance types added one per step.
+    pub diversify_with: Vec<String>,
 }
 
 impl SpotClass {

@@ -171,6 +171,37 @@ pub struct SpotClassSpec {
     /// Instance types to spread over, most preferred first (diversification).
     #[serde(default)]
     pub instance_types: Vec<String>,
+    /// How the mix bends when spot capacity gets scarce (EC2 spot
+    /// interruption warnings and rebalance recommendations for the class's
+    /// groups). Without it the mix is static.
+    #[serde(default)]
+    pub interruptions: Option<InterruptionsSpec>,
+}
+
+/// A workload class's reaction to spot interruption warnings: enough
+/// warnings in a window raise its groups' on-demand share one step (and add
+/// the next instance type to diversify over); a quiet period with none
+/// brings it back one step at a time, never below the class's own mix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InterruptionsSpec {
+    /// Warnings for one group (interruption warnings and rebalance
+    /// recommendations alike) that raise its on-demand share one step.
+    pub warnings: u32,
+    /// ... when they arrive within this long (and after the last raise).
+    pub within: Span,
+    /// Percentage points of on-demand added per step, e.g. `20` (30% →
+    /// 50% → 70% on-demand).
+    pub step_percent: u32,
+    /// The on-demand share never goes above this percent.
+    pub max_on_demand_percent: u32,
+    /// With no warning for this long, the share steps back down one step
+    /// per run (cooldowns permitting), to the class's own mix.
+    pub quiet_period: Span,
+    /// Instance types added to the overrides one per step, in order, so a
+    /// raised group also draws on more spot pools.
+    #[serde(default)]
+    pub diversify_with: Vec<String>,
 }
 
 fn default_allocation() -> String {

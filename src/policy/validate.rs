@@ -20,13 +20,13 @@ mod resources;
 mod rules;
 mod scales;
 mod schedules;
+mod spot;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::locate::{self, Index};
-use super::model::{BudgetPeriod, Budgets, Cooldown, Guardrails, Policy, PriceSettings, SpotClass};
+use super::model::{BudgetPeriod, Budgets, Cooldown, Guardrails, Policy, PriceSettings};
 use super::{PolicyError, Problem, Span, raw};
-use crate::catalog;
 
 pub use rules::generated_alarm_name;
 
@@ -38,14 +38,6 @@ pub const DEFAULT_COOLDOWN: Cooldown = Cooldown {
     up: Span::from_mins(15),
     down: Span::from_mins(30),
 };
-
-/// EC2 spot allocation strategies an Auto Scaling group accepts.
-const ALLOCATION_STRATEGIES: &[&str] = &[
-    "price-capacity-optimized",
-    "capacity-optimized",
-    "capacity-optimized-prioritized",
-    "lowest-price",
-];
 
 /// Collects problems while validating.
 pub(crate) struct Ctx<'a> {
@@ -127,7 +119,7 @@ pub(crate) fn validate(
         });
     let profiles = profile_names(&mut cx, &raw.profiles);
     let schedules = schedules::check(&mut cx, &raw.schedules, &profiles);
-    let spot_mix = spot_mix(&mut cx, &raw.spot_mix);
+    let spot_mix = spot::check(&mut cx, &raw.spot_mix);
     let budgets = budgets(&mut cx, raw.budgets.as_ref(), &profiles);
     let prices = prices(&mut cx, raw.prices.as_ref());
     let env = resources::Env {
@@ -342,71 +334,6 @@ fn profile_names(
         }
     }
     profiles.keys().cloned().collect()
-}
-
-fn spot_mix(
-    cx: &mut Ctx<'_>,
-    mix: &BTreeMap<String, raw::SpotClassSpec>,
-) -> BTreeMap<String, SpotClass> {
-    let mut out = BTreeMap::new();
-    for (name, spec) in mix {
-        let p = locate::key("spot_mix", name);
-        let pct = locate::key(&p, "spot_percent");
-        if finite(cx, &pct, spec.spot_percent) && !(0.0..=100.0).contains(&spec.spot_percent) {
-            cx.at(
-                &pct,
-                format!("spot percent {} is outside 0–100", spec.spot_percent),
-                "a percent from 0 (all on-demand) to 100 (all spot)",
-            );
-        }
-        if !ALLOCATION_STRATEGIES.contains(&spec.allocation_strategy.as_str()) {
-            cx.at(
-                &locate::key(&p, "allocation_strategy"),
-                format!(
-                    "unknown allocation strategy `{}`{}",
-                    spec.allocation_strategy,
-                    hint(
-                        &spec.allocation_strategy,
-                        ALLOCATION_STRATEGIES.iter().copied()
-                    )
-                ),
-                format!("one of: {}", ALLOCATION_STRATEGIES.join(", ")),
-            );
-        }
-        let types = locate::key(&p, "instance_types");
-        let mut seen = BTreeSet::new();
-        for (i, t) in spec.instance_types.iter().enumerate() {
-            let tp = locate::item(&types, i);
-            if !catalog::is_valid_for(raw::ResourceKind::AutoscalingGroup, None, t) {
-                let known = catalog::valid_classes(raw::ResourceKind::AutoscalingGroup, None);
-                cx.at(
-                    &tp,
-                    format!(
-                        "unknown EC2 instance type `{t}`{}",
-                        hint(t, known.iter().copied())
-                    ),
-                    "an EC2 instance type tidegate knows, e.g. m6i.large, m7g.xlarge, c6i.2xlarge",
-                );
-            } else if !seen.insert(t.as_str()) {
-                cx.at(
-                    &tp,
-                    format!("instance type `{t}` is listed twice"),
-                    "each instance type once",
-                );
-            }
-        }
-        out.insert(
-            name.clone(),
-            SpotClass {
-                name: name.clone(),
-                spot_percent: spec.spot_percent,
-                on_demand_base: spec.on_demand_base,
-                allocation_strategy: spec.allocation_strategy.clone(),
-                instance_types: spec.instance_types.clone(),
-            },
-        );
-    }
-    out
 }
 
 fn budgets(

@@ -45,6 +45,7 @@ fn api_mix() -> SpotMix {
         on_demand_base: 2,
         allocation_strategy: strategy,
         instance_types: types,
+        interruptions: None,
     }
     .distribution()
 }

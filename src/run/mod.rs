@@ -225,12 +225,34 @@ impl Runner<'_> {
                 p.resources.retain(|r| ids.contains(r.id.as_str()));
                 p
             }
+            Scope::SpotMix(group) => {
+                let classes = reacting_classes(self.policy);
+                let mut p = self.policy.clone();
+                p.resources.retain(|r| reacts_to_spot(&classes, r));
+                if p.resources.is_empty() {
+                    report.status = RunStatus::Ignored(format!(
+                        "no Auto Scaling group of the policy `{}` has a workload class that reacts to spot interruptions (group {group})",
+                        self.policy.estate
+                    ));
+                    return Ok(report);
+                }
+                p
+            }
         };
 
         let history = self.ledger.history(now).await?;
-        let (first, _) = self
+        let (first, estate) = self
             .decide(&scoped, trigger, &history, None, now, &mut report)
             .await?;
+        if let Scope::SpotMix(group) = &trigger.scope
+            && estate.members.is_empty()
+        {
+            report.status = RunStatus::Ignored(format!(
+                "Auto Scaling group {group} is not managed by the policy `{}` with a workload class that reacts to spot interruptions",
+                self.policy.estate
+            ));
+            return Ok(report);
+        }
         let wanted: BTreeSet<String> = first.planned().map(|a| a.identifier.clone()).collect();
         if wanted.is_empty() || self.policy.guardrails.dry_run {
             if !wanted.is_empty() {
@@ -265,10 +287,15 @@ impl Runner<'_> {
         report: &mut RunReport,
     ) -> Result<(Plan, Estate), RunError> {
         let mut obs = observe::observe(policy, self.ports, now).await?;
+        if let Scope::SpotMix(group) = &trigger.scope {
+            obs.estate.members.retain(|m| &m.identifier == group);
+        }
         self.read_trigger(policy, trigger, &mut obs, now);
         if let Some(only) = only {
             obs.estate.members.retain(|m| only.contains(&m.identifier));
         }
+        self.read_spot_warnings(policy, trigger, &mut obs, now)
+            .await?;
         let clock = Instant::now();
         let mut plan = decide(&Inputs {
             policy,
@@ -309,6 +336,47 @@ impl Runner<'_> {
                 .chain(rate.sources.iter().map(|s| format!("run-rate prices: {s}")))
                 .collect();
         }
+    }
+
+    /// Records the trigger's spot warning (its group is managed: it was
+    /// observed), then reads each reacting group's warnings into the
+    /// signals, as far back as its class looks.
+    async fn read_spot_warnings(
+        &self,
+        policy: &Policy,
+        trigger: &Trigger,
+        obs: &mut Observation,
+        now: DateTime<Utc>,
+    ) -> Result<(), RunError> {
+        for member in &obs.estate.members {
+            let Some(reaction) = policy
+                .resource(&member.policy_id)
+                .and_then(|r| r.workload_class.as_ref())
+                .and_then(|c| policy.spot_mix.get(c))
+                .and_then(|c| c.interruptions.as_ref())
+            else {
+                continue;
+            };
+            let lookback = reaction
+                .within
+                .to_chrono()
+                .max(reaction.quiet_period.to_chrono());
+            if let Some(w) = &trigger.spot
+                && w.group == member.identifier
+            {
+                let keep = (lookback * 2).max(TimeDelta::days(2));
+                self.ledger.record_spot_warning(w, keep).await?;
+            }
+            let warnings = self
+                .ledger
+                .spot_warnings(&member.identifier, now - lookback, now)
+                .await?;
+            obs.signals.spot_warnings.insert(
+                member.identifier.clone(),
+                warnings.into_iter().map(|w| w.at).collect(),
+            );
+        }
+        Ok(())
     }
 
     /// Decides again under the leases and acts: intent, AWS call, outcome.
@@ -562,4 +630,22 @@ impl Runner<'_> {
         }
         Ok(())
     }
+}
+
+/// The workload classes that react to spot interruptions.
+fn reacting_classes(policy: &Policy) -> BTreeSet<&str> {
+    policy
+        .spot_mix
+        .values()
+        .filter(|c| c.interruptions.is_some())
+        .map(|c| c.name.as_str())
+        .collect()
+}
+
+/// Whether `resource` is an Auto Scaling group of one of `classes`.
+fn reacts_to_spot(classes: &BTreeSet<&str>, resource: &crate::policy::Resource) -> bool {
+    resource
+        .workload_class
+        .as_deref()
+        .is_some_and(|c| classes.contains(c))
 }

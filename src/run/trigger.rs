@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::ledger::EventRef;
+use crate::ledger::{EventRef, SpotWarning, SpotWarningKind};
 use crate::plan::{Action, Cause};
-use crate::policy::BudgetPeriod;
+use crate::policy::{BudgetPeriod, KnobName};
 use crate::signals::AlarmState;
 
 /// What a run answers.
@@ -28,6 +28,8 @@ pub struct Trigger {
     /// and was held back is; the scheduler's every-five-minutes view of
     /// the same held-back move is not (it is logged and counted instead).
     pub notify_refusals: bool,
+    /// A spot warning to record before deciding (a spot run).
+    pub spot: Option<SpotWarning>,
 }
 
 /// The resources a run may touch.
@@ -37,6 +39,8 @@ pub enum Scope {
     All,
     /// Only the resources whose rules name this alarm.
     Alarm(String),
+    /// Only this Auto Scaling group's spot mix (a spot warning for it).
+    SpotMix(String),
 }
 
 impl Trigger {
@@ -53,6 +57,7 @@ impl Trigger {
             spend: None,
             budget_only: false,
             notify_refusals: false,
+            spot: None,
         }
     }
 
@@ -74,6 +79,7 @@ impl Trigger {
             spend: None,
             budget_only: false,
             notify_refusals: true,
+            spot: None,
         }
     }
 
@@ -90,11 +96,39 @@ impl Trigger {
             spend: Some(spend),
             budget_only: true,
             notify_refusals: false,
+            spot: None,
+        }
+    }
+
+    /// A spot warning for the Auto Scaling group `warning.group`: the run
+    /// records it and judges only that group's spot mix.
+    pub fn spot(id: Option<String>, warning: SpotWarning) -> Self {
+        let what = match warning.kind {
+            SpotWarningKind::Interruption => "spot interruption warning",
+            SpotWarningKind::Rebalance => "rebalance recommendation",
+        };
+        Trigger {
+            event: EventRef {
+                source: "spot".to_owned(),
+                id,
+                summary: format!("{what} for {} in {}", warning.instance, warning.group),
+            },
+            scope: Scope::SpotMix(warning.group.clone()),
+            alarm: None,
+            spend: None,
+            budget_only: false,
+            notify_refusals: true,
+            spot: Some(warning),
         }
     }
 
     /// Whether this run carries out `action`.
     pub fn keeps(&self, action: &Action) -> bool {
-        !self.budget_only || matches!(action.cause, Cause::Budget { .. })
+        match &self.scope {
+            Scope::SpotMix(group) => {
+                action.knob == KnobName::SpotMix && &action.identifier == group
+            }
+            _ => !self.budget_only || matches!(action.cause, Cause::Budget { .. }),
+        }
     }
 }

@@ -320,7 +320,7 @@ async fn spot_mix_change_is_observed_back_with_the_launch_template_kept() {
         Outcome::Applied { detail } => {
             assert!(detail.contains("OnDemandBaseCapacity 2"), "{detail}");
             assert!(
-                detail.contains("keep their current purchase option"),
+                detail.contains("replaces running instances gradually"),
                 "{detail}"
             );
         }

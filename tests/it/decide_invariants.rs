@@ -313,6 +313,7 @@ fn world() -> impl Strategy<Value = World> {
                             on_demand_base: 2,
                             allocation_strategy: "price-capacity-optimized".to_owned(),
                             instance_types: vec!["m6i.large".to_owned(), "m5.large".to_owned()],
+                            interruptions: None,
                         },
                     )]),
                     budgets: Some(Budgets {

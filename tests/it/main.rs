@@ -6,6 +6,7 @@ mod decide_invariants;
 mod guards;
 mod policy_files;
 mod schedule;
+mod spot_invariants;
 
 // Against moto server (AWS protocol), see tests/README.md.
 mod aws_autoscaling;

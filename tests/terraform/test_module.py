@@ -25,7 +25,7 @@ MODULE = TF / "modules" / "tidegate"
 IAM = TF / "iam"
 POLICY = ROOT / "policies" / "estate.yaml"
 OPERATIONS = json.loads((Path(__file__).parent / "operations.json").read_text())
-FUNCTIONS = ["alarm", "scheduler", "budget"]
+FUNCTIONS = ["alarm", "scheduler", "budget", "spot"]
 
 
 def unquote(s):
@@ -204,8 +204,8 @@ def test_alarms_the_policy_names_are_looked_up_not_created(module, policy):
 # -- functions ----------------------------------------------------------------
 
 
-def test_three_functions_each_with_role_log_group_and_failure_destination(module):
-    assert module["locals"]["functions"] == '${toset(["alarm", "scheduler", "budget"])}'
+def test_four_functions_each_with_role_log_group_and_failure_destination(module):
+    assert module["locals"]["functions"] == '${toset(["alarm", "scheduler", "budget", "spot"])}'
     fn = res(module, "aws_lambda_function", "this")
     assert fn["for_each"] == "${local.functions}"
     assert fn["runtime"] == "provided.al2023"
@@ -217,7 +217,15 @@ def test_three_functions_each_with_role_log_group_and_failure_destination(module
     assert block(fn, "tracing_config")["mode"] == "Active"
     assert fn["reserved_concurrent_executions"] == "${local.concurrency[each.key]}"
     conc = module["locals"]["concurrency"]
+    assert set(conc) == set(FUNCTIONS)
     assert conc["scheduler"] == 1 and conc["budget"] == 1
+    assert conc["alarm"] == "${var.alarm_concurrency}"
+    assert conc["spot"] == "${var.spot_concurrency}"
+    assert module["variable"]["spot_concurrency"]["default"] == 5
+    assert set(module["locals"]["timeouts"]) == set(FUNCTIONS)
+    artifacts = module["variable"]["artifacts"]["type"]
+    for f in FUNCTIONS:
+        assert f"{f} = string" in artifacts, artifacts
 
     role = res(module, "aws_iam_role", "function")
     assert role["for_each"] == "${local.functions}"
@@ -250,6 +258,67 @@ def test_environment_is_what_the_code_reads(module):
     assert wanted <= set(module["locals"]["environment"])
     assert module["locals"]["environment"]["TIDEGATE_PRICING_REGION"] == "${var.pricing_region}"
     assert module["variable"]["pricing_region"]["default"] == "us-east-1"
+
+
+# -- spot warnings --------------------------------------------------------------
+
+SPOT_DETAIL_TYPES = {"EC2 Spot Instance Interruption Warning", "EC2 Instance Rebalance Recommendation"}
+
+
+def event_pattern(rule):
+    """The pattern of `event_pattern = jsonencode({...})` with literal
+    values only, as a dict (HCL object syntax turned into JSON)."""
+    expr = rule["event_pattern"]
+    m = re.fullmatch(r"\$\{jsonencode\((.*)\)\}", expr, re.S)
+    assert m, expr
+    text = re.sub(r'([{,]\s*)([A-Za-z_][A-Za-z0-9_-]*)\s*=', r'\1"\2":', m.group(1))
+    text = re.sub(r",\s*([\]}])", r"\1", text)
+    return json.loads(text)
+
+
+def test_spot_warnings_reach_the_spot_function(module):
+    rule = res(module, "aws_cloudwatch_event_rule", "spot_warnings")
+    # EC2 sends its events to the default bus only.
+    assert rule.get("event_bus_name", "default") == "default"
+    assert "count" not in rule and "for_each" not in rule
+    pattern = event_pattern(rule)
+    assert pattern["source"] == ["aws.ec2"]
+    assert set(pattern["detail-type"]) == SPOT_DETAIL_TYPES
+    assert len(pattern["detail-type"]) == len(SPOT_DETAIL_TYPES)
+    assert set(pattern) == {"source", "detail-type"}, "the events name no group: filtering is the function's"
+
+    target = res(module, "aws_cloudwatch_event_target", "spot_warnings")
+    assert target["rule"] == "${aws_cloudwatch_event_rule.spot_warnings.name}"
+    assert target.get("event_bus_name", "default") == "default"
+    assert target["arn"] == '${aws_lambda_function.this["spot"].arn}'
+    assert block(target, "dead_letter_config")["arn"] == "${aws_sqs_queue.failures.arn}"
+    retry = block(target, "retry_policy")
+    assert retry["maximum_retry_attempts"] > 0 and retry["maximum_event_age_in_seconds"] > 0
+
+    perm = res(module, "aws_lambda_permission", "spot_warnings")
+    assert perm["action"] == "lambda:InvokeFunction"
+    assert perm["function_name"] == '${aws_lambda_function.this["spot"].function_name}'
+    assert perm["principal"] == "events.amazonaws.com"
+    assert perm["source_arn"] == "${aws_cloudwatch_event_rule.spot_warnings.arn}"
+    assert module["output"]["spot_event_rule"]["value"] == "${aws_cloudwatch_event_rule.spot_warnings.name}"
+
+
+def test_only_the_spot_function_is_invoked_by_ec2_events(module):
+    for name, rule in module["resource"]["aws_cloudwatch_event_rule"].items():
+        if name != "spot_warnings":
+            assert "aws.ec2" not in rule["event_pattern"], name
+    for name, target in module["resource"]["aws_cloudwatch_event_target"].items():
+        if name != "spot_warnings":
+            assert '["spot"]' not in target["arn"], name
+
+
+def test_spot_maps_instances_to_groups_with_a_read_on_star():
+    doc = json.loads((IAM / "spot.json").read_text())
+    (read,) = [s for s in statements(doc) if "autoscaling:DescribeAutoScalingInstances" in as_list(s["Action"])]
+    # DescribeAutoScalingInstances has no resource-level permissions.
+    assert read["Sid"] == "ReadWithoutResourceLevelPermissions"
+    assert read["Resource"] == "*"
+    assert "Condition" not in read
 
 
 # -- schedules, budgets, topics, ledger ---------------------------------------
@@ -348,6 +417,16 @@ def test_every_mutation_is_scoped_by_tag_or_arn(function):
         else:
             cond = s["Condition"]["StringEquals"]
             assert cond == {"aws:ResourceTag/tidegate:managed": "true"}, s["Sid"]
+
+
+def test_one_code_policy_per_function_in_the_house_style():
+    assert sorted(p.stem for p in IAM.glob("*.json")) == sorted(FUNCTIONS)
+    for function in FUNCTIONS:
+        text = (IAM / f"{function}.json").read_text()
+        assert text == json.dumps(json.loads(text), indent=2) + "\n", f"{function}.json: 2-space indent, trailing newline"
+        for s in statements(json.loads(text)):
+            actions = as_list(s["Action"])
+            assert actions == sorted(actions), f"{function}.json {s['Sid']}: actions not sorted"
 
 
 def test_platform_grants_only_the_platform_actions(module):

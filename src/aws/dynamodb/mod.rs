@@ -27,6 +27,7 @@
 //! | `EVENT#{event id}` | `EVENT` | `holder`, `at` (N, epoch ms), `done` (BOOL) | `claim_event`, `finish_event` |
 //! | `STATE` | `EMERGENCY` | `since` (RFC 3339) | `set_emergency` |
 //! | `STATE` | `BUDGET#{key}` | `level` (`ok`, `warn`, `emergency`) | `swap_budget_level` |
+//! | `SPOT#{group}` | `{at}#{instance}` (RFC 3339, nine fraction digits) | `warning` (the [`crate::ledger::SpotWarning`] as JSON) | `record_spot_warning` (see `spot.rs`) |
 //! | `STATE` | `PRICES#{region}` | `prices` (the [`crate::pricing::CachedPrices`] as JSON) | `store_prices` (see `prices.rs`) |
 //!
 //! `expires_at` is: a clock's `at` + retention; a log entry's `intent_at` +
@@ -56,11 +57,12 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use chrono::{DateTime, NaiveDate, SecondsFormat, TimeDelta, Utc};
 
 use super::AwsError;
-use crate::ledger::{Claim, History, Ledger, LedgerError, LogEntry, PastAction};
+use crate::ledger::{Claim, History, Ledger, LedgerError, LogEntry, PastAction, SpotWarning};
 use crate::plan::BudgetLevel;
 use crate::policy::{Direction, KnobName};
 
 mod prices;
+mod spot;
 
 const SERVICE: &str = "dynamodb";
 
@@ -472,6 +474,23 @@ impl Ledger for DynamoDbLedger {
             }
             _ => Ok(None),
         }
+    }
+
+    async fn record_spot_warning(
+        &self,
+        warning: &SpotWarning,
+        keep: TimeDelta,
+    ) -> Result<(), LedgerError> {
+        self.put_spot_warning(warning, keep).await
+    }
+
+    async fn spot_warnings(
+        &self,
+        group: &str,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SpotWarning>, LedgerError> {
+        self.query_spot_warnings(group, since, now).await
     }
 }
 

@@ -1,7 +1,7 @@
 # Deploys tidegate for the reference estate in policies/estate.yaml.
 #
 #   cargo lambda build --release --arm64 --output-format zip \
-#     -p tidegate-alarm -p tidegate-scheduler -p tidegate-budget
+#     -p tidegate-alarm -p tidegate-scheduler -p tidegate-budget -p tidegate-spot
 #   terraform init && terraform apply
 
 provider "aws" {
@@ -18,6 +18,7 @@ module "tidegate" {
     alarm     = "${var.lambda_dir}/tidegate-alarm/bootstrap.zip"
     scheduler = "${var.lambda_dir}/tidegate-scheduler/bootstrap.zip"
     budget    = "${var.lambda_dir}/tidegate-budget/bootstrap.zip"
+    spot      = "${var.lambda_dir}/tidegate-spot/bootstrap.zip"
   }
 
   budget_notification_emails = var.budget_emails

@@ -1,4 +1,4 @@
 output "tidegate" {
-  description = "Everything the module reports: functions, alarms, schedules, budgets, topics."
+  description = "Everything the module reports: functions, alarms, the spot event rule, schedules, budgets, topics."
   value       = module.tidegate
 }

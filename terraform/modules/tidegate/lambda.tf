@@ -1,4 +1,4 @@
-# The three functions: provided.al2023 on arm64, from the cargo-lambda zips.
+# The four functions: provided.al2023 on arm64, from the cargo-lambda zips.
 
 locals {
   environment = {
@@ -13,16 +13,19 @@ locals {
     TIDEGATE_POLICY_VERSION = coalesce(aws_s3_object.policy.version_id, aws_s3_object.policy.etag)
   }
   # The scheduler and the budget function each converge the whole estate:
-  # one at a time. The alarm function runs one invocation per alarm.
+  # one at a time. The alarm function runs one invocation per alarm, the
+  # spot function one per EC2 spot warning.
   concurrency = {
     alarm     = var.alarm_concurrency
     scheduler = 1
     budget    = 1
+    spot      = var.spot_concurrency
   }
   timeouts = {
     alarm     = 900
     scheduler = 900
     budget    = 900
+    spot      = 900
   }
 }
 

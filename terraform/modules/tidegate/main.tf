@@ -2,8 +2,9 @@
 #
 # This file reads the policy and derives what the other files create:
 # alarms.tf (one alarm per metric rule, look-ups for the alarms the policy
-# names), lambda.tf and iam.tf (three functions, each with its own role),
-# schedules.tf, budgets.tf, ledger.tf, policy_store.tf, notices.tf, kms.tf.
+# names), lambda.tf and iam.tf (four functions, each with its own role),
+# spot.tf (EC2 spot warnings to the spot function), schedules.tf,
+# budgets.tf, ledger.tf, policy_store.tf, notices.tf, kms.tf.
 
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
@@ -18,7 +19,7 @@ locals {
   policy      = yamldecode(local.policy_text)
   resources   = try(local.policy.resources, [])
 
-  functions = toset(["alarm", "scheduler", "budget"])
+  functions = toset(["alarm", "scheduler", "budget", "spot"])
 
   # The rule lists of a resource, by direction (the names the alarm Lambda
   # uses: src/policy/validate/rules.rs, generated_alarm_name).

@@ -1,10 +1,10 @@
 output "function_names" {
-  description = "The three functions, by role: alarm, scheduler, budget."
+  description = "The four functions, by role: alarm, scheduler, budget, spot."
   value       = { for f, fn in aws_lambda_function.this : f => fn.function_name }
 }
 
 output "function_arns" {
-  description = "ARNs of the three functions."
+  description = "ARNs of the four functions."
   value       = { for f, fn in aws_lambda_function.this : f => fn.arn }
 }
 
@@ -46,6 +46,11 @@ output "budgets_not_created" {
 output "schedule_names" {
   description = "EventBridge Scheduler schedules of the scheduler and budget functions."
   value       = { for f, s in aws_scheduler_schedule.function : f => s.name }
+}
+
+output "spot_event_rule" {
+  description = "EventBridge rule (default bus) sending EC2 spot interruption warnings and rebalance recommendations to the spot function."
+  value       = aws_cloudwatch_event_rule.spot_warnings.name
 }
 
 output "ledger_table" {

@@ -6,7 +6,7 @@
 # and the next invocation reads the new file at once.
 
 resource "aws_s3_bucket" "policy" {
-  # checkov:skip=CKV_AWS_18: the bucket holds one small object read by three functions; CloudTrail data events are the audit trail of choice, not server access logs.
+  # checkov:skip=CKV_AWS_18: the bucket holds one small object read by the functions; CloudTrail data events are the audit trail of choice, not server access logs.
   # checkov:skip=CKV_AWS_144: the policy file is in version control and re-uploaded by terraform apply; cross-region replication adds nothing.
   # checkov:skip=CKV2_AWS_62: nothing reacts to a new policy object; the functions read it at cold start.
   bucket        = "${var.name}-policy-${local.account_id}-${local.region}"

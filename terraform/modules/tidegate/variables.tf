@@ -15,11 +15,12 @@ variable "policy_file" {
 }
 
 variable "artifacts" {
-  description = "Paths of the cargo-lambda zips, one per function: `cargo lambda build --release --arm64 --output-format zip -p tidegate-alarm -p tidegate-scheduler -p tidegate-budget` writes target/lambda/<crate>/bootstrap.zip."
+  description = "Paths of the cargo-lambda zips, one per function: `cargo lambda build --release --arm64 --output-format zip -p tidegate-alarm -p tidegate-scheduler -p tidegate-budget -p tidegate-spot` writes target/lambda/<crate>/bootstrap.zip."
   type = object({
     alarm     = string
     scheduler = string
     budget    = string
+    spot      = string
   })
 }
 
@@ -60,6 +61,12 @@ variable "pricing_region" {
 
 variable "alarm_concurrency" {
   description = "Reserved concurrency of the alarm function. The ledger's leases already keep two runs off one resource; this bounds the burst when many alarms fire together."
+  type        = number
+  default     = 5
+}
+
+variable "spot_concurrency" {
+  description = "Reserved concurrency of the spot function. A spot capacity shortage sends many interruption warnings and rebalance recommendations at once; the ledger's leases and cooldowns keep two runs off one group, this bounds the burst."
   type        = number
   default     = 5
 }

@@ -9,6 +9,7 @@ mod budget;
 mod invalid;
 mod reconcile;
 mod scheduler;
+mod spot;
 
 use std::sync::{Arc, Mutex};
 
