@@ -254,6 +254,14 @@ pub trait AutoScalingPort: Send + Sync {
     /// The group an EC2 instance belongs to (DescribeAutoScalingInstances);
     /// None when it belongs to none (an unknown instance is not an error).
     async fn group_of_instance(&self, instance_id: &str) -> Result<Option<String>, AwsError>;
+    /// StartInstanceRefresh with `min_healthy_percent` of the capacity kept
+    /// in service; the refresh's id. A refresh already in progress is an
+    /// error with code `InstanceRefreshInProgress`.
+    async fn start_instance_refresh(
+        &self,
+        name: &str,
+        min_healthy_percent: u32,
+    ) -> Result<String, AwsError>;
 }
 
 /// The CloudWatch dimensions one series is published under: (name, value)

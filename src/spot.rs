@@ -38,7 +38,48 @@ pub struct Wanted {
 /// `OnDemandPercentageAboveBaseCapacity`: "a gradual replacement of
 /// instances ... launches new instances before terminating the previous
 /// ones"), and what it does not (new overrides only apply to new launches).
-pub const REPLACEMENT_NOTE: &str = "Auto Scaling replaces running instances gradually to reach the new on-demand share (new ones launch before old ones stop): no instance refresh is needed for it; instance types added to the overrides are used by new launches only (an instance refresh would bring them in now; tidegate does not start one)";
+pub const REPLACEMENT_NOTE: &str = "Auto Scaling replaces running instances gradually to reach a new on-demand share (new ones launch before old ones stop): no instance refresh is needed for it; instance types added to the overrides are used by new launches only";
+
+/// Whether a change of `class`'s group from `from` to `to` needs an
+/// instance refresh to take effect now (it adds instance types), and
+/// whether tidegate starts one: None when nothing is added.
+pub fn refresh_note(class: &SpotClass, from: &SpotMix, to: &SpotMix) -> Option<String> {
+    let added: Vec<&str> = to
+        .instance_types
+        .iter()
+        .filter(|t| !from.instance_types.contains(t))
+        .map(String::as_str)
+        .collect();
+    if added.is_empty() {
+        return None;
+    }
+    let added = added.join(", ");
+    Some(
+        match class
+            .interruptions
+            .as_ref()
+            .and_then(|r| r.instance_refresh)
+        {
+            Some(healthy) => format!(
+                "instance refresh: tidegate starts one (minimum healthy {healthy}%) so running instances move to {added} now"
+            ),
+            None => format!(
+                "instance refresh: needed for running instances to move to {added} now; not started (the class's interruptions.instance_refresh is not set), so they move as instances are replaced"
+            ),
+        },
+    )
+}
+
+/// The minimum healthy percent of the instance refresh to start after
+/// changing `class`'s group from `from` to `to`; None: start none.
+pub fn refresh_to_start(class: &SpotClass, from: Option<&SpotMix>, to: &SpotMix) -> Option<u32> {
+    let healthy = class.interruptions.as_ref()?.instance_refresh?;
+    let adds = to
+        .instance_types
+        .iter()
+        .any(|t| from.is_none_or(|f| !f.instance_types.contains(t)));
+    adds.then_some(healthy)
+}
 
 /// The mix of `class` at `level` (0: the class's own).
 pub fn level_mix(class: &SpotClass, level: usize) -> SpotMix {

@@ -18,6 +18,7 @@ fn class() -> SpotClass {
             max_on_demand_percent: 70,
             quiet_period: Span::from_mins(120),
             diversify_with: vec!["m7i.large".into(), "c6i.large".into()],
+            instance_refresh: None,
         }),
     }
 }

@@ -15,9 +15,14 @@ use crate::plan::Action;
 use crate::policy::KnobName;
 
 /// Applies one planned action; returns the calls made, for the operator.
+/// `refresh`: the minimum healthy percent of an instance refresh to start
+/// after a spot-mix change. The mix is changed either way: a refresh that
+/// cannot start (one is in progress, or AWS refuses) is said in the detail,
+/// not a failure of the action.
 pub(crate) async fn apply(
     action: &Action,
     member: &Member,
+    refresh: Option<u32>,
     ports: Ports<'_>,
 ) -> Result<String, AwsError> {
     let name = member.identifier.as_str();
@@ -33,11 +38,27 @@ pub(crate) async fn apply(
         }
         (KnobName::SpotMix, Setting::Mix(mix)) => {
             ports.autoscaling.set_spot_mix(name, mix).await?;
+            let refreshed = match refresh {
+                None => " (no instance refresh was started)".to_owned(),
+                Some(healthy) => match ports
+                    .autoscaling
+                    .start_instance_refresh(name, healthy)
+                    .await
+                {
+                    Ok(id) => {
+                        format!("; StartInstanceRefresh {name} (minimum healthy {healthy}%): {id}")
+                    }
+                    Err(e) if e.code.as_deref() == Some("InstanceRefreshInProgress") => {
+                        "; an instance refresh is already in progress: none started".to_owned()
+                    }
+                    Err(e) => format!("; instance refresh not started: {e}"),
+                },
+            };
             Ok(format!(
                 "UpdateAutoScalingGroup {name}: MixedInstancesPolicy OnDemandBaseCapacity {}, \
                  OnDemandPercentageAboveBaseCapacity {}, SpotAllocationStrategy {}, overrides [{}]; \
                  Auto Scaling replaces running instances gradually to reach the on-demand share; \
-                 added instance types are used by new launches (no instance refresh was started)",
+                 added instance types are used by new launches{refreshed}",
                 mix.on_demand_base,
                 mix.on_demand_percent_above_base,
                 mix.allocation_strategy,
@@ -153,7 +174,7 @@ mod tests {
                 desired: 6,
             },
         );
-        let detail = apply(&a, &member("web"), aws.ports())
+        let detail = apply(&a, &member("web"), None, aws.ports())
             .await
             .expect("applied");
         let g = group(&aws, "web").await;
@@ -165,10 +186,10 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn spot_mix_updates_the_policy_and_says_running_instances_stay() {
+    async fn spot_mix_updates_the_policy_and_says_how_instances_follow() {
         let aws = aws_with("web");
         let a = action(KnobName::SpotMix, Setting::Mix(mix()), Setting::Mix(mix()));
-        let detail = apply(&a, &member("web"), aws.ports())
+        let detail = apply(&a, &member("web"), None, aws.ports())
             .await
             .expect("applied");
         assert_eq!(group(&aws, "web").await.mix, Some(mix()));
@@ -184,7 +205,25 @@ mod tests {
             detail.contains("replaces running instances gradually to reach the on-demand share"),
             "{detail}"
         );
-        assert!(detail.contains("instance refresh"), "{detail}");
+        assert!(
+            detail.ends_with("(no instance refresh was started)"),
+            "{detail}"
+        );
+        assert!(aws.autoscaling.refreshes().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_refresh_the_class_asks_for_is_started_after_the_mix() {
+        let aws = aws_with("web");
+        let a = action(KnobName::SpotMix, Setting::Mix(mix()), Setting::Mix(mix()));
+        let detail = apply(&a, &member("web"), Some(90), aws.ports())
+            .await
+            .expect("applied");
+        assert_eq!(aws.autoscaling.refreshes(), [("web".to_owned(), 90)]);
+        assert!(
+            detail.ends_with("; StartInstanceRefresh web (minimum healthy 90%): refresh-1"),
+            "{detail}"
+        );
     }
 
     #[tokio::test]
@@ -203,7 +242,7 @@ mod tests {
                 desired: 2,
             },
         );
-        let e = apply(&a, &member("missing"), aws.ports())
+        let e = apply(&a, &member("missing"), None, aws.ports())
             .await
             .expect_err("missing group");
         assert_eq!(
@@ -212,7 +251,7 @@ mod tests {
         );
 
         let odd = action(KnobName::Capacity, Setting::Count(1), Setting::Count(2));
-        let e = apply(&odd, &member("web"), aws.ports())
+        let e = apply(&odd, &member("web"), None, aws.ports())
             .await
             .expect_err("count is not a capacity");
         assert!(e.message.contains("cannot set capacity"), "{e}");

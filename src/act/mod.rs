@@ -23,7 +23,7 @@ use crate::aws::AwsError;
 use crate::estate::{Estate, Member, Setting, Status};
 use crate::observe::Ports;
 use crate::plan::{Action, Plan};
-use crate::policy::{KnobName, Policy, ResourceKind};
+use crate::policy::{KnobName, Policy, Resource, ResourceKind};
 
 /// How long to wait between polls, and at most, in multi-step changes
 /// (Aurora writer resize).
@@ -167,7 +167,15 @@ pub async fn apply_action(
         ResourceKind::AuroraCluster => aurora::apply(action, resource, member, ports, pace).await,
         ResourceKind::ElasticacheRedis => elasticache::apply(action, member, ports).await,
         ResourceKind::MskCluster => kafka::apply(action, member, ports).await,
-        ResourceKind::AutoscalingGroup => autoscaling::apply(action, member, ports).await,
+        ResourceKind::AutoscalingGroup => {
+            autoscaling::apply(
+                action,
+                member,
+                refresh(policy, resource, member, action),
+                ports,
+            )
+            .await
+        }
     };
     match result {
         Ok(detail) => Outcome::Applied { detail },
@@ -187,4 +195,15 @@ pub fn current_setting(member: &Member, knob: KnobName) -> Option<Setting> {
         KnobName::SpotMix => Some(Setting::Mix(member.spot_mix_or_on_demand())),
         other => member.settings.get(&other).cloned(),
     }
+}
+
+/// The minimum healthy percent of the instance refresh to start after
+/// `action` (a spot-mix change that adds instance types, for a class that
+/// asks for refreshes), if any.
+fn refresh(policy: &Policy, resource: &Resource, member: &Member, action: &Action) -> Option<u32> {
+    let Setting::Mix(to) = &action.to else {
+        return None;
+    };
+    let class = policy.spot_mix.get(resource.workload_class.as_deref()?)?;
+    crate::spot::refresh_to_start(class, member.spot_mix.as_ref(), to)
 }

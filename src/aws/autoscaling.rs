@@ -13,7 +13,7 @@ use aws_config::SdkConfig;
 use aws_sdk_autoscaling::Client;
 use aws_sdk_autoscaling::types::{
     AutoScalingGroup as SdkGroup, InstancesDistribution, LaunchTemplate, LaunchTemplateOverrides,
-    LaunchTemplateSpecification, MixedInstancesPolicy,
+    LaunchTemplateSpecification, MixedInstancesPolicy, RefreshPreferences,
 };
 
 use super::{AwsError, ErrorKind};
@@ -150,6 +150,28 @@ impl AutoScalingPort for AutoScalingAdapter {
             .find(|i| i.instance_id() == Some(instance_id))
             .and_then(|i| i.auto_scaling_group_name())
             .map(str::to_owned))
+    }
+
+    async fn start_instance_refresh(
+        &self,
+        name: &str,
+        min_healthy_percent: u32,
+    ) -> Result<String, AwsError> {
+        const START: &str = "StartInstanceRefresh";
+        let preferences = RefreshPreferences::builder()
+            .min_healthy_percentage(to_i32(min_healthy_percent, name)?)
+            .build();
+        let out = self
+            .client
+            .start_instance_refresh()
+            .auto_scaling_group_name(name)
+            .preferences(preferences)
+            .send()
+            .await
+            .map_err(|e| refine(AwsError::from_sdk(SERVICE, START, name, e)))?;
+        out.instance_refresh_id().map(str::to_owned).ok_or_else(|| {
+            AwsError::malformed(SERVICE, START, format!("{name}: no InstanceRefreshId"))
+        })
     }
 }
 

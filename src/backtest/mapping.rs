@@ -1,7 +1,8 @@
 //! The mapping file: which trace drives which policy resource, what the
-//! trace's values stand for, and where each resource starts. Loaded and
-//! checked against the policy before anything runs; every error names the
-//! file and line.
+//! trace's values stand for, where each resource starts, and (optionally)
+//! which interruption trace drives the workload classes' spot mix. Loaded
+//! and checked against the policy before anything runs; every error names
+//! the file and line.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -20,6 +21,21 @@ pub struct Mapping {
     /// One entry per policy resource, in policy order (resources the file
     /// does not name get an entry with no trace and default starts).
     pub entries: Vec<Entry>,
+    /// The interruption trace, when the file names one.
+    pub interruptions: Option<InterruptionsSpec>,
+}
+
+/// The mapping's `interruptions:` key: a trace of spot interruption warnings
+/// per workload class (see [`super::interruptions`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InterruptionsSpec {
+    /// File name, relative to the metrics directory (as a `trace:` is).
+    pub file: String,
+    /// Whole weeks the warnings are moved by, as a trace's `shift_weeks`.
+    pub shift_weeks: i64,
+    /// Where the warnings come from, for the report (e.g. that they are
+    /// synthetic).
+    pub note: Option<String>,
 }
 
 impl Mapping {
@@ -82,13 +98,25 @@ pub enum MappingError {
     },
     /// The file is not a mapping document.
     #[error(
-        "{file}: {message} (a mapping file is `resources:` and a list of entries; see policies/traces/mapping.yaml)"
+        "{file}: {message} (a mapping file is `resources:` and a list of entries, and optionally `interruptions: {{ file, shift_weeks, note }}`; see policies/traces/mapping.yaml)"
     )]
     Yaml {
         /// The file.
         file: String,
         /// What the YAML reader said (with line and column).
         message: String,
+    },
+    /// The `interruptions:` key is wrong.
+    #[error("{file}:{line}: interruptions: {message}; expected {expected}")]
+    Interruptions {
+        /// The file.
+        file: String,
+        /// 1-based line of its `file:` value.
+        line: u64,
+        /// What is wrong.
+        message: String,
+        /// What was expected.
+        expected: String,
     },
     /// An entry is wrong.
     #[error("{file}:{line}: resource `{resource}`: {message}; expected {expected}")]
@@ -110,6 +138,18 @@ pub enum MappingError {
 #[serde(deny_unknown_fields)]
 struct RawMapping {
     resources: Vec<RawEntry>,
+    #[serde(default)]
+    interruptions: Option<RawInterruptions>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInterruptions {
+    file: Spanned<String>,
+    #[serde(default)]
+    shift_weeks: i64,
+    #[serde(default)]
+    note: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -206,6 +246,10 @@ pub fn parse(file: &str, text: &str, policy: &Policy) -> Result<Mapping, Mapping
         );
     }
 
+    let interruptions = raw
+        .interruptions
+        .map(|i| interruptions_spec(file, i))
+        .transpose()?;
     let entries = policy
         .resources
         .iter()
@@ -220,6 +264,36 @@ pub fn parse(file: &str, text: &str, policy: &Policy) -> Result<Mapping, Mapping
     Ok(Mapping {
         file: file.to_owned(),
         entries,
+        interruptions,
+    })
+}
+
+fn interruptions_spec(
+    file: &str,
+    raw: RawInterruptions,
+) -> Result<InterruptionsSpec, MappingError> {
+    let fail = |message: String, expected: &str| MappingError::Interruptions {
+        file: file.to_owned(),
+        line: raw.file.referenced.line(),
+        message,
+        expected: expected.to_owned(),
+    };
+    if raw.file.value.trim().is_empty() {
+        return Err(fail(
+            "`file` is empty".to_owned(),
+            "a CSV file name, relative to the metrics directory",
+        ));
+    }
+    if raw.shift_weeks.abs() > 520 {
+        return Err(fail(
+            format!("shift_weeks {} is more than ten years", raw.shift_weeks),
+            "a whole number of weeks between -520 and 520",
+        ));
+    }
+    Ok(InterruptionsSpec {
+        file: raw.file.value,
+        shift_weeks: raw.shift_weeks,
+        note: raw.note,
     })
 }
 

@@ -4,6 +4,8 @@
 //!
 //! - [`trace`]: read `timestamp,value` CSVs, with their data quality.
 //! - [`mapping`]: which trace drives which resource, and the starts.
+//! - [`interruptions`]: spot interruption warnings per workload class,
+//!   which drive the reactive spot mix of the classes' groups.
 //! - [`timeline`]: the common window, 5-minute intervals, held values.
 //! - [`load`]: the load model (utilisation → demand → utilisation).
 //! - [`alarms`]: the CloudWatch alarms the rules would have.
@@ -15,6 +17,7 @@
 pub mod alarms;
 pub mod baseline;
 pub mod costing;
+pub mod interruptions;
 pub mod load;
 pub mod mapping;
 pub mod render;
@@ -25,11 +28,14 @@ pub mod trace;
 
 use std::path::{Path, PathBuf};
 
+use chrono::TimeDelta;
+
 use crate::policy::{self, Policy, PolicyError, Selector};
 use crate::pricing::PriceBook;
 
+use self::interruptions::{InterruptionTrace, InterruptionsError};
 use self::mapping::{Mapping, MappingError, TraceSpec};
-use self::report::{Header, Report, SubjectFacts, TraceReport};
+use self::report::{Header, Report, SubjectFacts, TraceReport, WarningsReport};
 use self::sim::{Driven, SimError, Subject};
 use self::timeline::NoOverlap;
 use self::trace::{Trace, TraceError};
@@ -46,6 +52,35 @@ pub struct Files {
     pub metrics: PathBuf,
     /// The mapping file; `metrics/mapping.yaml` when None.
     pub mapping: Option<PathBuf>,
+    /// Where the spot interruption warnings come from.
+    pub interruptions: InterruptionSource,
+}
+
+/// Where a backtest's spot interruption warnings come from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum InterruptionSource {
+    /// The mapping's `interruptions:` key, when it has one (none otherwise).
+    #[default]
+    Mapping,
+    /// This file, as given (e.g. `--interruptions FILE`), not moved; the
+    /// mapping's key is not read.
+    File(PathBuf),
+    /// None, whatever the mapping says: no group's warnings are known, so
+    /// every group keeps its class's own mix.
+    Off,
+}
+
+/// An interruption trace for one replay, as read (not yet moved).
+#[derive(Debug, Clone)]
+pub struct SpotWarnings {
+    /// The warnings.
+    pub trace: InterruptionTrace,
+    /// Who named the file, for the report (`the mapping`, `--interruptions`).
+    pub given_by: String,
+    /// Whole weeks to move the warnings by before the replay.
+    pub shift_weeks: i64,
+    /// What the mapping says about the warnings (e.g. synthetic).
+    pub note: Option<String>,
 }
 
 impl Files {
@@ -100,6 +135,9 @@ pub enum BacktestError {
     /// The SLO threshold is not a percent.
     #[error("SLO threshold {0} is not a percent; expected a number above 0")]
     Slo(f64),
+    /// The interruption trace could not be read.
+    #[error(transparent)]
+    Interruptions(#[from] InterruptionsError),
     /// The replay stopped.
     #[error(transparent)]
     Sim(#[from] SimError),
@@ -108,8 +146,8 @@ pub enum BacktestError {
     Load(#[from] load::LoadModelError),
 }
 
-/// Loads the policy, mapping and traces named by `files` and runs the
-/// backtest. `progress` hears one line per trace loaded.
+/// Loads the policy, mapping, traces and interruption trace named by
+/// `files` and runs the backtest. `progress` hears one line per file loaded.
 pub fn run_files(
     files: &Files,
     prices: &dyn PriceBook,
@@ -138,6 +176,24 @@ pub fn run_files(
         ));
         traces.push((entry.resource.clone(), trace));
     }
+    let warnings = spot_warnings(files, &mapping, &policy)?;
+    if let Some(w) = &warnings {
+        let t = &w.trace;
+        let span = match (t.warnings.first(), t.warnings.last()) {
+            (Some(a), Some(b)) => format!(
+                "{} … {}",
+                a.at.format("%Y-%m-%d %H:%M"),
+                b.at.format("%Y-%m-%d %H:%M")
+            ),
+            _ => String::new(),
+        };
+        progress(&format!(
+            "loaded {} → spot warnings, from {} ({} warnings, {span})",
+            t.file,
+            w.given_by,
+            t.warnings.len()
+        ));
+    }
     let header = Header {
         policy: files.policy.display().to_string(),
         estate: policy.estate.clone(),
@@ -145,7 +201,34 @@ pub fn run_files(
         price_source: prices.describe(),
         slo_percent,
     };
-    run(&policy, &mapping, traces, prices, header)
+    run(&policy, &mapping, traces, warnings, prices, header)
+}
+
+/// The interruption trace `files` asks for, read.
+fn spot_warnings(
+    files: &Files,
+    mapping: &Mapping,
+    policy: &Policy,
+) -> Result<Option<SpotWarnings>, InterruptionsError> {
+    let classes: Vec<&str> = policy.spot_mix.keys().map(String::as_str).collect();
+    Ok(match &files.interruptions {
+        InterruptionSource::Off => None,
+        InterruptionSource::File(path) => Some(SpotWarnings {
+            trace: interruptions::load(path, &classes)?,
+            given_by: "--interruptions".to_owned(),
+            shift_weeks: 0,
+            note: None,
+        }),
+        InterruptionSource::Mapping => match &mapping.interruptions {
+            None => None,
+            Some(spec) => Some(SpotWarnings {
+                trace: interruptions::load(&files.metrics.join(&spec.file), &classes)?,
+                given_by: format!("the mapping {}", mapping.file),
+                shift_weeks: spec.shift_weeks,
+                note: spec.note.clone(),
+            }),
+        },
+    })
 }
 
 /// The trace `spec` names, in `dir`.
@@ -154,11 +237,13 @@ fn load_trace(dir: &Path, spec: &TraceSpec) -> Result<Trace, TraceError> {
 }
 
 /// Runs the backtest of `policy` with `mapping` over `traces` (resource id,
-/// parsed trace, unshifted), every trace the mapping names present.
+/// parsed trace, unshifted), every trace the mapping names present, and the
+/// spot interruption `warnings` if any (not yet moved).
 pub fn run(
     policy: &Policy,
     mapping: &Mapping,
     traces: Vec<(String, Trace)>,
+    warnings: Option<SpotWarnings>,
     prices: &dyn PriceBook,
     header: Header,
 ) -> Result<Report, BacktestError> {
@@ -180,6 +265,12 @@ pub fn run(
     }
     let refs: Vec<&Trace> = shifted.iter().map(|(_, t, _)| t).collect();
     let window = timeline::window(&refs)?;
+    let warnings = warnings.map(|mut w| {
+        if w.shift_weeks != 0 {
+            w.trace = w.trace.shifted(TimeDelta::weeks(w.shift_weeks));
+        }
+        w
+    });
 
     let mut subjects = Vec::new();
     let mut trace_reports = Vec::new();
@@ -192,11 +283,18 @@ pub fn run(
             Selector::Identifier(id) => id.clone(),
             Selector::Tags(_) => resource.id.clone(),
         };
-        let spot_mix = resource
+        let spot_class = resource
             .workload_class
             .as_deref()
-            .and_then(|c| policy.spot_mix.get(c))
-            .map(|c| c.distribution());
+            .and_then(|c| policy.spot_mix.get(c));
+        let spot_mix = spot_class.map(|c| c.distribution());
+        // Each group of a reacting class sees its class's warnings.
+        let spot_warnings = match (spot_class, &warnings) {
+            (Some(class), Some(w)) if class.interruptions.is_some() => {
+                Some(w.trace.times(&class.name))
+            }
+            _ => None,
+        };
         let mut resource_notes = Vec::new();
         let (driven, trace_report) = match shifted.iter().find(|(id, _, _)| id == &entry.resource) {
             Some((_, t, spec)) => {
@@ -238,6 +336,8 @@ pub fn run(
             identifier,
             start: entry.start.clone(),
             spot_mix,
+            spot_class,
+            spot_warnings,
             driven,
         });
         trace_reports.push(trace_report);
@@ -264,10 +364,12 @@ pub fn run(
             },
         )
         .collect();
+    let warnings = warnings.map(|w| WarningsReport::new(&w, policy, &subjects, &window));
     Ok(report::build(
         header,
         &window,
         facts,
+        warnings,
         &outcome.budget,
         policy.budgets.as_ref(),
     ))

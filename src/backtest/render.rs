@@ -5,7 +5,10 @@
 use std::fmt::Write as _;
 
 use super::mapping::ValueKind;
-use super::report::{ActionCounts, Breaches, CostCompare, Report, ResourceReport};
+use super::report::{
+    ActionCounts, Breaches, CostCompare, Report, ResourceReport, SpotMixReport, WarningsReport,
+};
+use crate::policy::Direction;
 
 /// The report as text.
 pub fn text(r: &Report) -> String {
@@ -13,7 +16,7 @@ pub fn text(r: &Report) -> String {
     header(&mut out, r);
     table(&mut out, r);
     for res in &r.resources {
-        block(&mut out, res, r.slo_percent);
+        block(&mut out, res, r.slo_percent, r.spot_warnings.is_some());
     }
     budgets(&mut out, r);
     out
@@ -55,7 +58,67 @@ fn header(out: &mut String, r: &Report) {
             &format!("- {line}"),
         );
     }
+    match &r.spot_warnings {
+        Some(w) => spot_warnings(out, w),
+        None => wrapped(
+            out,
+            "Spot",
+            "no interruption trace: every Auto Scaling group keeps its workload class's own mix",
+        ),
+    }
     let _ = writeln!(out);
+}
+
+fn spot_warnings(out: &mut String, w: &WarningsReport) {
+    let mut text = format!("{} (from {}", w.file, w.given_by);
+    if w.shift_weeks != 0 {
+        let _ = write!(text, ", moved {:+} weeks", w.shift_weeks);
+    }
+    text.push(')');
+    if let Some(note) = &w.note {
+        let _ = write!(text, ": {note}");
+    }
+    wrapped(out, "Spot", &text);
+    let classes: Vec<String> = w
+        .classes
+        .iter()
+        .map(|c| {
+            let groups = if c.groups.is_empty() {
+                "no group".to_owned()
+            } else {
+                c.groups.join(", ")
+            };
+            let seen = if c.reacts {
+                format!("seen by {groups}")
+            } else {
+                format!("ignored: the class has no `interruptions` ({groups})")
+            };
+            format!(
+                "{} {} ({} interruption, {} rebalance; {seen})",
+                c.class,
+                c.interruption + c.rebalance,
+                c.interruption,
+                c.rebalance
+            )
+        })
+        .collect();
+    let mut counts = format!("{} warnings: {}", w.warnings, classes.join("; "));
+    if w.before_window + w.after_window > 0 {
+        let _ = write!(
+            counts,
+            "; {} before the period (history), {} after it (never seen)",
+            w.before_window, w.after_window
+        );
+    }
+    if w.duplicates + w.out_of_order > 0 {
+        let _ = write!(
+            counts,
+            "; {} repeated rows counted once, {} out of order (sorted)",
+            w.duplicates, w.out_of_order
+        );
+    }
+    wrapped(out, "", &counts);
+    wrapped(out, "", &w.alignment);
 }
 
 /// Header text width.
@@ -163,6 +226,26 @@ fn table(out: &mut String, r: &Report) {
         out,
         "SLO breaches: 5-minute intervals over the SLO, tidegate / static peak (— = no trace). Refused: changes a guard held back (a streak of decisions held by the same guard counts once)."
     );
+    if r.spot_warnings.is_some() {
+        let groups: Vec<String> = r
+            .resources
+            .iter()
+            .filter_map(|res| {
+                let m = res.spot_mix.as_ref()?;
+                (m.extra_usd != 0.0).then(|| format!("{} {}", res.id, usd(m.extra_usd)))
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "Spot mix: the raised on-demand shares cost {} more than the same capacity at each class's own mix{}.",
+            usd(r.totals.spot_mix_extra_usd),
+            if groups.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", groups.join(", "))
+            }
+        );
+    }
     let _ = writeln!(out);
 }
 
@@ -193,7 +276,7 @@ fn row(
     ]
 }
 
-fn block(out: &mut String, res: &ResourceReport, slo_percent: f64) {
+fn block(out: &mut String, res: &ResourceReport, slo_percent: f64, warned: bool) {
     let _ = writeln!(out, "{} ({})", res.id, res.kind);
     let line = |out: &mut String, label: &str, text: String| {
         wrap(out, "  ", label, 13, &text);
@@ -311,6 +394,9 @@ fn block(out: &mut String, res: &ResourceReport, slo_percent: f64) {
         acts.push_str("; none refused");
     }
     line(out, "actions", acts);
+    if let Some(m) = res.spot_mix.as_ref().filter(|m| warned && m.reacts) {
+        spot_mix(out, m);
+    }
     if let Some(step) = &res.largest_step {
         line(
             out,
@@ -333,6 +419,99 @@ fn block(out: &mut String, res: &ResourceReport, slo_percent: f64) {
         line(out, "priced from", from);
     }
     let _ = writeln!(out);
+}
+
+/// Changes listed in the text before the rest are left to `--json`.
+const MIX_CHANGES_SHOWN: usize = 12;
+
+fn spot_mix(out: &mut String, m: &SpotMixReport) {
+    let line = |out: &mut String, label: &str, text: String| {
+        wrap(out, "  ", label, 13, &text);
+    };
+    let (ups, downs) = m
+        .changes
+        .iter()
+        .fold((0, 0), |(u, d), c| match c.direction {
+            Some(Direction::Up) => (u + 1, d),
+            Some(Direction::Down) => (u, d + 1),
+            None => (u, d),
+        });
+    let levels: Vec<String> = m
+        .time_at
+        .iter()
+        .map(|l| format!("{}% for {}", l.on_demand_percent, hours(l.hours)))
+        .collect();
+    let seen = match m.warnings_seen {
+        Some(n) => format!("{n} warnings of class {}", m.class),
+        None => format!("no warnings for class {}", m.class),
+    };
+    line(
+        out,
+        "spot mix",
+        format!(
+            "{seen}; on-demand share (above the base) {}% (class) … {}% (ceiling): {ups} raised, {downs} back; {}; average {}%",
+            m.class_on_demand_percent,
+            m.ceiling_on_demand_percent,
+            levels.join(", "),
+            m.average_on_demand_percent
+        ),
+    );
+    for c in m.changes.iter().take(MIX_CHANGES_SHOWN) {
+        let mut text = format!(
+            "{}  {}% → {}%",
+            c.at.format("%a %Y-%m-%d %H:%M"),
+            c.from_percent,
+            c.to_percent
+        );
+        if !c.added_types.is_empty() {
+            let _ = write!(text, " (+{})", c.added_types.join(", +"));
+        }
+        if !c.removed_types.is_empty() {
+            let _ = write!(text, " (−{})", c.removed_types.join(", −"));
+        }
+        // The plan's reason without the share it already shows.
+        let why = c
+            .reason
+            .split(": on-demand share")
+            .next()
+            .unwrap_or_default();
+        let _ = write!(text, ": {why}");
+        line(out, "mix change", text);
+    }
+    if m.changes.len() > MIX_CHANGES_SHOWN {
+        line(
+            out,
+            "",
+            format!(
+                "… {} more changes (--json lists them all)",
+                m.changes.len() - MIX_CHANGES_SHOWN
+            ),
+        );
+    }
+    if !m.refused_by_guard.is_empty() {
+        let by: Vec<String> = m
+            .refused_by_guard
+            .iter()
+            .map(|(g, n)| format!("{g} {n}"))
+            .collect();
+        line(out, "mix held", format!("by {}", by.join(", ")));
+    }
+    line(
+        out,
+        "mix cost",
+        format!(
+            "{} more than the same capacity at the class's {}% ({}) for {} above it",
+            usd(m.extra_usd),
+            m.class_on_demand_percent,
+            usd(m.class_mix_usd),
+            hours(m.raised_hours)
+        ),
+    );
+}
+
+/// `3.5 h`.
+fn hours(h: f64) -> String {
+    format!("{h} h")
 }
 
 fn budgets(out: &mut String, r: &Report) {

@@ -7,11 +7,24 @@
 //!    emulated alarms;
 //! 2. the run's own spend so far in each budget period, with the estate's
 //!    current run-rate, becomes the spend signal (so budget guards work);
-//! 3. [`crate::decide::decide`] plans; planned actions change the estate at
-//!    once and go into the history (cooldowns, rate limit, oscillation);
-//!    the budget emergency latch follows the plan;
-//! 4. the interval is costed (hourly cost × 5/60) and checked against the
-//!    SLO on the settings it now runs with.
+//! 3. each group whose workload class reacts to spot interruptions, when an
+//!    interruption trace is given, gets its class's warnings at or before
+//!    now as its spot-warning signal (groups of other classes are left out,
+//!    as the engine leaves them out);
+//! 4. [`crate::decide::decide`] plans; planned actions change the estate at
+//!    once and go into the history with their direction (cooldowns, rate
+//!    limit, oscillation, the spot mix's last raise); the budget emergency
+//!    latch follows the plan;
+//! 5. the interval is costed (hourly cost × 5/60) and checked against the
+//!    SLO on the settings it now runs with; an Auto Scaling group's on-demand
+//!    share in force is counted, and the same capacity is costed at its
+//!    class's own mix too, so the report can say what a raised share cost.
+//!
+//! The engine reads a group's warnings back as far as its class looks
+//! (`max(within, quiet_period)`); the replay hands over every earlier
+//! warning too. The decisions are the same (a warning older than that is
+//! neither within the window nor inside the quiet period); the reason for a
+//! step back can then name the last warning's time.
 
 use std::collections::BTreeMap;
 
@@ -26,7 +39,9 @@ use crate::decide::{Inputs, decide};
 use crate::estate::{Estate, Member, Setting, Status};
 use crate::ledger::{History, PastAction};
 use crate::plan::{Action, Cause, Guard};
-use crate::policy::{BudgetPeriod, Direction, Knob, KnobName, Policy, Resource, Scale, SpotMix};
+use crate::policy::{
+    BudgetPeriod, Direction, Knob, KnobName, Policy, Resource, Scale, SpotClass, SpotMix,
+};
 use crate::pricing::{PriceBook, PriceKey, Quote, Unpriced};
 use crate::signals::Signals;
 
@@ -41,6 +56,12 @@ pub struct Subject<'p> {
     pub start: BTreeMap<KnobName, Setting>,
     /// Starting instances distribution (ASGs: their workload class's).
     pub spot_mix: Option<SpotMix>,
+    /// The workload class (ASGs).
+    pub spot_class: Option<&'p SpotClass>,
+    /// The spot interruption warnings this group sees, in time order: its
+    /// class's, when the class reacts to them and an interruption trace is
+    /// given; None otherwise (the group is left out of the signal).
+    pub spot_warnings: Option<Vec<DateTime<Utc>>>,
     /// The load, when a trace drives it.
     pub driven: Option<Driven>,
 }
@@ -99,6 +120,21 @@ pub struct Tally {
     pub action_notes: BTreeMap<String, usize>,
     /// Every price the replay's costs used, by key.
     pub prices: BTreeMap<PriceKey, Quote>,
+    /// The spot mix over the replay (groups with a workload class).
+    pub spot: Option<SpotTally>,
+}
+
+/// What the spot mix of one group did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SpotTally {
+    /// Intervals run at each on-demand share (percent above the base).
+    pub intervals_at: BTreeMap<u32, usize>,
+    /// USD the same capacity would have cost, interval by interval, at the
+    /// class's own mix.
+    pub class_mix_cost_usd: f64,
+    /// Spot-mix changes held back, per guard (a streak of decisions held
+    /// by the same guard counts once).
+    pub refused: BTreeMap<Guard, usize>,
 }
 
 /// One action carried out.
@@ -180,7 +216,16 @@ pub fn run(
         })
         .collect();
     let mut caches: Vec<CostCache> = subjects.iter().map(|_| CostCache::default()).collect();
-    let mut tallies: Vec<Tally> = subjects.iter().map(|_| Tally::default()).collect();
+    // The same capacity at the class's own mix (kept apart, so the prices
+    // a resource reports are the ones its replayed cost used).
+    let mut class_caches: Vec<CostCache> = subjects.iter().map(|_| CostCache::default()).collect();
+    let mut tallies: Vec<Tally> = subjects
+        .iter()
+        .map(|s| Tally {
+            spot: s.spot_class.map(|_| SpotTally::default()),
+            ..Tally::default()
+        })
+        .collect();
     let mut history = History::default();
     // (subject, knob, direction, guard) → the last interval it was refused.
     let mut streaks: BTreeMap<(usize, KnobName, Option<Direction>, Guard), usize> = BTreeMap::new();
@@ -231,7 +276,17 @@ pub fn run(
             }
         }
 
-        // 3. Decide and follow the plan.
+        // 3. Spot interruption warnings up to now, per reacting group.
+        for s in subjects {
+            if let Some(times) = &s.spot_warnings {
+                let seen = times.partition_point(|t| *t <= now);
+                signals
+                    .spot_warnings
+                    .insert(s.identifier.clone(), times[..seen].to_vec());
+            }
+        }
+
+        // 4. Decide and follow the plan.
         let plan = decide(&Inputs {
             policy,
             estate: &estate,
@@ -254,6 +309,11 @@ pub fn run(
                 streaks.insert(key, i);
                 if !continues {
                     *tallies[k].refused.entry(refusal.guard).or_insert(0) += 1;
+                    if action.knob == KnobName::SpotMix
+                        && let Some(spot) = tallies[k].spot.as_mut()
+                    {
+                        *spot.refused.entry(refusal.guard).or_insert(0) += 1;
+                    }
                 }
                 held_back[k] = true;
                 continue;
@@ -283,7 +343,7 @@ pub fn run(
             history.emergency_since = None;
         }
 
-        // 4. Cost and SLO on the settings the interval runs with.
+        // 5. Cost and SLO on the settings the interval runs with.
         run_rate = 0.0;
         for (k, s) in subjects.iter().enumerate() {
             let m = &estate.members[k];
@@ -292,6 +352,21 @@ pub fn run(
             run_rate += usd_per_hour;
             let t = &mut tallies[k];
             t.cost_usd += usd_per_hour * hours_per_interval;
+            if let Some(spot) = t.spot.as_mut() {
+                let share = m
+                    .spot_mix
+                    .as_ref()
+                    .map_or(100, |x| x.on_demand_percent_above_base);
+                *spot.intervals_at.entry(share).or_insert(0) += 1;
+                let at_class_mix = if m.spot_mix == s.spot_mix {
+                    usd_per_hour
+                } else {
+                    class_caches[k]
+                        .hourly(s.resource, &m.settings, s.spot_mix.as_ref(), demand, prices)
+                        .map_err(|error| SimError::unpriced(s.resource, &m.settings, error))?
+                };
+                spot.class_mix_cost_usd += at_class_mix * hours_per_interval;
+            }
             visit(&mut t.visited, s.resource, &m.settings);
             if let Some(demand) = demand {
                 let u = load::utilisation(demand, load::capacity_units(s.resource, &m.settings)?);
@@ -454,15 +529,21 @@ fn visit(
     }
 }
 
-/// How much history the guards can still need: the longest cooldown or
-/// damping window, the AWS storage wait, and the rate limit's hour, plus
-/// an hour.
+/// How much history the guards and the spot mix can still need: the
+/// longest cooldown, damping window or spot-warning window (a raise inside
+/// it stops earlier warnings counting again), the AWS storage wait, and
+/// the rate limit's hour, plus an hour.
 fn history_horizon(policy: &Policy) -> TimeDelta {
+    let windows = policy
+        .spot_mix
+        .values()
+        .filter_map(|c| c.interruptions.as_ref().map(|r| r.within));
     let longest = policy
         .resources
         .iter()
         .flat_map(|r| [r.cooldown.up, r.cooldown.down])
         .chain([policy.guardrails.oscillation_window])
+        .chain(windows)
         .map(|s| s.to_chrono())
         .max()
         .unwrap_or_default();

@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 
 use self::guards::{Context, HistoryIndex, Step};
 use self::propose::{InForce, Proposal, settings_after};
-use crate::estate::{Estate, Member};
+use crate::estate::{Estate, Member, Setting};
 use crate::ledger::History;
 use crate::plan::{Action, BudgetLevel, BudgetStanding, Cause, Guard, Plan, PriceUsed, Refusal};
 use crate::policy::{Direction, KnobName, Policy, Resource};
@@ -213,6 +213,14 @@ fn judge(
         )
     };
     let mut notes = knobs::notes(p.knob, resource, member.multi_az);
+    if let (Setting::Mix(from), Setting::Mix(to)) = (&p.from, &p.to)
+        && let Some(class) = resource
+            .workload_class
+            .as_ref()
+            .and_then(|c| ctx.policy.spot_mix.get(c))
+    {
+        notes.extend(crate::spot::refresh_note(class, from, to));
+    }
     if cost_delta.is_none() {
         notes.push("not priced: a price is missing from the price book".to_owned());
     }
@@ -248,11 +256,14 @@ fn prices_used(before: &Cost, after: &Cost) -> Vec<PriceUsed> {
     out
 }
 
-/// Lower runs first: protect the service, then honour commitments, then
-/// save money, then tidy up.
+/// Lower runs first: protect the service (critical scale-ups, a spot raise),
+/// then honour commitments, then save money, then tidy up.
 fn urgency(a: &Action, critical: bool) -> u8 {
     match (a.direction, &a.cause) {
+        // Spot capacity is being reclaimed: more on-demand keeps the
+        // group's size, and its warnings leave the window if held.
         (Some(Direction::Up), _) if critical => 0,
+        (Some(Direction::Up), Cause::SpotMix { .. }) => 0,
         (Some(Direction::Up), Cause::Rule { .. }) => 1,
         (Some(Direction::Up), _) => 2,
         (Some(Direction::Down), Cause::Budget { .. }) => 3,

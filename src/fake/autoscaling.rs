@@ -15,12 +15,18 @@ use crate::ports::{AutoScalingGroup, AutoScalingPort};
 pub struct FakeAutoScaling {
     groups: Mutex<BTreeMap<String, AutoScalingGroup>>,
     instances: Mutex<BTreeMap<String, String>>,
+    refreshes: Mutex<Vec<(String, u32)>>,
 }
 
 impl FakeAutoScaling {
     /// Adds or replaces a group.
     pub fn put(&self, g: AutoScalingGroup) {
         lock(&self.groups).insert(g.name.clone(), g);
+    }
+
+    /// The instance refreshes started: (group, minimum healthy percent).
+    pub fn refreshes(&self) -> Vec<(String, u32)> {
+        lock(&self.refreshes).clone()
     }
 
     /// Says that `instance_id` runs in `group`.
@@ -85,5 +91,15 @@ impl AutoScalingPort for FakeAutoScaling {
 
     async fn group_of_instance(&self, instance_id: &str) -> Result<Option<String>, AwsError> {
         Ok(lock(&self.instances).get(instance_id).cloned())
+    }
+
+    async fn start_instance_refresh(
+        &self,
+        name: &str,
+        min_healthy_percent: u32,
+    ) -> Result<String, AwsError> {
+        let mut all = lock(&self.refreshes);
+        all.push((name.to_owned(), min_healthy_percent));
+        Ok(format!("refresh-{}", all.len()))
     }
 }

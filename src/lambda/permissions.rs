@@ -55,6 +55,11 @@ pub const COMMON: &[Operation] = &[
         "describe_auto_scaling_groups",
     ),
     op(
+        "autoscaling:StartInstanceRefresh",
+        "autoscaling",
+        "start_instance_refresh",
+    ),
+    op(
         "autoscaling:UpdateAutoScalingGroup",
         "autoscaling",
         "update_auto_scaling_group",

@@ -151,6 +151,9 @@ pub struct SpotReaction {
     pub quiet_period: Span,
     /// Instance types added one per step.
     pub diversify_with: Vec<String>,
+    /// Minimum healthy percent of the instance refresh started when a step
+    /// adds instance types; None: no refresh is started.
+    pub instance_refresh: Option<u32>,
 }
 
 impl SpotClass {

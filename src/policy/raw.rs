@@ -202,6 +202,21 @@ pub struct InterruptionsSpec {
     /// raised group also draws on more spot pools.
     #[serde(default)]
     pub diversify_with: Vec<String>,
+    /// Start an instance refresh when a step adds instance types, so
+    /// running instances move to them now (Auto Scaling reaches a new
+    /// on-demand share by itself, gradually). Without it no refresh is
+    /// started and the added types are used as instances are replaced.
+    #[serde(default)]
+    pub instance_refresh: Option<InstanceRefreshSpec>,
+}
+
+/// How an instance refresh may run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceRefreshSpec {
+    /// Percent of the group's capacity that must stay in service during
+    /// the refresh (AWS's `MinHealthyPercentage`), 0–100, e.g. `90`.
+    pub min_healthy_percent: u32,
 }
 
 fn default_allocation() -> String {

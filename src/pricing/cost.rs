@@ -279,11 +279,11 @@ impl<'a> Pricer<'a> {
                 KnobName::InstanceClass,
                 self.class(KnobName::InstanceClass)?,
             )?;
-            let key = key("rds", class, engine, deployment);
+            let key = PriceKey::new("rds", class, engine, deployment);
             self.priced(format!("1 × {class}"), 1.0, key, PER_HOUR)?;
         }
         if let Some(gib) = self.gib(KnobName::Storage)? {
-            let key = key("rds", "storage-gp3", engine, deployment);
+            let key = PriceKey::new("rds", "storage-gp3", engine, deployment);
             let item = format!("{gib} GiB gp3 storage (ceiling)");
             self.priced(item, f64::from(gib), key, PER_GB_MONTH)?;
             self.note(format!(
@@ -301,7 +301,7 @@ impl<'a> Pricer<'a> {
         let writer = self.class(KnobName::WriterClass)?;
         match (writer, self.acu(KnobName::ServerlessV2)?) {
             (Some(class), acu) if class != "db.serverless" => {
-                let key = key("aurora", class, engine, "provisioned-instance");
+                let key = PriceKey::new("aurora", class, engine, "provisioned-instance");
                 self.priced(format!("{who} × {class}"), instances, key, PER_HOUR)?;
                 if acu.is_some() {
                     self.note(format!(
@@ -311,7 +311,7 @@ impl<'a> Pricer<'a> {
             }
             (_, Some(min)) => {
                 let acu = "db.serverless(ACU)";
-                let key = key("aurora", acu, engine, "serverless-v2-standard");
+                let key = PriceKey::new("aurora", acu, engine, "serverless-v2-standard");
                 let item = format!("{who} × {min} ACU (MinCapacity)");
                 self.priced(item, instances * min, key, PER_ACU_HOUR)?;
                 self.note(format!(
@@ -336,14 +336,14 @@ impl<'a> Pricer<'a> {
         let class = self.need(KnobName::BrokerType, self.class(KnobName::BrokerType)?)?;
         let gib = self.need(KnobName::Storage, self.gib(KnobName::Storage)?)?;
         let n = f64::from(brokers);
-        let key_broker = key("msk", class, "kafka", "broker");
+        let key_broker = PriceKey::new("msk", class, "kafka", "broker");
         self.priced(
             format!("{brokers} brokers × {class}"),
             n,
             key_broker,
             PER_HOUR,
         )?;
-        let key_storage = key("msk", "storage-ebs", "kafka", "broker-storage");
+        let key_storage = PriceKey::new("msk", "storage-ebs", "kafka", "broker-storage");
         let item = format!("{brokers} brokers × {gib} GiB storage");
         self.priced(item, n * f64::from(gib), key_storage, PER_GB_MONTH)
     }
@@ -354,7 +354,7 @@ impl<'a> Pricer<'a> {
         let shards = self.count_or(KnobName::Shards, 1)?;
         let replicas = self.count_or(KnobName::Replicas, 0)?;
         let nodes = f64::from(shards) * (1.0 + f64::from(replicas));
-        let key = key("elasticache", class, engine, "node");
+        let key = PriceKey::new("elasticache", class, engine, "node");
         let item = format!("{shards} shards × (1 + {replicas} replicas) × {class}");
         self.priced(item, nodes, key, PER_HOUR)
     }
@@ -382,14 +382,14 @@ impl<'a> Pricer<'a> {
         let spot = above - above * on_demand_share;
 
         // Looked up at any size, so an unknown type is Unpriced even at 0.
-        let od_key = key("ec2", itype, "linux", "on-demand");
+        let od_key = PriceKey::new("ec2", itype, "linux", "on-demand");
         let od = self.quote(&od_key, PER_HOUR)?;
         if on_demand > 0.0 {
             let item = format!("{} on-demand × {itype}", qty(on_demand));
             self.line(item, on_demand, od_key, od.clone());
         }
         if spot > 0.0 {
-            let spot_key = key("ec2", itype, "linux", "spot-max-az");
+            let spot_key = PriceKey::new("ec2", itype, "linux", "spot-max-az");
             let quote = match self.prices.quote(&spot_key) {
                 Some(q) => check_unit(&spot_key, q, PER_HOUR)?,
                 None => {
@@ -580,17 +580,6 @@ fn check_unit(key: &PriceKey, quote: Quote, unit: &'static str) -> Result<Quote,
 fn qty(x: f64) -> String {
     let s = format!("{x:.2}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
-fn key(service: &'static str, instance_type: &str, engine: &str, deployment: &str) -> PriceKey {
-    let (instance_type, engine) = (instance_type.to_string(), engine.to_string());
-    let deployment = deployment.to_string();
-    PriceKey {
-        service,
-        instance_type,
-        engine,
-        deployment,
-    }
 }
 
 #[cfg(test)]

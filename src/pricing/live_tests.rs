@@ -1,15 +1,6 @@
 use super::*;
 use crate::pricing::answer_from_items;
 
-fn key(service: &'static str, instance_type: &str, engine: &str, deployment: &str) -> PriceKey {
-    PriceKey {
-        service,
-        instance_type: instance_type.to_string(),
-        engine: engine.to_string(),
-        deployment: deployment.to_string(),
-    }
-}
-
 fn rds_answer(keys: &[PriceKey]) -> PriceListAnswer {
     let body: serde_json::Value =
         serde_json::from_str(include_str!("../../tests/fixtures/pricing/rds.json")).expect("JSON");
@@ -28,8 +19,8 @@ fn at(s: &str) -> DateTime<Utc> {
 
 #[test]
 fn api_quotes_first_then_the_snapshot_named_per_key() {
-    let api_key = key("rds", "db.r6g.large", "postgresql", "single-az");
-    let missing = key("rds", "db.r6g.xlarge", "postgresql", "single-az");
+    let api_key = PriceKey::new("rds", "db.r6g.large", "postgresql", "single-az");
+    let missing = PriceKey::new("rds", "db.r6g.xlarge", "postgresql", "single-az");
     let answer = rds_answer(&[api_key.clone(), missing.clone()]);
     let fetched = at("2026-11-23T10:00:00Z");
     let book = LivePriceBook::from_api("us-east-1", answer, fetched, SnapshotPriceBook::embedded());
@@ -57,7 +48,7 @@ fn api_quotes_first_then_the_snapshot_named_per_key() {
         Some("Pricing API: no product in the price list")
     );
     // Not asked, and not in the snapshot either.
-    let neither = key("rds", "db.x9.huge", "postgresql", "single-az");
+    let neither = PriceKey::new("rds", "db.x9.huge", "postgresql", "single-az");
     assert_eq!(book.quote(&neither), None);
     assert_eq!(
         book.why_not_primary(&neither).as_deref(),
@@ -81,7 +72,7 @@ fn an_unreachable_api_without_a_cache_prices_from_the_snapshot_and_warns() {
         true,
         SnapshotPriceBook::embedded(),
     );
-    let k = key("ec2", "m5.large", "linux", "on-demand");
+    let k = PriceKey::new("ec2", "m5.large", "linux", "on-demand");
     let q = book.quote(&k).expect("snapshot");
     assert_eq!((q.usd, q.origin), (0.096, Origin::Snapshot));
     assert_eq!(
@@ -117,7 +108,7 @@ fn offline_on_purpose_is_described_but_not_a_warning() {
 
 #[test]
 fn a_cache_stands_in_for_a_failed_api_and_the_warning_names_its_age() {
-    let api_key = key("rds", "db.r6g.large", "postgresql", "single-az");
+    let api_key = PriceKey::new("rds", "db.r6g.large", "postgresql", "single-az");
     let fetched = at("2026-11-20T06:00:00Z");
     let cache = CachedPrices::from_answer(
         "us-east-1",
@@ -161,7 +152,7 @@ fn a_cache_stands_in_for_a_failed_api_and_the_warning_names_its_age() {
 
 #[test]
 fn a_policy_spot_discount_prices_spot_as_a_labelled_share_of_on_demand() {
-    let spot = key("ec2", "m5.large", "linux", "spot-max-az");
+    let spot = PriceKey::new("ec2", "m5.large", "linux", "spot-max-az");
     let plain = LivePriceBook::snapshot_only(
         "us-east-1",
         "offline".into(),
@@ -183,7 +174,7 @@ fn a_policy_spot_discount_prices_spot_as_a_labelled_share_of_on_demand() {
         q.source
     );
     // On-demand itself is untouched.
-    let od = key("ec2", "m5.large", "linux", "on-demand");
+    let od = PriceKey::new("ec2", "m5.large", "linux", "on-demand");
     assert_eq!(book.quote(&od).map(|q| q.usd), Some(0.096));
     assert!(
         book.describe()

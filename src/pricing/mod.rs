@@ -46,6 +46,19 @@ pub struct PriceKey {
     pub deployment: String,
 }
 
+impl PriceKey {
+    /// The key of `service`'s `instance_type` price for `engine` and
+    /// `deployment` (the snapshot's columns).
+    pub fn new(service: &'static str, instance_type: &str, engine: &str, deployment: &str) -> Self {
+        PriceKey {
+            service,
+            instance_type: instance_type.to_string(),
+            engine: engine.to_string(),
+            deployment: deployment.to_string(),
+        }
+    }
+}
+
 /// A price and where it came from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Quote {

@@ -50,3 +50,51 @@ pub fn run_rate(policy: &Policy, estate: &Estate, prices: &dyn PriceBook) -> Run
         .collect();
     rate
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::estate::{Member, Setting, Status};
+    use crate::policy::KnobName;
+    use crate::pricing::{LivePriceBook, SnapshotPriceBook};
+
+    #[test]
+    fn the_run_rate_names_where_its_prices_came_from() {
+        let policy = crate::policy::load_str(
+            include_str!("../../policies/minimal.yaml"),
+            "policies/minimal.yaml",
+        )
+        .expect("policy");
+        let db = &policy.resources[0];
+        let member = Member {
+            policy_id: db.id.clone(),
+            identifier: "app-db".into(),
+            kind: db.kind,
+            status: Status::Available,
+            pending_changes: false,
+            settings: BTreeMap::from([(
+                KnobName::InstanceClass,
+                Setting::Class("db.r6g.large".into()),
+            )]),
+            multi_az: false,
+            spot_mix: None,
+            storage_used_percent: None,
+            tags: BTreeMap::new(),
+            parts: Vec::new(),
+        };
+        let estate = Estate {
+            members: vec![member],
+        };
+        let book = LivePriceBook::snapshot_only(
+            "us-east-1",
+            "offline".into(),
+            false,
+            SnapshotPriceBook::embedded(),
+        );
+        let rate = run_rate(&policy, &estate, &book);
+        assert!(rate.usd_per_hour > 0.0, "{rate:?}");
+        assert_eq!(rate.sources, ["snapshot, as of 2024-09-28 (1 prices)"]);
+    }
+}

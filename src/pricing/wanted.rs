@@ -75,47 +75,53 @@ fn resource_keys(
             for &m in multi_az {
                 let deployment = if m { "multi-az" } else { "single-az" };
                 for class in classes {
-                    keys.insert(key("rds", class, engine, deployment));
+                    keys.insert(PriceKey::new("rds", class, engine, deployment));
                 }
-                keys.insert(key("rds", "storage-gp3", engine, deployment));
+                keys.insert(PriceKey::new("rds", "storage-gp3", engine, deployment));
             }
         }
         ResourceKind::AuroraCluster => {
             let Some(engine) = engine else { return };
             for class in classes.iter().filter(|c| **c != "db.serverless") {
-                keys.insert(key("aurora", class, engine, "provisioned-instance"));
+                keys.insert(PriceKey::new(
+                    "aurora",
+                    class,
+                    engine,
+                    "provisioned-instance",
+                ));
             }
             if has(KnobName::ServerlessV2) || !has(KnobName::WriterClass) {
                 let acu = "db.serverless(ACU)";
-                keys.insert(key("aurora", acu, engine, "serverless-v2-standard"));
+                keys.insert(PriceKey::new(
+                    "aurora",
+                    acu,
+                    engine,
+                    "serverless-v2-standard",
+                ));
             }
         }
         ResourceKind::MskCluster => {
             for class in classes {
-                keys.insert(key("msk", class, "kafka", "broker"));
+                keys.insert(PriceKey::new("msk", class, "kafka", "broker"));
             }
-            keys.insert(key("msk", "storage-ebs", "kafka", "broker-storage"));
+            keys.insert(PriceKey::new(
+                "msk",
+                "storage-ebs",
+                "kafka",
+                "broker-storage",
+            ));
         }
         ResourceKind::ElasticacheRedis => {
             let engine = engine.unwrap_or("redis");
             for class in classes {
-                keys.insert(key("elasticache", class, engine, "node"));
+                keys.insert(PriceKey::new("elasticache", class, engine, "node"));
             }
         }
         ResourceKind::AutoscalingGroup => {
             for t in types {
-                keys.insert(key("ec2", t, "linux", "on-demand"));
+                keys.insert(PriceKey::new("ec2", t, "linux", "on-demand"));
             }
         }
-    }
-}
-
-fn key(service: &'static str, instance_type: &str, engine: &str, deployment: &str) -> PriceKey {
-    PriceKey {
-        service,
-        instance_type: instance_type.to_string(),
-        engine: engine.to_string(),
-        deployment: deployment.to_string(),
     }
 }
 

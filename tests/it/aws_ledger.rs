@@ -13,7 +13,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use tidegate::aws::DynamoDbLedger;
 use tidegate::estate::Setting;
 use tidegate::ledger::{
-    Claim, EventRef, Ledger, LogEntry, LoggedOutcome, LoggedStatus, PriceCache,
+    Claim, EventRef, Ledger, LogEntry, LoggedOutcome, LoggedStatus, PriceCache, SpotWarning,
+    SpotWarningKind,
 };
 use tidegate::plan::{Action, BudgetLevel, Cause};
 use tidegate::policy::{Direction, KnobName, ResourceKind};
@@ -438,4 +439,52 @@ async fn the_price_cache_is_one_item_per_region_replaced_whole() {
     // A stale cache is still read (the fallback when the API is down),
     // even after its record's TTL.
     assert!(read.is_some_and(|c| !c.is_fresh(at + TimeDelta::days(10), TimeDelta::hours(24))));
+}
+
+#[tokio::test]
+async fn spot_warnings_are_kept_per_group_once_each_and_read_by_window() {
+    let ledger = ledger().await;
+    let t0: DateTime<Utc> = "2026-11-23T10:00:00Z".parse().expect("time");
+    let warning = |group: &str, instance: &str, minutes: i64, kind| SpotWarning {
+        group: group.into(),
+        instance: instance.into(),
+        kind,
+        at: t0 + TimeDelta::minutes(minutes),
+    };
+    let a = warning("web", "i-1", 0, SpotWarningKind::Interruption);
+    let b = warning("web", "i-2", 5, SpotWarningKind::Rebalance);
+    let c = warning("web", "i-3", 20, SpotWarningKind::Interruption);
+    let other = warning("batch", "i-9", 6, SpotWarningKind::Interruption);
+    for w in [&a, &b, &c, &other, &a] {
+        ledger
+            .record_spot_warning(w, TimeDelta::days(2))
+            .await
+            .expect("record");
+    }
+    let now = t0 + TimeDelta::minutes(30);
+    // All of web's, oldest first, the re-delivered one once.
+    let all = ledger
+        .spot_warnings("web", t0 - TimeDelta::hours(1), now)
+        .await
+        .expect("read");
+    assert_eq!(all, vec![a.clone(), b.clone(), c.clone()]);
+    // The window starts at `since`.
+    let recent = ledger
+        .spot_warnings("web", t0 + TimeDelta::minutes(5), now)
+        .await
+        .expect("read");
+    assert_eq!(recent, vec![b, c]);
+    assert_eq!(
+        ledger.spot_warnings("batch", t0, now).await.expect("read"),
+        vec![other]
+    );
+    // Past its keep, a warning is gone even before DynamoDB deletes it.
+    let later = t0 + TimeDelta::days(3);
+    assert_eq!(
+        ledger
+            .spot_warnings("web", t0 - TimeDelta::hours(1), later)
+            .await
+            .expect("read"),
+        Vec::<SpotWarning>::new()
+    );
 }

@@ -17,48 +17,39 @@ use crate::support::MotoServer;
 
 const REGION: &str = "us-east-1";
 
-fn key(service: &'static str, instance_type: &str, engine: &str, deployment: &str) -> PriceKey {
-    PriceKey {
-        service,
-        instance_type: instance_type.to_string(),
-        engine: engine.to_string(),
-        deployment: deployment.to_string(),
-    }
-}
-
 #[tokio::test]
 async fn prices_every_service_and_says_why_not_for_the_rest() {
     let moto = MotoServer::shared();
     let pricing = PricingAdapter::new(&moto.sdk_config().await).with_page_size(1);
     let priced = [
-        key("rds", "db.r6g.large", "postgresql", "single-az"),
-        key("rds", "db.r6g.large", "postgresql", "multi-az"),
-        key("rds", "storage-gp3", "postgresql", "multi-az"),
-        key(
+        PriceKey::new("rds", "db.r6g.large", "postgresql", "single-az"),
+        PriceKey::new("rds", "db.r6g.large", "postgresql", "multi-az"),
+        PriceKey::new("rds", "storage-gp3", "postgresql", "multi-az"),
+        PriceKey::new(
             "aurora",
             "db.r6g.large",
             "aurora-mysql",
             "provisioned-instance",
         ),
-        key(
+        PriceKey::new(
             "aurora",
             "db.serverless(ACU)",
             "aurora-mysql",
             "serverless-v2-standard",
         ),
-        key(
+        PriceKey::new(
             "aurora",
             "db.serverless(ACU)",
             "aurora-mysql",
             "serverless-v2-io-optimized",
         ),
-        key("elasticache", "cache.r6g.large", "valkey", "node"),
-        key("msk", "kafka.m7g.large", "kafka", "broker"),
-        key("msk", "storage-ebs", "kafka", "broker-storage"),
-        key("ec2", "m5.large", "linux", "on-demand"),
+        PriceKey::new("elasticache", "cache.r6g.large", "valkey", "node"),
+        PriceKey::new("msk", "kafka.m7g.large", "kafka", "broker"),
+        PriceKey::new("msk", "storage-ebs", "kafka", "broker-storage"),
+        PriceKey::new("ec2", "m5.large", "linux", "on-demand"),
     ];
-    let no_product = key("ec2", "c6i.large", "linux", "on-demand");
-    let unsupported = key("ec2", "m5.large", "linux", "spot-max-az");
+    let no_product = PriceKey::new("ec2", "c6i.large", "linux", "on-demand");
+    let unsupported = PriceKey::new("ec2", "m5.large", "linux", "spot-max-az");
     let mut keys = priced.to_vec();
     keys.extend([no_product.clone(), unsupported.clone()]);
 
@@ -91,9 +82,9 @@ async fn reads_every_page_once_per_filter_set() {
     // The three MSK keys share one filter set (service code and region):
     // one query, three products, one per page.
     let keys = [
-        key("msk", "kafka.m5.large", "kafka", "broker"),
-        key("msk", "kafka.m7g.large", "kafka", "broker"),
-        key("msk", "storage-ebs", "kafka", "broker-storage"),
+        PriceKey::new("msk", "kafka.m5.large", "kafka", "broker"),
+        PriceKey::new("msk", "kafka.m7g.large", "kafka", "broker"),
+        PriceKey::new("msk", "storage-ebs", "kafka", "broker-storage"),
     ];
     let answer = pricing.quotes(REGION, &keys).await.expect("GetProducts");
     assert_eq!(answer.quotes.len(), 3, "{answer:?}");
@@ -108,7 +99,10 @@ async fn a_refused_call_is_a_classified_error() {
     moto.inject_fault("GetProducts", "ThrottlingException", 1);
     let pricing = PricingAdapter::new(&moto.sdk_config_with_attempts(1).await);
     let err = pricing
-        .quotes(REGION, &[key("ec2", "m5.large", "linux", "on-demand")])
+        .quotes(
+            REGION,
+            &[PriceKey::new("ec2", "m5.large", "linux", "on-demand")],
+        )
         .await
         .expect_err("throttled");
     assert_eq!(
@@ -124,7 +118,10 @@ async fn a_refused_call_is_a_classified_error() {
     moto.inject_fault("GetProducts", "ThrottlingException", 1);
     let pricing = PricingAdapter::new(&moto.sdk_config_with_attempts(3).await);
     let answer = pricing
-        .quotes(REGION, &[key("ec2", "m5.large", "linux", "on-demand")])
+        .quotes(
+            REGION,
+            &[PriceKey::new("ec2", "m5.large", "linux", "on-demand")],
+        )
         .await
         .expect("retried");
     assert_eq!(answer.quotes.len(), 1);
@@ -182,8 +179,8 @@ async fn the_api_is_asked_once_per_ttl_and_its_answer_cached_in_the_ledger() {
     let pricing = PricingAdapter::new(&moto.sdk_config().await);
     let ledger = MemoryLedger::default();
     let policy = policy("prices: { cache_ttl: 6h }");
-    let api_key = key("rds", "db.r6g.large", "postgresql", "single-az");
-    let fallback_key = key("rds", "db.r6g.xlarge", "postgresql", "single-az");
+    let api_key = PriceKey::new("rds", "db.r6g.large", "postgresql", "single-az");
+    let fallback_key = PriceKey::new("rds", "db.r6g.xlarge", "postgresql", "single-az");
     let t0 = at("2026-11-23T08:00:00Z");
 
     let book = price_book(&policy, None, sources(&pricing, &ledger), t0).await;
@@ -243,7 +240,7 @@ async fn an_unreachable_api_falls_back_on_the_stale_cache_then_the_snapshot_and_
     let down = unreachable().await;
     let ledger = MemoryLedger::default();
     let policy = policy("");
-    let k = key("rds", "db.r6g.large", "postgresql", "single-az");
+    let k = PriceKey::new("rds", "db.r6g.large", "postgresql", "single-az");
     let t0 = at("2026-11-20T06:00:00Z");
 
     // No cache yet: every price is the snapshot's, and the book warns.
@@ -307,7 +304,7 @@ async fn a_policy_that_turns_the_api_off_never_asks_it() {
         book.describe()
     );
     let spot = book
-        .quote(&key("ec2", "m5.large", "linux", "spot-max-az"))
+        .quote(&PriceKey::new("ec2", "m5.large", "linux", "spot-max-az"))
         .expect("estimate");
     assert_eq!(spot.origin, Origin::Estimate);
     assert!((spot.usd - 0.096 * 0.3).abs() < 1e-12);

@@ -1,7 +1,8 @@
 //! The backtest: traces are read with their faults counted, the load model
 //! gives the cost and breaches worked out by hand on a tiny estate, the
-//! shipped backtest finishes with totals that add up, and the CLI reports
-//! bad input with the file and line and a failing exit code.
+//! shipped backtest finishes with totals that add up, the CLI reports bad
+//! input with the file and line and a failing exit code, and an
+//! interruption trace drives the spot mix (`spot`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -10,13 +11,14 @@ use tidegate::backtest::mapping::{self, ValueKind};
 use tidegate::backtest::report::Report;
 use tidegate::backtest::timeline::{self, STEP_SECS};
 use tidegate::backtest::trace::{self, TraceError};
-use tidegate::backtest::{self, BacktestError, Files, load, render};
+use tidegate::backtest::{self, BacktestError, Files, InterruptionSource, load, render};
 use tidegate::estate::Setting;
 use tidegate::policy::{self, KnobName};
 use tidegate::pricing::{SnapshotPriceBook, hourly_cost};
 use tidegate::signals::AlarmState;
 
 mod cli;
+mod spot;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -31,6 +33,7 @@ fn run(policy: &Path, metrics: &Path, slo: f64) -> Result<Report, BacktestError>
         policy: policy.to_path_buf(),
         metrics: metrics.to_path_buf(),
         mapping: None,
+        interruptions: InterruptionSource::Mapping,
     };
     backtest::run_files(&files, &SnapshotPriceBook::embedded(), slo, &mut |_| {})
 }
@@ -471,8 +474,15 @@ fn a_mapping_without_traces_is_refused() {
         price_source: "test".into(),
         slo_percent: 90.0,
     };
-    let err = backtest::run(&p, &m, Vec::new(), &SnapshotPriceBook::embedded(), header)
-        .expect_err("nothing to replay");
+    let err = backtest::run(
+        &p,
+        &m,
+        Vec::new(),
+        None,
+        &SnapshotPriceBook::embedded(),
+        header,
+    )
+    .expect_err("nothing to replay");
     assert!(
         err.to_string().contains("no resource has a `trace`"),
         "{err}"

@@ -275,6 +275,30 @@ fn cooldowns_apply_up_and_down_apart() {
 }
 
 #[test]
+fn the_spot_mix_keeps_its_own_cooldown_and_oscillation_clocks() {
+    // A spot-mix raise a minute ago neither holds a scale-up of size…
+    let mut w = World::new(db("db.r6g.xlarge"), cpu(95.0));
+    w.history.actions = vec![past("db", KnobName::SpotMix, Direction::Up, tuesday(9, 59))];
+    assert_eq!(refused_by(&w.plan(), KnobName::InstanceClass), None);
+    // …nor does a step back of the mix count as a scale-down.
+    w.history.actions = vec![past(
+        "db",
+        KnobName::SpotMix,
+        Direction::Down,
+        tuesday(9, 59),
+    )];
+    assert_eq!(refused_by(&w.plan(), KnobName::InstanceClass), None);
+    // A size change still holds the next size change.
+    w.history.actions = vec![past(
+        "db",
+        KnobName::InstanceClass,
+        Direction::Down,
+        tuesday(9, 59),
+    )];
+    assert!(refused_by(&w.plan(), KnobName::InstanceClass).is_some());
+}
+
+#[test]
 fn oscillation_holds_a_rule_up_soon_after_a_down() {
     let mut w = World::new(db("db.r6g.xlarge"), cpu(95.0));
     w.history.actions = vec![past(

@@ -50,6 +50,7 @@ fn class_strategy() -> impl Strategy<Value = SpotClass> {
                         .iter()
                         .map(|t| (*t).to_owned())
                         .collect(),
+                    instance_refresh: None,
                 }),
             },
         )

@@ -336,6 +336,57 @@ def _asg_update(self: Any, *args: Any, **kwargs: Any) -> Any:
 FakeAutoScalingGroup.update = _asg_update  # type: ignore[method-assign]
 
 
+# Auto Scaling: StartInstanceRefresh and DescribeInstanceRefreshes (moto
+# answers both with HTTP 500 NotImplementedError). A refresh is kept per
+# group and stays InProgress (no instance is replaced); starting a second
+# one while one is in progress is refused with AWS's error code.
+# --------------------------------------------------------------------------
+
+from moto.autoscaling.exceptions import AutoscalingClientError  # noqa: E402
+from moto.autoscaling.exceptions import ValidationError as AsgValidationError  # noqa: E402
+from moto.autoscaling.responses import AutoScalingResponse  # noqa: E402
+
+
+class InstanceRefreshInProgress(AutoscalingClientError):
+    code = "InstanceRefreshInProgress"
+
+
+_instance_refreshes: dict[str, list[dict[str, Any]]] = {}
+
+
+def start_instance_refresh(self: AutoScalingResponse) -> ActionResult:
+    name = self._get_param("AutoScalingGroupName")
+    if name not in self.autoscaling_backend.autoscaling_groups:
+        raise AsgValidationError(f"AutoScalingGroup name not found - {name}")
+    refreshes = _instance_refreshes.setdefault(name, [])
+    if any(r["Status"] in ("Pending", "InProgress") for r in refreshes):
+        raise InstanceRefreshInProgress(
+            "An Instance Refresh is already in progress and blocks the execution of this Instance Refresh."
+        )
+    preferences = self._get_param("Preferences", {}) or {}
+    refresh = {
+        "InstanceRefreshId": str(uuid.uuid4()),
+        "AutoScalingGroupName": name,
+        "Status": "InProgress",
+        "StartTime": datetime.now(timezone.utc),
+        "PercentageComplete": 0,
+        "Preferences": {
+            "MinHealthyPercentage": int(preferences.get("MinHealthyPercentage", 90)),
+        },
+    }
+    refreshes.insert(0, refresh)
+    return ActionResult({"InstanceRefreshId": refresh["InstanceRefreshId"]})
+
+
+def describe_instance_refreshes(self: AutoScalingResponse) -> ActionResult:
+    name = self._get_param("AutoScalingGroupName")
+    return ActionResult({"InstanceRefreshes": _instance_refreshes.get(name, [])})
+
+
+for _handler in (start_instance_refresh, describe_instance_refreshes):
+    setattr(AutoScalingResponse, _handler.__name__, _handler)
+
+
 # --------------------------------------------------------------------------
 # ElastiCache
 # --------------------------------------------------------------------------

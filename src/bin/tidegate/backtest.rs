@@ -1,12 +1,13 @@
-//! `tidegate backtest`: replay CloudWatch metric traces through a policy on
-//! an in-process estate and report cost, SLO breaches and actions against
+//! `tidegate backtest`: replay CloudWatch metric traces (and, if given, a
+//! trace of spot interruption warnings) through a policy on an in-process
+//! estate and report cost, SLO breaches, actions and the spot mix against
 //! static peak provisioning. Needs no AWS account.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use tidegate::backtest::{self, DEFAULT_SLO_PERCENT, Files, render};
+use tidegate::backtest::{self, DEFAULT_SLO_PERCENT, Files, InterruptionSource, render};
 use tidegate::pricing::LivePriceBook;
 
 /// Replay metric traces through a policy and compare with static peak
@@ -22,6 +23,17 @@ pub struct Args {
     /// Which trace drives which resource [default: DIR/mapping.yaml].
     #[arg(long, value_name = "FILE")]
     map: Option<PathBuf>,
+    /// Spot interruption warnings per workload class
+    /// (`timestamp,workload_class,kind`) to drive the reactive spot mix,
+    /// instead of the mapping's `interruptions:` file (a path from the
+    /// current directory, not moved). Timestamps are instants on the
+    /// replay's clock (after the traces' week shifts).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_interruptions")]
+    interruptions: Option<PathBuf>,
+    /// Replay no spot interruption warnings, even if the mapping names a
+    /// file: every group keeps its workload class's own mix.
+    #[arg(long)]
+    no_interruptions: bool,
     /// Utilisation above this percent of capacity counts as an SLO breach.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_SLO_PERCENT)]
     slo_percent: f64,
@@ -41,6 +53,11 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         policy: args.policy,
         metrics: args.metrics,
         mapping: args.map,
+        interruptions: match (args.interruptions, args.no_interruptions) {
+            (Some(file), _) => InterruptionSource::File(file),
+            (None, true) => InterruptionSource::Off,
+            (None, false) => InterruptionSource::Mapping,
+        },
     };
     if files.mapping.is_none() && !files.mapping_path().exists() {
         anyhow::bail!(

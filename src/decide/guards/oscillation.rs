@@ -6,7 +6,7 @@
 
 use super::{Context, Proposal, ago};
 use crate::plan::{Cause, Guard, Refusal};
-use crate::policy::Direction;
+use crate::policy::{Direction, KnobName};
 
 /// Refuses a rule-driven scale-up too soon after a scale-down.
 pub(crate) fn check(p: &Proposal<'_>, ctx: &Context<'_>) -> Option<Refusal> {
@@ -20,8 +20,9 @@ pub(crate) fn check(p: &Proposal<'_>, ctx: &Context<'_>) -> Option<Refusal> {
     if window.as_secs() == 0 {
         return None;
     }
+    // A step back of the spot mix is not a scale-down of the resource's size.
     let last_down = ctx.history.latest(&p.member.identifier, |a| {
-        a.direction == Some(Direction::Down)
+        a.direction == Some(Direction::Down) && a.knob != KnobName::SpotMix
     })?;
     let since = ctx.now - last_down.at;
     (since < window.to_chrono()).then(|| Refusal {

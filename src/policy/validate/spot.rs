@@ -158,6 +158,15 @@ fn reaction<'t>(
         &r.diversify_with,
         seen,
     );
+    if let Some(refresh) = &r.instance_refresh
+        && refresh.min_healthy_percent > 100
+    {
+        cx.at(
+            &locate::key(&locate::key(&p, "instance_refresh"), "min_healthy_percent"),
+            format!("{}% of the group in service", refresh.min_healthy_percent),
+            "a percent from 0 to 100, e.g. `90`",
+        );
+    }
     SpotReaction {
         warnings: r.warnings,
         within: r.within,
@@ -165,5 +174,6 @@ fn reaction<'t>(
         max_on_demand_percent: r.max_on_demand_percent,
         quiet_period: r.quiet_period,
         diversify_with: r.diversify_with.clone(),
+        instance_refresh: r.instance_refresh.as_ref().map(|i| i.min_healthy_percent),
     }
 }

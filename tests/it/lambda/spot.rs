@@ -58,10 +58,14 @@ fn api_mix(on_demand: u32, types: &[&str]) -> SpotMix {
 /// The stack plus the `web` group (2 instances, at the api class's own
 /// mix); returns the stack, the group's name, and an instance of each group.
 async fn stack() -> (Stack, String, String, String) {
+    stack_with(API_CLASS).await
+}
+
+async fn stack_with(class: &str) -> (Stack, String, String, String) {
     let moto = MotoServer::shared();
     let web = unique("lt-web");
     let stack = Stack::with_policy(moto, "db.r6g.xlarge", 3, |p| {
-        let p = p.replace("spot_mix:\n", &format!("spot_mix:\n{API_CLASS}"));
+        let p = p.replace("spot_mix:\n", &format!("spot_mix:\n{class}"));
         format!("{p}{}", web_resource(&web))
     })
     .await;
@@ -275,4 +279,64 @@ async fn the_zero_spot_class_and_unmanaged_instances_are_ignored() {
             .contains("EC2 Instance State-change Notification"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn a_class_that_asks_for_it_gets_an_instance_refresh_after_a_step_that_adds_types() {
+    let class = format!("{API_CLASS}      instance_refresh: {{ min_healthy_percent: 80 }}\n");
+    let (stack, web, instance, _) = stack_with(&class).await;
+    let function = stack.function("spot").await;
+    let t0 = at("2026-11-23T10:00:00Z");
+    let mut answer = Value::Null;
+    for m in 0..3 {
+        let when = t0 + TimeDelta::minutes(m);
+        answer = spot::handle(
+            &function,
+            &warning(INTERRUPTION, &instance, when),
+            "req",
+            when,
+        )
+        .await
+        .expect("run");
+    }
+    assert_eq!(
+        answer["applied"].as_array().map(Vec::len),
+        Some(1),
+        "{answer:#}"
+    );
+    assert_eq!(mix_of(&stack, &web).await.0, 50);
+    let refreshes = aws_sdk_autoscaling::Client::new(&stack.sdk)
+        .describe_instance_refreshes()
+        .auto_scaling_group_name(&web)
+        .send()
+        .await
+        .expect("DescribeInstanceRefreshes");
+    let started = refreshes.instance_refreshes();
+    assert_eq!(started.len(), 1, "{started:?}");
+    assert_eq!(
+        started[0]
+            .preferences()
+            .and_then(|p| p.min_healthy_percentage()),
+        Some(80)
+    );
+    let log = stack.log(&function, t0 + TimeDelta::minutes(3)).await;
+    let raise = log
+        .iter()
+        .find(|l| l.action.identifier == web)
+        .expect("logged");
+    assert!(
+        raise
+            .action
+            .notes
+            .iter()
+            .any(|n| n.starts_with("instance refresh: tidegate starts one (minimum healthy 80%)")),
+        "{:?}",
+        raise.action.notes
+    );
+    let detail = raise
+        .outcome
+        .as_ref()
+        .map(|o| o.detail.clone())
+        .unwrap_or_default();
+    assert!(detail.contains("StartInstanceRefresh"), "{detail}");
 }

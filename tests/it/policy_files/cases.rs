@@ -55,7 +55,27 @@ fn cases() -> Vec<Case> {
             "schedules:\n  - name: office\n    timezone: {tz}\n    transitions:\n      - {{ cron: \"{cron}\", profile: {profile} }}\n"
         ))
     };
+    let spot = |step: u32, ceiling: u32| {
+        head(&format!(
+            "spot_mix:\n  api:\n    spot_percent: 30\n    interruptions:\n      warnings: 3\n      within: 10m\n      step_percent: {step}\n      max_on_demand_percent: {ceiling}\n      quiet_period: 1h\nresources: []\n"
+        ))
+    };
     vec![
+        // --- spot interruptions ---
+        case(
+            "spot ceiling below the class's own on-demand share",
+            spot(20, 60),
+            (16, 7),
+            "spot_mix.api.interruptions.max_on_demand_percent",
+            "a percent above 70 and at most 100",
+        ),
+        case(
+            "spot step of zero",
+            spot(0, 90),
+            (15, 7),
+            "spot_mix.api.interruptions.step_percent",
+            "a percent from 1 to 100",
+        ),
         // --- prices ---
         case(
             "cache ttl of zero",
