@@ -168,13 +168,32 @@ pub fn operations(function: &str) -> Option<Vec<Operation>> {
     Some(ops)
 }
 
-/// The IAM actions `function` can call, sorted; empty for an unknown name.
+/// What AWS checks on the caller's behalf when a call names a launch
+/// template, not calls of the code: "`ec2:RunInstances` ... are checked when
+/// an Auto Scaling group is created or updated using a launch template"
+/// (Amazon EC2 Auto Scaling user guide, *API permissions*), and
+/// `ec2:CreateTags` when the template tags instances or volumes at launch.
+/// `UpdateAutoScalingGroup` with a MixedInstancesPolicy names the group's
+/// template (the spot mix keeps it), and so does `StartInstanceRefresh`.
+/// The roles allow them only for launches from a template
+/// (`ec2:IsLaunchTemplateResource`) and tags at launch
+/// (`ec2:CreateAction = RunInstances`).
+pub const LAUNCH_TEMPLATE_CHECKS: &[&str] = &["ec2:CreateTags", "ec2:RunInstances"];
+
+/// The IAM actions `function`'s role must allow, sorted: what its code
+/// calls, and the [`LAUNCH_TEMPLATE_CHECKS`] when it updates groups; empty
+/// for an unknown name.
 pub fn actions(function: &str) -> Vec<&'static str> {
-    operations(function)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|o| o.action)
-        .collect()
+    let ops = operations(function).unwrap_or_default();
+    let updates_groups = ops
+        .iter()
+        .any(|o| o.action == "autoscaling:UpdateAutoScalingGroup");
+    let mut out: Vec<&'static str> = ops.into_iter().map(|o| o.action).collect();
+    if updates_groups {
+        out.extend(LAUNCH_TEMPLATE_CHECKS);
+    }
+    out.sort_unstable();
+    out
 }
 
 /// `tests/terraform/operations.json`: every function's actions, and the

@@ -402,12 +402,27 @@ def test_role_allows_exactly_what_the_code_calls(module, function):
     assert code["policy"] == '${file("${local.iam_dir}/${each.key}.json")}'
 
 
+# What AWS checks on the caller's behalf when a call names a launch template
+# (src/lambda/permissions.rs, LAUNCH_TEMPLATE_CHECKS): allowed on the EC2
+# resource types a launch touches, only for launches from a template and
+# for tags at launch.
+LAUNCH_CHECKS = {
+    "ec2:RunInstances": {"ArnLike": {"ec2:LaunchTemplate": "arn:aws:ec2:*:*:launch-template/*"}},
+    "ec2:CreateTags": {"StringEquals": {"ec2:CreateAction": "RunInstances"}},
+}
+
+
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_every_mutation_is_scoped_by_tag_or_arn(function):
     doc = json.loads((IAM / f"{function}.json").read_text())
     for s in statements(doc):
         mutations = [a for a in as_list(s["Action"]) if MUTATING.search(a)]
         if not mutations:
+            continue
+        if len(mutations) == 1 and mutations[0] in LAUNCH_CHECKS:
+            assert as_list(s["Action"]) == mutations, s["Sid"]
+            assert s.get("Condition") == LAUNCH_CHECKS[mutations[0]], s["Sid"]
+            assert all(r.startswith("arn:aws:ec2:") for r in as_list(s["Resource"])), s["Sid"]
             continue
         resources = as_list(s["Resource"])
         assert "*" not in resources, f"{s['Sid']}: {mutations} on *"
@@ -433,3 +448,20 @@ def test_platform_grants_only_the_platform_actions(module):
     doc = module["data"]["aws_iam_policy_document"]["platform"]
     actions = {a for st in doc["statement"] for a in st["actions"]}
     assert actions == set(OPERATIONS["platform"])
+
+
+def test_pass_role_only_for_listed_instance_roles_and_only_to_ec2(module):
+    var = module["variable"]["instance_role_arns"]
+    assert var["default"] == []
+    policy = res(module, "aws_iam_role_policy", "launch_roles")
+    assert policy["for_each"] == "${length(var.instance_role_arns) > 0 ? local.functions : toset([])}"
+    doc = module["data"]["aws_iam_policy_document"]["launch_roles"]
+    (statement,) = doc["statement"]
+    assert statement["actions"] == ["iam:PassRole"]
+    assert statement["resources"] == "${var.instance_role_arns}"
+    (condition,) = statement["condition"]
+    assert (condition["test"], condition["variable"], condition["values"]) == (
+        "StringEquals",
+        "iam:PassedToService",
+        ["ec2.amazonaws.com"],
+    )

@@ -76,3 +76,30 @@ resource "aws_iam_role_policy" "platform" {
   role   = aws_iam_role.function[each.key].id
   policy = data.aws_iam_policy_document.platform[each.key].json
 }
+
+# A managed group's launch template usually names an instance profile: AWS
+# then checks iam:PassRole on its role when tidegate updates the group's
+# MixedInstancesPolicy or starts an instance refresh (the template is part of
+# both calls). Only the roles listed, only to EC2.
+data "aws_iam_policy_document" "launch_roles" {
+  count = length(var.instance_role_arns) > 0 ? 1 : 0
+
+  statement {
+    sid       = "PassManagedGroupsInstanceRoles"
+    actions   = ["iam:PassRole"]
+    resources = var.instance_role_arns
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["ec2.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "launch_roles" {
+  for_each = length(var.instance_role_arns) > 0 ? local.functions : toset([])
+
+  name   = "launch-roles"
+  role   = aws_iam_role.function[each.key].id
+  policy = data.aws_iam_policy_document.launch_roles[0].json
+}

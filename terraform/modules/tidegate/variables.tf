@@ -48,6 +48,17 @@ variable "ledger_retention_days" {
   default     = 30
 }
 
+variable "instance_role_arns" {
+  description = "ARNs of the IAM roles the managed Auto Scaling groups' launch templates give their instances (through an instance profile). AWS checks iam:PassRole on them when tidegate changes a group's MixedInstancesPolicy or starts an instance refresh. Leave empty when the templates name no instance profile."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.instance_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", a))])
+    error_message = "instance_role_arns must be IAM role ARNs (arn:aws:iam::<account>:role/...), not wildcards."
+  }
+}
+
 variable "pricing_region" {
   description = "Region of the AWS Price List Query API endpoint the functions ask for list prices (TIDEGATE_PRICING_REGION). The API is served from us-east-1, eu-central-1 and ap-south-1 only, whatever region the estate is in."
   type        = string
