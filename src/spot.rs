@@ -44,12 +44,7 @@ pub const REPLACEMENT_NOTE: &str = "Auto Scaling replaces running instances grad
 /// instance refresh to take effect now (it adds instance types), and
 /// whether tidegate starts one: None when nothing is added.
 pub fn refresh_note(class: &SpotClass, from: &SpotMix, to: &SpotMix) -> Option<String> {
-    let added: Vec<&str> = to
-        .instance_types
-        .iter()
-        .filter(|t| !from.instance_types.contains(t))
-        .map(String::as_str)
-        .collect();
+    let added = added_types(Some(from), to);
     if added.is_empty() {
         return None;
     }
@@ -74,11 +69,17 @@ pub fn refresh_note(class: &SpotClass, from: &SpotMix, to: &SpotMix) -> Option<S
 /// changing `class`'s group from `from` to `to`; None: start none.
 pub fn refresh_to_start(class: &SpotClass, from: Option<&SpotMix>, to: &SpotMix) -> Option<u32> {
     let healthy = class.interruptions.as_ref()?.instance_refresh?;
-    let adds = to
-        .instance_types
+    (!added_types(from, to).is_empty()).then_some(healthy)
+}
+
+/// The instance types `to` has that `from` (None: no mix) has not, in
+/// `to`'s order.
+fn added_types<'m>(from: Option<&SpotMix>, to: &'m SpotMix) -> Vec<&'m str> {
+    to.instance_types
         .iter()
-        .any(|t| from.is_none_or(|f| !f.instance_types.contains(t)));
-    adds.then_some(healthy)
+        .filter(|t| from.is_none_or(|f| !f.instance_types.contains(t)))
+        .map(String::as_str)
+        .collect()
 }
 
 /// The mix of `class` at `level` (0: the class's own).
@@ -145,12 +146,7 @@ pub fn wanted(
     let to = mix.on_demand_percent_above_base;
     let name = &class.name;
     let top = max_level(class);
-    let added: Vec<&str> = mix
-        .instance_types
-        .iter()
-        .filter(|t| !current.instance_types.contains(t))
-        .map(String::as_str)
-        .collect();
+    let added = added_types(Some(current), &mix);
     let adds = if added.is_empty() {
         String::new()
     } else {

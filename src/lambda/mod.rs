@@ -226,13 +226,8 @@ impl Function {
             let why = "no valid policy".to_string();
             return LivePriceBook::snapshot_only("", why, false, self.prices.clone());
         };
-        let api = if policy.prices.pricing_api {
-            PriceApi::Ask(&self.pricing)
-        } else {
-            PriceApi::turned_off()
-        };
         let sources = PriceSources {
-            api,
+            api: PriceApi::for_policy(policy, &self.pricing),
             cache: Some(&self.ledger),
             fallback: self.prices.clone(),
         };

@@ -26,7 +26,7 @@ use crate::ports::{AutoScalingPort, CloudWatchPort, ElastiCachePort, KafkaPort, 
 use crate::signals::Signals;
 
 pub use metrics::metric_queries;
-pub use prices::{PRICE_CACHE_KEEP, PriceApi, PriceSources, price_book};
+pub use prices::{PRICE_CACHE_KEEP, PriceApi, PriceSources, price_book, price_book_for};
 
 /// The ports observe and act go through.
 #[derive(Clone, Copy)]

@@ -19,9 +19,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::estate::Estate;
 use crate::ledger::PriceCache;
-use crate::policy::Policy;
+use crate::policy::{Policy, PriceSettings};
 use crate::ports::PricingPort;
-use crate::pricing::{CachedPrices, LivePriceBook, SnapshotPriceBook, wanted_keys};
+use crate::pricing::{CachedPrices, LivePriceBook, PriceKey, SnapshotPriceBook, wanted_keys};
 
 /// How long a cache record is kept after it was fetched (the DynamoDB TTL):
 /// long after it stopped being fresh, because a stale answer of the API is
@@ -36,10 +36,19 @@ pub enum PriceApi<'a> {
     NotAsked(String),
 }
 
-impl PriceApi<'_> {
+impl<'a> PriceApi<'a> {
     /// Not asked because the policy says `prices.pricing_api: false`.
     pub fn turned_off() -> Self {
         PriceApi::NotAsked("Pricing API not asked (prices.pricing_api: false in the policy)".into())
+    }
+
+    /// Ask `api`, unless the policy says `prices.pricing_api: false`.
+    pub fn for_policy(policy: &Policy, api: &'a dyn PricingPort) -> Self {
+        if policy.prices.pricing_api {
+            PriceApi::Ask(api)
+        } else {
+            PriceApi::turned_off()
+        }
     }
 
     /// Not asked because the operator said `--offline`.
@@ -67,10 +76,21 @@ pub async fn price_book(
     sources: PriceSources<'_>,
     now: DateTime<Utc>,
 ) -> LivePriceBook {
-    let region = policy.region.as_str();
     let keys = wanted_keys(policy, estate);
-    let ttl = policy.prices.cache_ttl.to_chrono();
-    let spot = policy.prices.spot_discount_percent;
+    price_book_for(&policy.region, &keys, &policy.prices, sources, now).await
+}
+
+/// The price book for `keys` in `region` under `settings` (cache TTL, spot
+/// discount): [`price_book`] without a policy, e.g. for one instance type.
+pub async fn price_book_for(
+    region: &str,
+    keys: &[PriceKey],
+    settings: &PriceSettings,
+    sources: PriceSources<'_>,
+    now: DateTime<Utc>,
+) -> LivePriceBook {
+    let ttl = settings.cache_ttl.to_chrono();
+    let spot = settings.spot_discount_percent;
     let PriceSources {
         api,
         cache,
@@ -86,14 +106,14 @@ pub async fn price_book(
     };
     if let Some(c) = &cached
         && c.is_fresh(now, ttl)
-        && c.answers(&keys)
+        && c.answers(keys)
     {
         return LivePriceBook::from_cache(c, None, fallback).with_spot_discount(spot);
     }
 
     let (why, failed) = match api {
         PriceApi::NotAsked(why) => (why, false),
-        PriceApi::Ask(api) => match api.quotes(region, &keys).await {
+        PriceApi::Ask(api) => match api.quotes(region, keys).await {
             Ok(answer) => {
                 if let Some(cache) = cache {
                     let record = CachedPrices::from_answer(region, &answer, now);

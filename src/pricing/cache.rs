@@ -8,7 +8,7 @@
 //! every key it gave none for, with why, so a key the API cannot price is
 //! not asked again until the cache expires.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
@@ -111,10 +111,17 @@ impl CachedPrices {
     /// True when every one of `keys` is either priced or known unpriced:
     /// asking the API again would learn nothing new for them.
     pub fn answers(&self, keys: &[PriceKey]) -> bool {
-        let quotes = self.quotes();
-        let unpriced = self.unpriced();
-        keys.iter()
-            .all(|k| quotes.contains_key(k) || unpriced.contains_key(k))
+        // Only the keys: no quote is built (their sources are formatted).
+        let quoted = self
+            .quotes
+            .iter()
+            .filter_map(|q| key(&q.service, &q.instance_type, &q.engine, &q.deployment));
+        let unpriced = self
+            .unpriced
+            .iter()
+            .filter_map(|u| key(&u.service, &u.instance_type, &u.engine, &u.deployment));
+        let seen: BTreeSet<PriceKey> = quoted.chain(unpriced).collect();
+        keys.iter().all(|k| seen.contains(k))
     }
 
     /// The cached prices as quotes of [`Origin::Cache`] whose source says

@@ -11,8 +11,9 @@ use chrono::{DateTime, Utc};
 use tidegate::aws::{Endpoint, PricingAdapter};
 use tidegate::ledger::PriceCache;
 use tidegate::ledger::file::FileLedger;
-use tidegate::observe::{PriceApi, PriceSources, price_book};
+use tidegate::observe::{PriceApi, PriceSources, price_book, price_book_for};
 use tidegate::policy::Policy;
+use tidegate::policy::PriceSettings;
 use tidegate::ports::PricingPort;
 use tidegate::pricing::{
     LivePriceBook, Origin, PriceBook, PriceKey, ProductSpec, SnapshotPriceBook, Standing, to_csv,
@@ -56,10 +57,8 @@ impl PriceFlags {
             PricingAdapter::new(&tidegate::aws::pricing_config(sdk, &self.pricing_region));
         let api = if self.offline {
             PriceApi::offline()
-        } else if !policy.prices.pricing_api {
-            PriceApi::turned_off()
         } else {
-            PriceApi::Ask(&adapter)
+            PriceApi::for_policy(policy, &adapter)
         };
         let sources = PriceSources {
             api,
@@ -281,24 +280,18 @@ async fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
                 &sdk,
                 &args.prices.pricing_region,
             ));
-            let book = if args.prices.offline {
-                LivePriceBook::snapshot_only(
-                    &region,
-                    "Pricing API not asked (--offline)".into(),
-                    false,
-                    fallback.clone(),
-                )
-            } else {
-                match adapter.quotes(&region, &keys).await {
-                    Ok(answer) => LivePriceBook::from_api(&region, answer, now, fallback.clone()),
-                    Err(e) => LivePriceBook::snapshot_only(
-                        &region,
-                        format!("Pricing API unreachable: {e}"),
-                        true,
-                        fallback.clone(),
-                    ),
-                }
+            // No policy, no ledger: the API (or the snapshot), nothing cached.
+            let sources = PriceSources {
+                api: if args.prices.offline {
+                    PriceApi::offline()
+                } else {
+                    PriceApi::Ask(&adapter)
+                },
+                cache: None,
+                fallback: fallback.clone(),
             };
+            let book =
+                price_book_for(&region, &keys, &PriceSettings::default(), sources, now).await;
             eprintln!("prices: {}", book.describe());
             (book, keys)
         }
