@@ -10,6 +10,7 @@
 pub(crate) mod guards;
 mod knobs;
 mod propose;
+mod recheck;
 mod rules;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -46,6 +47,19 @@ pub struct Inputs<'a> {
 
 /// Decides what should change now, and what the guards hold back.
 pub fn decide(inputs: &Inputs<'_>) -> Plan {
+    decide_with(inputs, None)
+}
+
+/// Decides again on the changes of a saved plan (`saved`, its planned
+/// actions): the plan holds only those, each as the current decision makes
+/// it, or held with the guard that refuses it now (`recheck` when the
+/// policy no longer proposes it). Nothing is taken from `saved` but which
+/// resource, knob and target were proposed.
+pub fn recheck(inputs: &Inputs<'_>, saved: &[Action]) -> Plan {
+    decide_with(inputs, Some(saved))
+}
+
+fn decide_with(inputs: &Inputs<'_>, saved: Option<&[Action]>) -> Plan {
     let Inputs {
         policy,
         estate,
@@ -135,11 +149,25 @@ pub fn decide(inputs: &Inputs<'_>) -> Plan {
             })
             .map(|a| a.at);
         let when = (last_raise, now);
-        for proposal in propose::propose(
+        let proposals = propose::propose(
             policy, resource, member, signals, &in_force, when, &mut notes,
-        ) {
-            candidates.push(judge(proposal, resource, member, prices, &ctx));
+        );
+        let Some(saved) = saved else {
+            for proposal in proposals {
+                candidates.push(judge(proposal, resource, member, prices, &ctx));
+            }
+            continue;
+        };
+        for (proposal, hold) in
+            recheck::select(saved, proposals, resource, member, &in_force, &mut notes)
+        {
+            let (mut action, critical) = judge(proposal, resource, member, prices, &ctx);
+            hold.apply(&mut action);
+            candidates.push((action, critical));
         }
+    }
+    if let Some(saved) = saved {
+        notes.extend(recheck::unobserved(saved, estate));
     }
 
     candidates.sort_by(|(a, ac), (b, bc)| {
@@ -160,6 +188,7 @@ pub fn decide(inputs: &Inputs<'_>) -> Plan {
         budget: standings,
         notes: all_notes,
         prices: prices.describe(),
+        policy_hash: String::new(),
     }
 }
 

@@ -3,9 +3,11 @@
 //! applied later (`tidegate plan --out`, `tidegate apply --plan`).
 
 mod render;
+mod saved;
 
 pub(crate) use render::priced_from;
 pub use render::render;
+pub use saved::{SavedPlanError, check_saved, policy_hash, read_saved};
 
 use std::collections::BTreeMap;
 
@@ -36,6 +38,11 @@ pub struct Plan {
     /// region, dates). Empty in plans saved by earlier versions.
     #[serde(default)]
     pub prices: String,
+    /// The hash of the policy the plan was decided under ([`policy_hash`]),
+    /// set by `tidegate plan`: `apply --plan` refuses a plan made for
+    /// another policy. Empty in plans not made to be saved.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub policy_hash: String,
 }
 
 impl Plan {
@@ -199,6 +206,8 @@ pub enum Guard {
     StorageWait,
     /// Another change to the same resource runs first in this plan.
     OneAtATime,
+    /// A saved plan's change that the current decision does not make.
+    Recheck,
 }
 
 impl Guard {
@@ -215,6 +224,7 @@ impl Guard {
             Guard::BudgetHeadroom => "budget_headroom",
             Guard::StorageWait => "storage_wait",
             Guard::OneAtATime => "one_at_a_time",
+            Guard::Recheck => "recheck",
         }
     }
 }

@@ -89,6 +89,15 @@ pub struct Guardrails {
     pub oscillation_window: Span,
     /// Report only, do not act.
     pub dry_run: bool,
+    /// A saved plan older than this is refused whole by `apply --plan`.
+    pub max_plan_age: Span,
+}
+
+impl Guardrails {
+    /// How old a saved plan may be when the policy does not say.
+    pub const DEFAULT_MAX_PLAN_AGE: Span = Span::from_mins(15);
+    /// The longest `max_plan_age` a policy may set.
+    pub const LONGEST_MAX_PLAN_AGE: Span = Span::from_secs(24 * 3600);
 }
 
 /// A calendar that picks a profile.

@@ -313,10 +313,19 @@ fn guardrails(cx: &mut Ctx<'_>, g: &raw::Guardrails) -> Guardrails {
             "at least 1 (use `dry_run: true` to only report)",
         );
     }
+    let max_plan_age = g.max_plan_age.unwrap_or(Guardrails::DEFAULT_MAX_PLAN_AGE);
+    if max_plan_age < Span::from_mins(1) || max_plan_age > Guardrails::LONGEST_MAX_PLAN_AGE {
+        cx.at(
+            "guardrails.max_plan_age",
+            format!("max_plan_age {max_plan_age} is out of range"),
+            "a span from `1m` to `24h`, e.g. `15m`",
+        );
+    }
     Guardrails {
         max_actions_per_hour: g.max_actions_per_hour,
         oscillation_window: g.oscillation_window,
         dry_run: g.dry_run,
+        max_plan_age,
     }
 }
 

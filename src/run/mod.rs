@@ -29,7 +29,7 @@ pub use trigger::{Scope, Trigger};
 use crate::act::{self, Outcome, Pace, Report};
 use crate::aws::AwsError;
 use crate::budget;
-use crate::decide::{Inputs, decide};
+use crate::decide::{Inputs, decide, recheck};
 use crate::estate::Estate;
 use crate::ledger::{Claim, EventRef, History, Ledger, LedgerError, LogEntry, LoggedOutcome};
 use crate::notify::{self, Notice};
@@ -300,14 +300,18 @@ impl Runner<'_> {
         self.read_spot_warnings(policy, trigger, &mut obs, now)
             .await?;
         let clock = Instant::now();
-        let mut plan = decide(&Inputs {
+        let inputs = Inputs {
             policy,
             estate: &obs.estate,
             signals: &obs.signals,
             history,
             prices: self.prices,
             now,
-        });
+        };
+        let mut plan = match &trigger.proposed {
+            Some(saved) => recheck(&inputs, saved),
+            None => decide(&inputs),
+        };
         report.decide_ms += clock.elapsed().as_secs_f64() * 1000.0;
         plan.notes.extend(obs.notes);
         plan.actions.retain(|a| trigger.keeps(a));
@@ -404,47 +408,19 @@ impl Runner<'_> {
         Ok(())
     }
 
-    /// Carries out a plan decided earlier (the CLI's `apply --plan`):
-    /// leases, then intent, call and outcome per action, each checked
-    /// against a fresh observation (a change already in effect is not made
-    /// twice; a resource changed since the plan is skipped).
-    pub async fn apply_plan(
-        &self,
-        plan: &Plan,
-        event: &EventRef,
-        now: DateTime<Utc>,
-    ) -> Result<RunReport, RunError> {
-        let started = Instant::now();
-        let mut report = RunReport::new(event, RunStatus::Done);
-        report.reconciled = reconcile::open_intents(self, now, &mut report.notes).await?;
-        let wanted: BTreeSet<String> = plan.planned().map(|a| a.identifier.clone()).collect();
-        let leased = self.take_leases(&wanted, now, &mut report.notes).await?;
-        let mut mine = plan.clone();
-        mine.actions.retain(|a| leased.contains(&a.identifier));
-        let acted = async {
-            let fresh = observe::observe(self.policy, self.ports, now).await?;
-            self.carry_out(
-                &mine,
-                self.policy,
-                &fresh.estate,
-                event,
-                now,
-                started,
-                &mut report,
-            )
-            .await
-        }
-        .await;
-        self.release_leases(&leased, &mut report.notes).await;
-        acted?;
+    /// What a run of `trigger` would do at `now`, decided on the run's own
+    /// path (observe, the trigger's signals, decide or [`recheck`]) and
+    /// acted on by nothing: the plan `tidegate apply` shows before asking.
+    /// Writes to the ledger only what the trigger itself records (a spot
+    /// warning).
+    pub async fn preview(&self, trigger: &Trigger, now: DateTime<Utc>) -> Result<Plan, RunError> {
+        let mut report = RunReport::new(&trigger.event, RunStatus::DryRun);
         let history = self.ledger.history(now).await?;
-        if plan.emergency != history.emergency_since.is_some() {
-            self.ledger
-                .set_emergency(plan.emergency.then_some(now))
-                .await?;
-        }
-        report.plan = Some(plan.clone());
-        Ok(report)
+        let (mut plan, _) = self
+            .decide(self.policy, trigger, &history, None, now, &mut report)
+            .await?;
+        plan.notes.extend(report.notes);
+        Ok(plan)
     }
 
     /// Takes the lease of each resource in `wanted`; the ones another run

@@ -30,6 +30,10 @@ pub struct Trigger {
     pub notify_refusals: bool,
     /// A spot warning to record before deciding (a spot run).
     pub spot: Option<SpotWarning>,
+    /// The changes an operator approved (`tidegate apply`, a saved plan's
+    /// planned actions): the run decides again and carries out only those
+    /// the decision also makes ([`crate::decide::recheck`]).
+    pub proposed: Option<Vec<Action>>,
 }
 
 /// The resources a run may touch.
@@ -58,6 +62,7 @@ impl Trigger {
             budget_only: false,
             notify_refusals: false,
             spot: None,
+            proposed: None,
         }
     }
 
@@ -80,6 +85,7 @@ impl Trigger {
             budget_only: false,
             notify_refusals: true,
             spot: None,
+            proposed: None,
         }
     }
 
@@ -97,6 +103,7 @@ impl Trigger {
             budget_only: true,
             notify_refusals: false,
             spot: None,
+            proposed: None,
         }
     }
 
@@ -119,6 +126,26 @@ impl Trigger {
             budget_only: false,
             notify_refusals: true,
             spot: Some(warning),
+            proposed: None,
+        }
+    }
+
+    /// `tidegate apply`: every resource; with `proposed`, only the changes
+    /// an operator approved, each decided again.
+    pub fn cli(summary: &str, proposed: Option<Vec<Action>>) -> Self {
+        Trigger {
+            event: EventRef {
+                source: "cli".to_owned(),
+                id: None,
+                summary: summary.to_owned(),
+            },
+            scope: Scope::All,
+            alarm: None,
+            spend: None,
+            budget_only: false,
+            notify_refusals: false,
+            spot: None,
+            proposed,
         }
     }
 

@@ -299,6 +299,7 @@ fn world() -> impl Strategy<Value = World> {
                         max_actions_per_hour: max_per_hour,
                         oscillation_window: Span::from_mins(window),
                         dry_run: true,
+                        max_plan_age: Guardrails::DEFAULT_MAX_PLAN_AGE,
                     },
                     profiles: ["business_hours", "evening", "emergency"]
                         .into_iter()

@@ -5,6 +5,7 @@ mod backtest;
 mod decide_invariants;
 mod guards;
 mod policy_files;
+mod recheck;
 mod schedule;
 mod spot_invariants;
 
@@ -22,6 +23,7 @@ mod aws_notify;
 mod aws_pricing;
 mod aws_rds;
 mod aws_s3;
+mod cli_apply;
 mod cli_prices;
 mod lambda;
 mod support;

@@ -1,4 +1,5 @@
-//! `tidegate apply`: carry a plan out and report each action's outcome.
+//! `tidegate apply`: decide (again, for a saved plan), show, confirm, act,
+//! report each action's outcome.
 
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::PathBuf;
@@ -6,19 +7,40 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use tidegate::act::Outcome;
-use tidegate::engine::{self, Adapters};
-use tidegate::ledger::EventRef;
-use tidegate::plan::Plan;
-use tidegate::run::{Runner, Settings};
+use tidegate::engine::Adapters;
+use tidegate::plan::{Action, Plan, check_saved, read_saved};
+use tidegate::run::{RunReport, Runner, Settings, Trigger};
 
 use crate::live::Live;
 
-/// Carry out a plan: the one saved by `tidegate plan --out`, or a fresh
-/// one. Shows the plan and asks for `yes` unless `--auto-approve`. Each
-/// action is checked against the resource just before it runs: a change
-/// that already took effect is reported and not made again. Honours the
-/// policy's `guardrails.dry_run` unless `--live` is given.
+/// Exit code: the policy is in dry-run mode and no `--live` was given;
+/// nothing was changed.
+pub const EXIT_DRY_RUN: u8 = 3;
+/// Exit code: the saved plan was refused whole (older than
+/// `guardrails.max_plan_age`, or made for another policy).
+pub const EXIT_PLAN_REFUSED: u8 = 4;
+/// Exit code: an approved change was held (by a guard, or because the
+/// policy no longer proposes it) and nothing failed.
+pub const EXIT_HELD: u8 = 5;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  every approved change was applied or already in effect (or nothing to apply)
+  1  error, or a change failed
+  3  dry run: nothing was changed (guardrails.dry_run is true; add --live)
+  4  the saved plan was refused whole (older than guardrails.max_plan_age, or made for another policy)
+  5  an approved change was held by a guard, or the policy no longer proposes it";
+
+/// Carry out the changes the policy proposes now, or those of a plan saved
+/// by `tidegate plan --out`. A saved plan is a proposal, not an order: it
+/// must be younger than `guardrails.max_plan_age` and made for this very
+/// policy, and each of its changes is decided again against the estate and
+/// the policy as they are now; only what that decision makes runs, and a
+/// change a guard refuses now is held with the guard's name. Shows the plan
+/// and asks for `yes` unless `--auto-approve`. Honours the policy's
+/// `guardrails.dry_run` unless `--live` is given.
 #[derive(Debug, clap::Args)]
+#[command(after_help = EXIT_CODES)]
 pub struct Args {
     #[command(flatten)]
     live: Live,
@@ -40,56 +62,30 @@ pub struct Args {
 pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     let policy = args.live.policy()?;
     let now = chrono::Utc::now();
+    let saved = match &args.plan {
+        None => None,
+        Some(file) => {
+            let plan = read_saved(file)?;
+            if let Err(why) = check_saved(&plan, &policy, now) {
+                eprintln!("error: the saved plan {} is refused: {why}", file.display());
+                return Ok(ExitCode::from(EXIT_PLAN_REFUSED));
+            }
+            Some(plan)
+        }
+    };
+    let mut acting = policy.clone();
+    if args.force_live {
+        acting.guardrails.dry_run = false;
+    }
+
     let ledger = args.live.open_ledger(now)?;
-    let history = ledger.snapshot().history();
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let config = runtime.block_on(tidegate::aws::load_config(&args.live.endpoint(&policy)));
     let adapters = Adapters::new(&config);
     let prices = runtime.block_on(args.live.prices.book(&policy, &config, Some(&ledger), now))?;
-
-    let plan: Plan = match &args.plan {
-        Some(file) => {
-            let text = std::fs::read_to_string(file)
-                .with_context(|| format!("reading {}", file.display()))?;
-            serde_json::from_str(&text).with_context(|| {
-                format!(
-                    "{} is not a plan saved by `tidegate plan --out`",
-                    file.display()
-                )
-            })?
-        }
-        None => {
-            runtime
-                .block_on(engine::plan(
-                    &policy,
-                    adapters.ports(),
-                    &prices,
-                    &history,
-                    now,
-                ))?
-                .0
-        }
-    };
-    print!("{}", tidegate::plan::render(&plan, &policy.estate));
-    if plan.is_empty() {
-        println!("Nothing to apply.");
-        return Ok(ExitCode::SUCCESS);
-    }
-    if policy.guardrails.dry_run && !args.force_live {
-        println!(
-            "The policy is in dry-run mode (guardrails.dry_run: true): nothing applied. \
-             Set dry_run: false, or pass --live to act anyway."
-        );
-        return Ok(ExitCode::SUCCESS);
-    }
-    if !args.auto_approve && !confirm(plan.planned().count())? {
-        println!("Apply cancelled.");
-        return Ok(ExitCode::SUCCESS);
-    }
-
     let holder = format!("cli-{}", std::process::id());
     let runner = Runner {
-        policy: &policy,
+        policy: &acting,
         ports: adapters.ports(),
         ledger: &ledger,
         notify: None,
@@ -97,13 +93,63 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         holder: &holder,
         settings: Settings::default(),
     };
-    let event = EventRef {
-        source: "cli".to_owned(),
-        id: None,
-        summary: "tidegate apply".to_owned(),
+
+    if let (Some(file), Some(plan)) = (&args.plan, &saved) {
+        println!(
+            "Saved plan {}: decided {} for this policy, {} change(s) proposed. \
+             Decided again now: only what the policy and its guards allow runs.\n",
+            file.display(),
+            plan.at.format("%Y-%m-%d %H:%M:%S UTC"),
+            plan.planned().count()
+        );
+    }
+    let proposed = saved.map(|p| p.planned().cloned().collect::<Vec<_>>());
+    let from_file = proposed.is_some();
+    let preview =
+        runtime.block_on(runner.preview(&Trigger::cli("tidegate apply", proposed), now))?;
+    print!("{}", tidegate::plan::render(&preview, &policy.estate));
+    // A saved change held now is an approved change that will not run.
+    let held_before = if from_file {
+        preview.refused().count()
+    } else {
+        0
     };
-    let report = runtime.block_on(runner.apply_plan(&plan, &event, now))?;
-    for note in &report.notes {
+    if preview.is_empty() {
+        println!("Nothing to apply.");
+        return Ok(exit_code(0, held_before));
+    }
+    if acting.guardrails.dry_run {
+        println!("dry run: nothing was changed (guardrails.dry_run is true; add --live)");
+        return Ok(ExitCode::from(EXIT_DRY_RUN));
+    }
+    if !args.auto_approve && !confirm(preview.planned().count())? {
+        println!("Apply cancelled.");
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let approved: Vec<Action> = preview.planned().cloned().collect();
+    let now = chrono::Utc::now();
+    let report =
+        runtime.block_on(runner.run(&Trigger::cli("tidegate apply", Some(approved)), now))?;
+    let (failed, held) = print_report(&report, &preview, args.json)?;
+    Ok(exit_code(failed, held_before + held))
+}
+
+/// 1 when a change failed, [`EXIT_HELD`] when one was held, else 0.
+fn exit_code(failed: usize, held: usize) -> ExitCode {
+    if failed > 0 {
+        ExitCode::FAILURE
+    } else if held > 0 {
+        ExitCode::from(EXIT_HELD)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Prints notes, each outcome and the summary line; returns how many
+/// changes failed and how many approved ones were held.
+fn print_report(report: &RunReport, preview: &Plan, json: bool) -> anyhow::Result<(usize, usize)> {
+    for note in report.notes.iter().filter(|n| !preview.notes.contains(n)) {
         eprintln!("note: {note}");
     }
     for e in &report.reconciled {
@@ -114,37 +160,36 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    let reports = report.outcomes;
-
-    let failed = reports
-        .iter()
-        .filter(|r| matches!(r.outcome, Outcome::Failed { .. }))
-        .count();
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&reports)?);
-    } else {
-        for r in &reports {
-            let a = &r.action;
-            let what = format!("{} {}: {} → {}", a.identifier, a.knob, a.from, a.to);
-            match &r.outcome {
-                Outcome::Applied { detail } => println!("applied   {what} ({detail})"),
-                Outcome::AlreadyInEffect => println!("no change {what}: already in effect"),
-                Outcome::Skipped { why } => println!("skipped   {what}: {why}"),
-                Outcome::Failed { error, .. } => println!("FAILED    {what}: {error}"),
-            }
-        }
-        println!(
-            "Apply: {} applied, {} already in effect, {} skipped, {failed} failed.",
-            count(&reports, |o| matches!(o, Outcome::Applied { .. })),
-            count(&reports, |o| matches!(o, Outcome::AlreadyInEffect)),
-            count(&reports, |o| matches!(o, Outcome::Skipped { .. })),
-        );
+    let reports = &report.outcomes;
+    let held: Vec<&Action> = report.plan.iter().flat_map(Plan::refused).collect();
+    let failed = count(reports, |o| matches!(o, Outcome::Failed { .. }));
+    if json {
+        println!("{}", serde_json::to_string_pretty(reports)?);
+        return Ok((failed, held.len()));
     }
-    Ok(if failed > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    let what = |a: &Action| format!("{} {}: {} → {}", a.identifier, a.knob, a.from, a.to);
+    for r in reports {
+        let what = what(&r.action);
+        match &r.outcome {
+            Outcome::Applied { detail } => println!("applied   {what} ({detail})"),
+            Outcome::AlreadyInEffect => println!("no change {what}: already in effect"),
+            Outcome::Skipped { why } => println!("skipped   {what}: {why}"),
+            Outcome::Failed { error, .. } => println!("FAILED    {what}: {error}"),
+        }
+    }
+    for a in &held {
+        if let Some(r) = &a.refused {
+            println!("held      {}: held by {}: {}", what(a), r.guard, r.why);
+        }
+    }
+    println!(
+        "Apply: {} applied, {} already in effect, {} skipped, {failed} failed, {} held.",
+        count(reports, |o| matches!(o, Outcome::Applied { .. })),
+        count(reports, |o| matches!(o, Outcome::AlreadyInEffect)),
+        count(reports, |o| matches!(o, Outcome::Skipped { .. })),
+        held.len(),
+    );
+    Ok((failed, held.len()))
 }
 
 fn count(reports: &[tidegate::act::Report], keep: impl Fn(&Outcome) -> bool) -> usize {

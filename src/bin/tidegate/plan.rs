@@ -4,13 +4,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use tidegate::engine::{self, Adapters};
+use tidegate::engine::Adapters;
+use tidegate::run::{Runner, Settings, Trigger};
 
 use crate::live::Live;
 
 /// Observe the managed resources through the AWS API and print what would
 /// change and why, like `terraform plan`. Exit code 0 when nothing would
-/// change, 2 when changes are planned, 1 on error.
+/// change, 2 when changes are planned, 1 on error. A plan saved with
+/// `--out` carries the hash of this policy; `tidegate apply --plan` decides
+/// it again and refuses it whole once older than `guardrails.max_plan_age`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
@@ -29,9 +32,8 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     let now = chrono::Utc::now();
     // Opened (not only read) to keep the Pricing API's answer in it.
     let ledger = args.live.open_ledger(now)?;
-    let history = ledger.snapshot().history();
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let plan = runtime.block_on(async {
+    let mut plan = runtime.block_on(async {
         let config = tidegate::aws::load_config(&args.live.endpoint(&policy)).await;
         let adapters = Adapters::new(&config);
         let prices = args
@@ -39,11 +41,23 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
             .prices
             .book(&policy, &config, Some(&ledger), now)
             .await?;
-        engine::plan(&policy, adapters.ports(), &prices, &history, now)
+        let holder = format!("cli-{}", std::process::id());
+        // The run's own decision path, acted on by nothing.
+        let runner = Runner {
+            policy: &policy,
+            ports: adapters.ports(),
+            ledger: &ledger,
+            notify: None,
+            prices: &prices,
+            holder: &holder,
+            settings: Settings::default(),
+        };
+        runner
+            .preview(&Trigger::cli("tidegate plan", None), now)
             .await
-            .map(|(plan, _)| plan)
             .map_err(anyhow::Error::from)
     })?;
+    plan.policy_hash = tidegate::plan::policy_hash(&policy);
     if let Some(out) = &args.out {
         let text = serde_json::to_string_pretty(&plan)?;
         std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;

@@ -69,6 +69,11 @@ pub struct Guardrails {
     /// Cooldowns for resources that do not set their own.
     #[serde(default)]
     pub default_cooldown: Option<CooldownSpec>,
+    /// `tidegate apply --plan FILE` refuses a saved plan decided longer ago
+    /// than this (default `15m`, from `1m` to `24h`): the estate it was
+    /// decided on has moved since.
+    #[serde(default)]
+    pub max_plan_age: Option<Span>,
 }
 
 pub(crate) fn default_true() -> bool {

@@ -13,5 +13,6 @@ pub fn plan_of(actions: Vec<Action>) -> Plan {
         emergency: false,
         notes: Vec::new(),
         prices: String::new(),
+        policy_hash: String::new(),
     }
 }
