@@ -8,6 +8,9 @@ mod policy_files;
 mod schedule;
 mod spot_invariants;
 
+// The fakes: what a failed call did, read back (12.14).
+mod act_readback;
+
 // Against moto server (AWS protocol), see tests/README.md.
 mod aws_autoscaling;
 mod aws_behaviour;

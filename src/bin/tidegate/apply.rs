@@ -95,7 +95,11 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         notify: None,
         prices: &prices,
         holder: &holder,
-        settings: Settings::default(),
+        // The CLI waits for a multi-step change and shows each step.
+        settings: Settings {
+            progress: Some(|line| eprintln!("progress: {line}")),
+            ..Settings::default()
+        },
     };
     let event = EventRef {
         source: "cli".to_owned(),
@@ -131,6 +135,7 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
                 Outcome::AlreadyInEffect => println!("no change {what}: already in effect"),
                 Outcome::Skipped { why } => println!("skipped   {what}: {why}"),
                 Outcome::Failed { error, .. } => println!("FAILED    {what}: {error}"),
+                Outcome::InProgress { detail } => println!("under way {what}: {detail}"),
             }
         }
         println!(
