@@ -72,8 +72,12 @@ pub struct DbCluster {
 pub struct ClusterMember {
     /// DBInstanceIdentifier.
     pub instance_id: String,
-    /// The writer (IsClusterWriter).
+    /// The writer (IsClusterWriter true).
     pub is_writer: bool,
+    /// A reader (IsClusterWriter false). A member whose flag AWS did not
+    /// report is neither: it might be the writer, so it is never counted
+    /// or deleted as a reader.
+    pub is_reader: bool,
 }
 
 /// RDS and Aurora.

@@ -7,20 +7,36 @@
 //! skipped. An action AWS rejects fails with the call, the resource and
 //! AWS's code and message, and the rest of the plan goes on; later actions
 //! on the same resource are skipped.
+//!
+//! An error does not say what AWS did: an answer lost after AWS carried the
+//! call out looks like any other failure (and the SDK's retry then hears
+//! "already done"). So after an error the resource is read back
+//! ([`readback`]): at the target, the change is applied; busy, AWS may still
+//! be carrying it out and a later run settles it; only an unmet intent is a
+//! failure.
+//!
+//! A change of several steps (the Aurora writer resize) records its steps
+//! through a [`Journal`] before taking each, goes as far as the run's
+//! deadline allows ([`Pace::deadline`]), and is carried on by a later run
+//! from the recorded step ([`resume`]).
 
 mod aurora;
 mod autoscaling;
 mod elasticache;
 mod kafka;
 mod rds;
+mod readback;
+pub mod tap;
 
 use std::collections::HashSet;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use async_trait::async_trait;
 use serde::Serialize;
 
 use crate::aws::AwsError;
 use crate::estate::{Estate, Member, Setting, Status};
+use crate::ledger::Steps;
 use crate::observe::Ports;
 use crate::plan::{Action, Plan};
 use crate::policy::{KnobName, Policy, Resource, ResourceKind};
@@ -31,8 +47,13 @@ use crate::policy::{KnobName, Policy, Resource, ResourceKind};
 pub struct Pace {
     /// Between two polls.
     pub poll: Duration,
-    /// At most, per step.
+    /// At most, per step and run: a step still under way then is left to a
+    /// later run.
     pub timeout: Duration,
+    /// When the run must stop waiting (a Lambda's end, less a margin): a
+    /// multi-step change goes no further, its steps stay recorded, and a
+    /// later run carries it on. None: wait (the CLI).
+    pub deadline: Option<Instant>,
 }
 
 impl Default for Pace {
@@ -40,7 +61,35 @@ impl Default for Pace {
         Pace {
             poll: Duration::from_secs(15),
             timeout: Duration::from_secs(45 * 60),
+            deadline: None,
         }
+    }
+}
+
+impl Pace {
+    /// True once the deadline has passed.
+    pub fn out_of_time(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+}
+
+/// Where a multi-step change records its steps: over its open intent in
+/// the action log, before each step is taken.
+#[async_trait]
+pub trait Journal: Send + Sync {
+    /// Records `steps` as they stand now. An error stops the change before
+    /// its next step (nothing unrecorded is done).
+    async fn record(&self, steps: &Steps) -> Result<(), String>;
+}
+
+/// A journal that keeps nothing, for callers without an action log
+/// ([`crate::engine::apply`]): a change is carried out in one go or stops.
+pub struct NoJournal;
+
+#[async_trait]
+impl Journal for NoJournal {
+    async fn record(&self, _steps: &Steps) -> Result<(), String> {
+        Ok(())
     }
 }
 
@@ -60,7 +109,16 @@ pub enum Outcome {
         /// Why.
         why: String,
     },
-    /// AWS refused or the call failed.
+    /// Under way: a multi-step change that stopped at the run's deadline,
+    /// or a change whose answer was lost while AWS shows the resource busy.
+    /// Its intent stays open; a later run carries it on or settles it from
+    /// what AWS shows then.
+    InProgress {
+        /// How far it got, for the operator.
+        detail: String,
+    },
+    /// AWS refused or the call failed, and reading the resource back shows
+    /// the change did not take effect.
     Failed {
         /// The error, as the operator should read it.
         error: String,
@@ -111,13 +169,28 @@ pub async fn apply(
 }
 
 /// Carries out one action against the resource as `fresh` shows it: the
-/// drift, status and idempotency checks above, then the AWS calls.
+/// drift, status and idempotency checks above, then the AWS calls. A
+/// multi-step change records nothing and runs to its end or stops: see
+/// [`apply_recorded`].
 pub async fn apply_action(
     action: &Action,
     policy: &Policy,
     ports: Ports<'_>,
     fresh: &Estate,
     pace: Pace,
+) -> Outcome {
+    apply_recorded(action, policy, ports, fresh, pace, &NoJournal).await
+}
+
+/// [`apply_action`], with a multi-step change's steps recorded in `journal`
+/// before each is taken.
+pub async fn apply_recorded(
+    action: &Action,
+    policy: &Policy,
+    ports: Ports<'_>,
+    fresh: &Estate,
+    pace: Pace,
+    journal: &dyn Journal,
 ) -> Outcome {
     let Some(member) = fresh
         .members
@@ -162,27 +235,60 @@ pub async fn apply_action(
             ),
         };
     }
-    let result = match action.kind {
-        ResourceKind::RdsInstance => rds::apply(action, resource, member, ports).await,
-        ResourceKind::AuroraCluster => aurora::apply(action, resource, member, ports, pace).await,
-        ResourceKind::ElasticacheRedis => elasticache::apply(action, member, ports).await,
-        ResourceKind::MskCluster => kafka::apply(action, member, ports).await,
-        ResourceKind::AutoscalingGroup => {
-            autoscaling::apply(
+    let applied = |detail| Outcome::Applied { detail };
+    let tapped = tap::Tapped::new(ports, tap::Count::default());
+    let result = {
+        let ports = tapped.ports();
+        match action.kind {
+            ResourceKind::RdsInstance => rds::apply(action, resource, member, ports)
+                .await
+                .map(applied),
+            ResourceKind::AuroraCluster => {
+                aurora::apply(action, resource, member, ports, pace, journal).await
+            }
+            ResourceKind::ElasticacheRedis => {
+                elasticache::apply(action, member, ports).await.map(applied)
+            }
+            ResourceKind::MskCluster => kafka::apply(action, member, ports).await.map(applied),
+            ResourceKind::AutoscalingGroup => autoscaling::apply(
                 action,
                 member,
                 refresh(policy, resource, member, action),
                 ports,
             )
             .await
+            .map(applied),
         }
     };
     match result {
-        Ok(detail) => Outcome::Applied { detail },
-        Err(e) => Outcome::Failed {
-            error: e.to_string(),
-            source: Some(e),
-        },
+        Ok(outcome) => outcome,
+        // Refused before any call: nothing to read back.
+        Err(e) if tapped.tap.sent() == 0 => failed(e),
+        // The writer resize reads each step back itself.
+        Err(e) if action.knob == KnobName::WriterClass => failed(e),
+        Err(e) => readback::after_error(action, policy, resource, ports, e).await,
+    }
+}
+
+/// Carries on a multi-step change an earlier run recorded (`steps`) and
+/// left unfinished, from its first step not done, as far as `pace` allows.
+pub async fn resume(
+    action: &Action,
+    steps: &Steps,
+    ports: Ports<'_>,
+    pace: Pace,
+    journal: &dyn Journal,
+) -> Outcome {
+    match aurora::resume(action, steps, ports, pace, journal).await {
+        Ok(outcome) => outcome,
+        Err(e) => failed(e),
+    }
+}
+
+fn failed(e: AwsError) -> Outcome {
+    Outcome::Failed {
+        error: e.to_string(),
+        source: Some(e),
     }
 }
 

@@ -254,9 +254,13 @@ fn cluster(c: &SdkCluster) -> Result<DbCluster, AwsError> {
         .db_cluster_members()
         .iter()
         .filter_map(|m| {
+            // A missing flag is unknown, not "reader": readers-down deletes
+            // readers, and this one might be the writer.
+            let flag = m.is_cluster_writer();
             Some(ClusterMember {
                 instance_id: m.db_instance_identifier()?.to_owned(),
-                is_writer: m.is_cluster_writer().unwrap_or(false),
+                is_writer: flag == Some(true),
+                is_reader: flag == Some(false),
             })
         })
         .collect();
@@ -340,7 +344,7 @@ mod tests {
     }
 
     #[test]
-    fn maps_a_cluster_with_members_and_serverless_range() {
+    fn maps_a_cluster_and_a_member_without_a_writer_flag_is_not_a_reader() {
         let sdk = SdkCluster::builder()
             .db_cluster_identifier("orders-aurora")
             .engine("aurora-mysql")
@@ -357,6 +361,11 @@ mod tests {
                     .is_cluster_writer(false)
                     .build(),
             )
+            .db_cluster_members(
+                DbClusterMember::builder()
+                    .db_instance_identifier("u")
+                    .build(),
+            )
             .serverless_v2_scaling_configuration(
                 ServerlessV2ScalingConfigurationInfo::builder()
                     .min_capacity(0.5)
@@ -369,9 +378,10 @@ mod tests {
         assert_eq!(
             c.members
                 .iter()
-                .map(|m| (m.instance_id.as_str(), m.is_writer))
+                .map(|m| (m.instance_id.as_str(), m.is_writer, m.is_reader))
                 .collect::<Vec<_>>(),
-            vec![("w", true), ("r", false)]
+            // A member without IsClusterWriter might be the writer: not a reader.
+            vec![("w", true, false), ("r", false, true), ("u", false, false)]
         );
         assert!(!c.pending_modifications);
     }

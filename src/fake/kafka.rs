@@ -22,6 +22,14 @@ impl FakeKafka {
         lock(&self.clusters).insert(c.arn.clone(), c);
     }
 
+    /// The cluster named `name`, as the fake holds it.
+    pub fn cluster(&self, name: &str) -> Option<KafkaCluster> {
+        lock(&self.clusters)
+            .values()
+            .find(|c| c.name == name)
+            .cloned()
+    }
+
     /// Every update finishes: `UPDATING` clusters become `ACTIVE`.
     pub fn settle(&self) {
         for c in lock(&self.clusters).values_mut() {

@@ -227,6 +227,16 @@ impl RdsPort for FakeRds {
     ) -> Result<(), AwsError> {
         let mut s = lock(&self.state);
         s.calls.push(format!("CreateDBInstance {id}"));
+        if s.instances.contains_key(id) {
+            return Err(refuse(
+                "rds",
+                "CreateDBInstance",
+                id,
+                ErrorKind::Other,
+                "DBInstanceAlreadyExists",
+                "DB instance already exists",
+            ));
+        }
         let c = s.clusters.get_mut(cluster).ok_or_else(|| {
             refuse(
                 "rds",
@@ -240,6 +250,7 @@ impl RdsPort for FakeRds {
         c.members.push(crate::ports::ClusterMember {
             instance_id: id.to_owned(),
             is_writer: false,
+            is_reader: true,
         });
         let created = Utc::now();
         s.instances.insert(
@@ -306,6 +317,7 @@ impl RdsPort for FakeRds {
         }
         for m in &mut c.members {
             m.is_writer = m.instance_id == target;
+            m.is_reader = !m.is_writer;
         }
         Ok(())
     }

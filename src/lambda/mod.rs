@@ -117,6 +117,10 @@ impl Config {
     }
 }
 
+/// How long one invocation may wait on a multi-step change (the function
+/// timeout is 900 s): the rest is carried on by a later run.
+const INVOCATION_WAITS: std::time::Duration = std::time::Duration::from_secs(12 * 60);
+
 /// What a cold start builds, shared by every invocation of the function.
 pub struct Function {
     /// `alarm`, `scheduler` or `budget`.
@@ -188,6 +192,8 @@ impl Function {
                 pace: Pace {
                     poll: std::time::Duration::from_secs(15),
                     timeout: std::time::Duration::from_secs(10 * 60),
+                    // Set per invocation (`runner`).
+                    deadline: None,
                 },
                 ..Settings::default()
             },
@@ -243,15 +249,23 @@ impl Function {
         now: DateTime<Utc>,
     ) -> Option<Runner<'a>> {
         match &self.policy {
-            Ok(policy) => Some(Runner {
-                policy,
-                ports: self.adapters.ports(),
-                ledger: &self.ledger,
-                notify: self.notifier.as_ref().map(|n| n as &dyn NotifyPort),
-                prices,
-                holder,
-                settings: self.settings,
-            }),
+            Ok(policy) => {
+                let mut settings = self.settings;
+                // A Lambda lives 900 s at most: a multi-step change stops
+                // waiting well before, leaving time to record and answer.
+                if settings.pace.deadline.is_none() {
+                    settings.pace.deadline = Some(std::time::Instant::now() + INVOCATION_WAITS);
+                }
+                Some(Runner {
+                    policy,
+                    ports: self.adapters.ports(),
+                    ledger: &self.ledger,
+                    notify: self.notifier.as_ref().map(|n| n as &dyn NotifyPort),
+                    prices,
+                    holder,
+                    settings,
+                })
+            }
             Err(error) => {
                 tracing::error!(
                     function = self.name,

@@ -44,6 +44,9 @@ pub(super) fn log(function: &str, estate: &str, report: &RunReport, at: DateTime
             Outcome::Failed { error, .. } => {
                 tracing::error!(function, %change, %error, "failed")
             }
+            Outcome::InProgress { detail } => {
+                tracing::info!(function, %change, %detail, "under way")
+            }
         }
     }
     if let Some(plan) = &report.plan {

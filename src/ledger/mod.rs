@@ -21,7 +21,9 @@ pub mod file;
 
 pub use memory::MemoryLedger;
 pub use port::{Claim, Ledger, LedgerError, PriceCache};
-pub use records::{EventRef, LogEntry, LoggedOutcome, LoggedStatus};
+pub use records::{
+    EventRef, LogEntry, LoggedOutcome, LoggedStatus, Step, StepOp, StepState, Steps,
+};
 pub use spot::{SpotWarning, SpotWarningKind};
 pub use state::LedgerState;
 

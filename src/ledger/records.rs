@@ -34,6 +34,10 @@ pub struct LogEntry {
     pub action: Action,
     /// None until the AWS call returned (or a later run reconciled it).
     pub outcome: Option<LoggedOutcome>,
+    /// A multi-step change's steps and how far each got (the Aurora writer
+    /// resize), written over the open intent before each step is taken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps: Option<Steps>,
 }
 
 impl LogEntry {
@@ -52,6 +56,15 @@ impl LogEntry {
             event: event.clone(),
             action: action.clone(),
             outcome: None,
+            steps: None,
+        }
+    }
+
+    /// This entry, still open, with `steps` as recorded now.
+    pub fn with_steps(&self, steps: &Steps) -> Self {
+        LogEntry {
+            steps: Some(steps.clone()),
+            ..self.clone()
         }
     }
 
@@ -104,6 +117,9 @@ impl LoggedOutcome {
             ),
             Outcome::Skipped { why } => (LoggedStatus::Skipped, why.clone()),
             Outcome::Failed { error, .. } => (LoggedStatus::Failed, error.clone()),
+            // Not an end: a run leaves such an intent open. Should one be
+            // recorded anyway, it is neither applied nor failed.
+            Outcome::InProgress { detail } => (LoggedStatus::Unknown, detail.clone()),
         };
         LoggedOutcome {
             at,
@@ -128,4 +144,129 @@ pub enum LoggedStatus {
     Failed,
     /// Reconciled, but the resource is at neither end of the change.
     Unknown,
+}
+
+/// The steps of a multi-step change, fixed (instance names included) and
+/// written before the first is taken, so a later run resumes the same
+/// sequence and creates nothing twice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Steps {
+    /// In the order they are taken.
+    pub steps: Vec<Step>,
+}
+
+impl Steps {
+    /// The first step not done, if any (its index and the step).
+    pub fn next(&self) -> Option<(usize, &Step)> {
+        self.steps
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.state != StepState::Done)
+    }
+
+    /// One line: `2/4 done; next: create c-writer-1 (db.r6g.xlarge), started`.
+    pub fn summary(&self) -> String {
+        let done = self
+            .steps
+            .iter()
+            .filter(|s| s.state == StepState::Done)
+            .count();
+        match self.next() {
+            None => format!("{done}/{} steps done", self.steps.len()),
+            Some((_, s)) => format!(
+                "{done}/{} steps done; next: {} ({})",
+                self.steps.len(),
+                s.op,
+                s.state
+            ),
+        }
+    }
+}
+
+/// One step and how far it got.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    /// What the step does.
+    pub op: StepOp,
+    /// How far it got.
+    pub state: StepState,
+    /// What the last run to take it found or did.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+    /// When its state last changed.
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// The steps of the Aurora provisioned writer resize.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "op")]
+pub enum StepOp {
+    /// ModifyDBInstance a reader of the old writer's class to `class`
+    /// (ApplyImmediately), then wait until it is available.
+    MoveReader {
+        /// The reader.
+        instance: String,
+        /// The target class.
+        class: String,
+    },
+    /// CreateDBInstance the new writer (a reader until the failover), then
+    /// wait until it is available.
+    CreateWriter {
+        /// The new instance's identifier, chosen when the change started.
+        instance: String,
+        /// Its class.
+        class: String,
+    },
+    /// FailoverDBCluster to the new writer, then wait until it is the
+    /// writer and the cluster is available.
+    Failover {
+        /// The new writer.
+        to: String,
+    },
+    /// DeleteDBInstance the old writer, once it is a reader.
+    Retire {
+        /// The old writer.
+        instance: String,
+    },
+}
+
+impl std::fmt::Display for StepOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StepOp::MoveReader { instance, class } => {
+                write!(f, "move reader {instance} to {class}")
+            }
+            StepOp::CreateWriter { instance, class } => {
+                write!(f, "create the new writer {instance} ({class})")
+            }
+            StepOp::Failover { to } => write!(f, "fail over to {to}"),
+            StepOp::Retire { instance } => write!(f, "retire the old writer {instance}"),
+        }
+    }
+}
+
+/// How far a step got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepState {
+    /// Not begun.
+    Pending,
+    /// Its call is about to be made or was made; AWS shows whether it took
+    /// effect.
+    Started,
+    /// AWS shows it done.
+    Done,
+    /// It cannot be done (a dead end); the change stopped there.
+    Failed,
+}
+
+impl std::fmt::Display for StepState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StepState::Pending => "pending",
+            StepState::Started => "started",
+            StepState::Done => "done",
+            StepState::Failed => "failed",
+        })
+    }
 }

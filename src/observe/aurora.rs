@@ -96,12 +96,28 @@ pub(crate) fn member(
         )),
         None => {}
     }
-    let writers = c.members.iter().filter(|m| m.is_writer).count();
-    let readers = c.members.len().saturating_sub(writers);
-    settings.insert(
-        KnobName::Readers,
-        Setting::Count(u32::try_from(readers).unwrap_or(u32::MAX)),
-    );
+    // A member whose role AWS did not report might be the writer: while
+    // one is there the reader count is not known, and readers are left alone.
+    let unknown: Vec<&str> = c
+        .members
+        .iter()
+        .filter(|m| !m.is_writer && !m.is_reader)
+        .map(|m| m.instance_id.as_str())
+        .collect();
+    if unknown.is_empty() {
+        let readers = c.members.iter().filter(|m| m.is_reader).count();
+        settings.insert(
+            KnobName::Readers,
+            Setting::Count(u32::try_from(readers).unwrap_or(u32::MAX)),
+        );
+    } else {
+        notes.push(format!(
+            "{}: AWS did not say whether {} of {} is the writer (IsClusterWriter missing); readers left alone",
+            resource.id,
+            unknown.join(", "),
+            c.id
+        ));
+    }
     if resource.knob(KnobName::WriterClass).is_some() {
         let writer = c
             .members
@@ -222,6 +238,7 @@ resources:
                 .map(|(i, w)| ClusterMember {
                     instance_id: (*i).to_owned(),
                     is_writer: *w,
+                    is_reader: !*w,
                 })
                 .collect(),
             serverless_v2: None,
@@ -336,6 +353,21 @@ resources:
         );
         assert_eq!(m.settings.get(&KnobName::Readers), Some(&Setting::Count(1)));
         assert_eq!(m.settings.get(&KnobName::ServerlessV2), None);
+    }
+
+    #[test]
+    fn a_member_without_a_writer_flag_leaves_the_readers_alone() {
+        let (mut c, i) = orders();
+        c.members[1].is_reader = false; // IsClusterWriter missing for o-r1
+        let obs = run(&[c], &i);
+        let m = &obs.estate.members[0];
+        assert_eq!(m.settings.get(&KnobName::Readers), None);
+        assert!(
+            obs.notes.iter().any(|n| n
+                == "orders-aurora: AWS did not say whether o-r1 of orders-aurora is the writer (IsClusterWriter missing); readers left alone"),
+            "{:?}",
+            obs.notes
+        );
     }
 
     #[test]

@@ -15,9 +15,13 @@
 //!    that plan: intent written before each AWS call, outcome after.
 //! 6. **Record** the budget latch, release the leases, send notices.
 
+mod journal;
 mod reconcile;
 mod spot;
 mod trigger;
+
+#[cfg(all(test, feature = "test-util"))]
+mod resume_tests;
 
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -64,6 +68,9 @@ pub struct Settings {
     /// found by the next run, minutes later; two days also cover a
     /// resource that stays busy long after.
     pub reconcile_within: TimeDelta,
+    /// Where a multi-step change's progress is shown as each step is
+    /// recorded (the CLI prints it); None: nowhere.
+    pub progress: Option<fn(&str)>,
 }
 
 impl Default for Settings {
@@ -74,6 +81,7 @@ impl Default for Settings {
             claim_stale_after: TimeDelta::minutes(20),
             claim_keep: TimeDelta::days(1),
             reconcile_within: TimeDelta::days(2),
+            progress: None,
         }
     }
 }
@@ -105,6 +113,10 @@ pub struct RunReport {
     pub outcomes: Vec<Report>,
     /// Intents of earlier runs settled by this one.
     pub reconciled: Vec<LogEntry>,
+    /// Resources with a multi-step change still under way after this run
+    /// (it carried them on as far as it could): nothing else is decided
+    /// for them until it ends.
+    pub under_way: BTreeSet<String>,
     /// Notices sent (or attempted).
     pub notices: Vec<Notice>,
     /// Things the operator should know.
@@ -121,6 +133,7 @@ impl RunReport {
             plan: None,
             outcomes: Vec::new(),
             reconciled: Vec::new(),
+            under_way: BTreeSet::new(),
             notices: Vec::new(),
             notes: Vec::new(),
             decide_ms: 0.0,
@@ -207,7 +220,7 @@ impl Runner<'_> {
     ) -> Result<RunReport, RunError> {
         let started = Instant::now();
         let mut report = RunReport::new(&trigger.event, RunStatus::Done);
-        report.reconciled = reconcile::open_intents(self, now, &mut report.notes).await?;
+        reconcile::open_intents(self, now, &mut report).await?;
 
         let scoped = match &trigger.scope {
             Scope::All => self.policy.clone(),
@@ -256,7 +269,7 @@ impl Runner<'_> {
             ));
             return Ok(report);
         }
-        let wanted: BTreeSet<String> = first.planned().map(|a| a.identifier.clone()).collect();
+        let wanted = self.not_under_way(&first, &mut report);
         if wanted.is_empty() || self.policy.guardrails.dry_run {
             if !wanted.is_empty() {
                 report.status = RunStatus::DryRun;
@@ -383,23 +396,43 @@ impl Runner<'_> {
         let mut failed: BTreeSet<String> = BTreeSet::new();
         for action in plan.planned() {
             let entry = LogEntry::intent(action, event, self.holder, now);
+            let journal = journal::LogJournal::new(self.ledger, &entry, self.settings.progress);
             let outcome = if failed.contains(&action.identifier) {
                 Outcome::Skipped {
-                    why: "an earlier change to this resource failed".to_owned(),
+                    why: "an earlier change to this resource failed or is still under way"
+                        .to_owned(),
                 }
             } else {
                 // No intent, no call: an unrecorded change could not be
                 // reconciled or counted toward its cooldown.
                 self.ledger.record_intent(&entry).await?;
-                act::apply_action(action, policy, self.ports, fresh, self.settings.pace).await
+                act::apply_recorded(
+                    action,
+                    policy,
+                    self.ports,
+                    fresh,
+                    self.settings.pace,
+                    &journal,
+                )
+                .await
             };
-            if matches!(outcome, Outcome::Failed { .. }) {
+            if matches!(outcome, Outcome::Failed { .. } | Outcome::InProgress { .. }) {
                 failed.insert(action.identifier.clone());
             }
-            let at = now + TimeDelta::from_std(started.elapsed()).unwrap_or_default();
-            self.ledger
-                .record_outcome(&entry.finished(LoggedOutcome::from_act(&outcome, at)))
-                .await?;
+            if let Outcome::InProgress { detail } = &outcome {
+                // The intent stays open, steps and all: a later run carries
+                // it on or settles it from what AWS shows.
+                report.under_way.insert(action.identifier.clone());
+                report
+                    .notes
+                    .push(format!("{}: {detail}", action.identifier));
+            } else {
+                let at = now + TimeDelta::from_std(started.elapsed()).unwrap_or_default();
+                let done = journal
+                    .entry()
+                    .finished(LoggedOutcome::from_act(&outcome, at));
+                self.ledger.record_outcome(&done).await?;
+            }
             report.outcomes.push(Report {
                 action: action.clone(),
                 outcome,
@@ -421,6 +454,23 @@ impl Runner<'_> {
             .await?;
         plan.notes.extend(report.notes);
         Ok(plan)
+    }
+
+    /// The resources `plan` would change, less those with a multi-step
+    /// change still under way (said in the notes): that change ends first.
+    fn not_under_way(&self, plan: &Plan, report: &mut RunReport) -> BTreeSet<String> {
+        let mut wanted = BTreeSet::new();
+        for a in plan.planned() {
+            if report.under_way.contains(&a.identifier) {
+                report.notes.push(format!(
+                    "{}: {} {} → {} waits: a multi-step change of it is under way",
+                    a.identifier, a.knob, a.from, a.to
+                ));
+            } else {
+                wanted.insert(a.identifier.clone());
+            }
+        }
+        wanted
     }
 
     /// Takes the lease of each resource in `wanted`; the ones another run

@@ -3,23 +3,31 @@
 //! state says what happened; the intent stays in the log with that outcome,
 //! so nothing is lost and an applied change still counts toward its
 //! cooldown.
+//!
+//! An intent with recorded steps (a multi-step change that ran out of time,
+//! or whose run died between two steps) is carried on from its first step
+//! not done, as far as this run's deadline allows: the steps say what to do
+//! and AWS says what is done already.
 
 use chrono::{DateTime, Utc};
 
-use super::{RunError, Runner};
-use crate::act::current_setting;
+use super::journal::LogJournal;
+use super::{RunError, RunReport, Runner};
+use crate::act::{self, Outcome, current_setting};
 use crate::estate::Status;
 use crate::ledger::{LogEntry, LoggedOutcome, LoggedStatus};
 use crate::observe;
 
-/// Reconciles the open intents of the last `reconcile_within`. An intent
-/// whose resource is leased by a live run is in flight, not abandoned: left
-/// alone. One whose resource is still busy is left for a later run.
+/// Reconciles the open intents of the last `reconcile_within` into
+/// `report` (settled ones, multi-step changes still under way, notes). An
+/// intent whose resource is leased by a live run is in flight, not
+/// abandoned: left alone. One whose resource is still busy is left for a
+/// later run.
 pub(super) async fn open_intents(
     runner: &Runner<'_>,
     now: DateTime<Utc>,
-    notes: &mut Vec<String>,
-) -> Result<Vec<LogEntry>, RunError> {
+    report: &mut RunReport,
+) -> Result<(), RunError> {
     let ledger = runner.ledger;
     let open: Vec<LogEntry> = ledger
         .log_since(now - runner.settings.reconcile_within, now)
@@ -28,7 +36,7 @@ pub(super) async fn open_intents(
         .filter(|e| e.outcome.is_none())
         .collect();
     if open.is_empty() {
-        return Ok(Vec::new());
+        return Ok(());
     }
     let mut mine = Vec::new();
     for entry in open {
@@ -40,14 +48,70 @@ pub(super) async fn open_intents(
             mine.push(entry);
         }
     }
-    let settled = settle(runner, &mine, now, notes).await;
+    let (stepped, plain): (Vec<LogEntry>, Vec<LogEntry>) =
+        mine.iter().cloned().partition(|e| e.steps.is_some());
+    let carried = carry_on(runner, &stepped, now, report).await;
+    let settled = match carried {
+        Ok(()) => settle(runner, &plain, now, &mut report.notes).await,
+        Err(e) => Err(e),
+    };
     for entry in &mine {
         // Expires by itself if this fails; the outcome is what matters.
         let _ = ledger
             .release_lease(&entry.action.identifier, runner.holder)
             .await;
     }
-    settled
+    report.reconciled.extend(settled?);
+    Ok(())
+}
+
+/// Carries on the multi-step changes `open` (each with its steps) that
+/// earlier runs left unfinished.
+async fn carry_on(
+    runner: &Runner<'_>,
+    open: &[LogEntry],
+    now: DateTime<Utc>,
+    report: &mut RunReport,
+) -> Result<(), RunError> {
+    for entry in open {
+        let a = &entry.action;
+        let Some(steps) = &entry.steps else { continue };
+        let left = if runner.policy.guardrails.dry_run {
+            Some("the policy is in dry-run mode")
+        } else if runner.policy.resource(&a.policy_id).is_none() {
+            Some("its policy resource is gone")
+        } else {
+            None
+        };
+        if let Some(why) = left {
+            report.under_way.insert(a.identifier.clone());
+            report.notes.push(format!(
+                "{}: a {} change ({} → {}) is under way, {}; left as it is: {why}",
+                a.identifier,
+                a.knob,
+                a.from,
+                a.to,
+                steps.summary()
+            ));
+            continue;
+        }
+        let journal = LogJournal::new(runner.ledger, entry, runner.settings.progress);
+        let outcome = act::resume(a, steps, runner.ports, runner.settings.pace, &journal).await;
+        if let Outcome::InProgress { detail } = &outcome {
+            report.under_way.insert(a.identifier.clone());
+            report.notes.push(format!("{}: {detail}", a.identifier));
+            continue;
+        }
+        let mut done = journal
+            .entry()
+            .finished(LoggedOutcome::from_act(&outcome, now));
+        if let Some(o) = done.outcome.as_mut() {
+            o.reconciled = true;
+        }
+        runner.ledger.record_outcome(&done).await?;
+        report.reconciled.push(done);
+    }
+    Ok(())
 }
 
 async fn settle(

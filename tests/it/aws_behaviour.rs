@@ -98,6 +98,7 @@ fn world() -> FakeAws {
         members: vec![ClusterMember {
             instance_id: "orders-writer".into(),
             is_writer: true,
+            is_reader: false,
         }],
         serverless_v2: Some((2.0, 4.0)),
         pending_modifications: false,

@@ -28,6 +28,7 @@ use crate::support::{MotoServer, plan_of, unique};
 const PACE: Pace = Pace {
     poll: Duration::from_millis(50),
     timeout: Duration::from_secs(30),
+    deadline: None,
 };
 
 /// The RDS adapter and a plain SDK client on one moto server; fakes for

@@ -9,6 +9,9 @@ mod recheck;
 mod schedule;
 mod spot_invariants;
 
+// The fakes: what a failed call did, read back (12.14).
+mod act_readback;
+
 // Against moto server (AWS protocol), see tests/README.md.
 mod aws_autoscaling;
 mod aws_behaviour;

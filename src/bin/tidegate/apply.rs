@@ -91,7 +91,11 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         notify: None,
         prices: &prices,
         holder: &holder,
-        settings: Settings::default(),
+        // The CLI waits for a multi-step change and shows each step.
+        settings: Settings {
+            progress: Some(|line| eprintln!("progress: {line}")),
+            ..Settings::default()
+        },
     };
 
     if let (Some(file), Some(plan)) = (&args.plan, &saved) {
@@ -175,6 +179,7 @@ fn print_report(report: &RunReport, preview: &Plan, json: bool) -> anyhow::Resul
             Outcome::AlreadyInEffect => println!("no change {what}: already in effect"),
             Outcome::Skipped { why } => println!("skipped   {what}: {why}"),
             Outcome::Failed { error, .. } => println!("FAILED    {what}: {error}"),
+            Outcome::InProgress { detail } => println!("under way {what}: {detail}"),
         }
     }
     for a in &held {

@@ -142,6 +142,7 @@ impl Stack {
             pace: tidegate::act::Pace {
                 poll: std::time::Duration::from_millis(10),
                 timeout: std::time::Duration::from_secs(5),
+                deadline: None,
             },
             ..Settings::default()
         };

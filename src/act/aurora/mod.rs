@@ -1,0 +1,110 @@
+//! Carries out Aurora cluster actions: the Serverless v2 capacity range,
+//! the number of readers ([`readers`]), and the provisioned writer's class
+//! ([`writer`], a recorded sequence of steps that later runs resume).
+//!
+//! The cluster is read again (DescribeDBClusters, DescribeDBInstances) just
+//! before each action, and nothing is called unless the cluster and every
+//! one of its instances are `available`: the frame's observation may be
+//! older than a change made earlier in the same plan. A member whose role
+//! AWS did not report (IsClusterWriter missing) might be the writer: it is
+//! never taken for a reader.
+//!
+//! - Serverless v2: one ModifyDBCluster with the new min and max ACU
+//!   (min > max is refused here, as AWS does).
+
+mod readers;
+mod view;
+mod writer;
+
+#[cfg(all(test, feature = "test-util"))]
+mod tests;
+
+use super::{Journal, Outcome, Pace};
+use crate::aws::{AwsError, ErrorKind};
+use crate::estate::{Member, Setting};
+use crate::ledger::Steps;
+use crate::observe::Ports;
+use crate::plan::Action;
+use crate::policy::{KnobName, Resource};
+
+use self::view::View;
+
+const SERVICE: &str = "rds";
+const SERVERLESS_CLASS: &str = "db.serverless";
+
+/// Applies one planned action: the calls made (applied), or how far a
+/// writer resize got (in progress).
+pub(crate) async fn apply(
+    action: &Action,
+    resource: &Resource,
+    member: &Member,
+    ports: Ports<'_>,
+    pace: Pace,
+    journal: &dyn Journal,
+) -> Result<Outcome, AwsError> {
+    let id = member.identifier.as_str();
+    let applied = |detail| Outcome::Applied { detail };
+    match (action.knob, &action.to) {
+        (KnobName::ServerlessV2, Setting::Acu { min, max }) => {
+            if min > max {
+                return Err(refuse(
+                    "ModifyDBCluster",
+                    id,
+                    ErrorKind::Other,
+                    format!("Serverless v2 minimum {min} ACU is above the maximum {max} ACU"),
+                ));
+            }
+            let view = View::read(ports, id, "ModifyDBCluster").await?;
+            view.check_available("ModifyDBCluster")?;
+            ports.rds.modify_serverless_capacity(id, *min, *max).await?;
+            Ok(applied(format!(
+                "ModifyDBCluster {id} ServerlessV2ScalingConfiguration {} → {min}–{max} ACU",
+                action.from
+            )))
+        }
+        (KnobName::Readers, Setting::Count(n)) => {
+            readers::readers(resource, ports, id, *n).await.map(applied)
+        }
+        (KnobName::WriterClass, Setting::Class(class)) => {
+            writer::resize(ports, id, class, pace, journal).await
+        }
+        (knob, to) => Err(refuse(
+            "ModifyDBCluster",
+            id,
+            ErrorKind::Other,
+            format!("an Aurora cluster has no {knob} setting {to}"),
+        )),
+    }
+}
+
+/// Carries on the recorded `steps` of `action` (a writer resize an earlier
+/// run left unfinished).
+pub(crate) async fn resume(
+    action: &Action,
+    steps: &Steps,
+    ports: Ports<'_>,
+    pace: Pace,
+    journal: &dyn Journal,
+) -> Result<Outcome, AwsError> {
+    writer::carry_on(ports, &action.identifier, steps.clone(), pace, journal).await
+}
+
+/// Says what was done before a call in a series failed.
+fn after(mut e: AwsError, verb: &str, done: &[String]) -> AwsError {
+    if !done.is_empty() {
+        e.message = format!("{} (already {verb}: {})", e.message, done.join(", "));
+    }
+    e
+}
+
+/// An error found before or between calls, named like AWS's own.
+fn refuse(operation: &'static str, resource: &str, kind: ErrorKind, message: String) -> AwsError {
+    AwsError {
+        service: SERVICE,
+        operation,
+        resource: resource.to_owned(),
+        kind,
+        code: None,
+        message,
+    }
+}
