@@ -15,9 +15,10 @@ pub struct Signals {
     pub alarms: BTreeMap<String, AlarmState>,
     /// Recent metric values, one per period, oldest first: AWS identifier →
     /// metric name → values. Observers read at least as many periods as
-    /// the longest `evaluation_periods` of the rules; a rule judges on the
-    /// last `evaluation_periods` values it finds (fewer when fewer were read,
-    /// so a single value counts as a steady reading).
+    /// the longest `evaluation_periods` of the rules; a rule fires when each
+    /// of its last `evaluation_periods` values is past its threshold, and
+    /// never on fewer values or a missing one (NaN): see
+    /// [`crate::decide::breaches`].
     pub metrics: BTreeMap<String, BTreeMap<String, Vec<f64>>>,
     /// Spend so far and forecast per budget period, if known.
     pub spend: BTreeMap<BudgetPeriod, PeriodSpend>,
@@ -49,7 +50,8 @@ impl Signals {
             .filter(|s| !s.is_empty())
     }
 
-    /// Records one steady value of a metric.
+    /// Records one value of a metric (one period: enough only for a rule
+    /// of one evaluation period).
     pub fn set_metric(&mut self, identifier: &str, metric: &str, value: f64) {
         self.set_series(identifier, metric, vec![value]);
     }

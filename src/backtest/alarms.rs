@@ -5,7 +5,8 @@
 //! (the average of the samples in the period) crosses the threshold, OK
 //! otherwise, and INSUFFICIENT_DATA until enough samples exist, as
 //! CloudWatch evaluates a rule with `datapoints to alarm` = `evaluation
-//! periods`.
+//! periods`. The judgement itself is [`crate::decide::breaches`], the one
+//! the live rules use.
 
 use std::collections::VecDeque;
 
@@ -18,6 +19,9 @@ pub struct Alarms {
     rules: Vec<Emulated>,
     samples: VecDeque<f64>,
     keep: usize,
+    /// Samples per datapoint of the series the live observer would read
+    /// (the first rule's period); None when no series is given to the rules.
+    series_steps: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -27,6 +31,7 @@ struct Emulated {
     threshold: f64,
     period_steps: usize,
     periods: usize,
+    evaluation_periods: u32,
 }
 
 impl Alarms {
@@ -35,6 +40,9 @@ impl Alarms {
     pub fn new(resource: &Resource, metric: &str, step_secs: u64) -> (Alarms, Vec<String>) {
         let mut notes = Vec::new();
         let mut rules = Vec::new();
+        // A rule on max_connections reads connections, which a utilisation
+        // series is not: with one on this metric, the rules get no series.
+        let mut series = true;
         for rule in resource.rules() {
             let Trigger::Metric(m) = &rule.trigger else {
                 continue;
@@ -46,6 +54,7 @@ impl Alarms {
                 Comparison::Above(v) => (true, v),
                 Comparison::Below(v) => (false, v),
                 Comparison::AbovePercentOfMaxConnections(_) => {
+                    series = false;
                     notes.push(format!(
                         "rule `{}` compares with max_connections, which a utilisation trace cannot say; not emulated",
                         m.describe()
@@ -63,6 +72,7 @@ impl Alarms {
                 threshold,
                 period_steps,
                 periods: usize::try_from(m.evaluation_periods.max(1)).unwrap_or(usize::MAX),
+                evaluation_periods: m.evaluation_periods,
             });
         }
         let keep = rules
@@ -70,11 +80,13 @@ impl Alarms {
             .map(|r| r.period_steps.saturating_mul(r.periods))
             .max()
             .unwrap_or(1);
+        let series_steps = rules.first().filter(|_| series).map(|r| r.period_steps);
         (
             Alarms {
                 rules,
                 samples: VecDeque::with_capacity(keep.min(4096)),
                 keep,
+                series_steps,
             },
             notes,
         )
@@ -93,19 +105,41 @@ impl Alarms {
         self.rules.iter().map(|r| (r.alarm.as_str(), self.state(r)))
     }
 
+    /// The metric's datapoints as the live observer reads them for the
+    /// rules: one per period of the first rule (its average), oldest first,
+    /// whole periods only; None when the rules get no series.
+    pub fn series(&self) -> Option<Vec<f64>> {
+        let steps = self.series_steps?;
+        Some(self.datapoints(steps, self.samples.len() / steps))
+    }
+
+    /// The averages of the last `periods` whole periods of `steps` samples,
+    /// oldest first.
+    fn datapoints(&self, steps: usize, periods: usize) -> Vec<f64> {
+        let mut out: Vec<f64> = self
+            .samples
+            .iter()
+            .rev()
+            .take(steps.saturating_mul(periods))
+            .copied()
+            .collect::<Vec<_>>()
+            .chunks(steps)
+            .map(|period| period.iter().sum::<f64>() / period.len() as f64)
+            .collect();
+        out.reverse();
+        out
+    }
+
     fn state(&self, r: &Emulated) -> AlarmState {
         let need = r.period_steps.saturating_mul(r.periods);
         if self.samples.len() < need {
             return AlarmState::InsufficientData;
         }
-        let recent: Vec<f64> = self.samples.iter().rev().take(need).copied().collect();
-        let crossed = recent.chunks(r.period_steps).all(|period| {
-            let avg = period.iter().sum::<f64>() / period.len() as f64;
-            if r.above {
-                avg > r.threshold
-            } else {
-                avg < r.threshold
-            }
+        // One datapoint per period, judged as the live rules judge theirs.
+        let datapoints = self.datapoints(r.period_steps, r.periods);
+        let (above, threshold) = (r.above, r.threshold);
+        let crossed = crate::decide::breaches(&datapoints, r.evaluation_periods, |v| {
+            if above { v > threshold } else { v < threshold }
         });
         if crossed {
             AlarmState::Alarm

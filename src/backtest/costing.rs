@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use crate::estate::Setting;
-use crate::policy::{KnobName, Resource, ResourceKind, SpotMix};
+use crate::policy::{KnobName, Resource, SpotMix};
 use crate::pricing::{PriceBook, PriceKey, Quote, Unpriced, hourly_cost};
 
 /// The cost model in the words the report uses.
@@ -76,26 +76,5 @@ fn billed_settings(
     settings: &BTreeMap<KnobName, Setting>,
     demand: Option<f64>,
 ) -> Option<BTreeMap<KnobName, Setting>> {
-    if resource.kind != ResourceKind::AuroraCluster {
-        return None;
-    }
-    let demand = demand?;
-    let Some(Setting::Acu { min, max }) = settings.get(&KnobName::ServerlessV2) else {
-        return None;
-    };
-    let readers = match settings.get(&KnobName::Readers) {
-        Some(Setting::Count(n)) => f64::from(*n),
-        _ => 0.0,
-    };
-    let per_instance = demand / (1.0 + readers);
-    let running = ((per_instance * 2.0).ceil() / 2.0).clamp(*min, *max);
-    let mut pinned = settings.clone();
-    pinned.insert(
-        KnobName::ServerlessV2,
-        Setting::Acu {
-            min: running,
-            max: running,
-        },
-    );
-    Some(pinned)
+    crate::pricing::at_running_acu(resource, settings, demand?)
 }

@@ -255,6 +255,11 @@ pub fn run(
             for (name, state) in a.states() {
                 signals.alarms.insert(name.to_owned(), state);
             }
+            // The rules (and the prices of Serverless v2) read the metric's
+            // datapoints as they do live.
+            if let Some(values) = a.series() {
+                signals.set_series(&s.identifier, &d.metric, values);
+            }
         }
 
         // 2. Spend so far, per budget period, and its forecast.

@@ -9,6 +9,7 @@
 
 pub(crate) mod guards;
 mod knobs;
+mod price;
 mod propose;
 mod recheck;
 mod rules;
@@ -21,13 +22,14 @@ use self::guards::{Context, HistoryIndex, Step};
 use self::propose::{InForce, Proposal, settings_after};
 use crate::estate::{Estate, Member, Setting};
 use crate::ledger::History;
-use crate::plan::{Action, BudgetLevel, BudgetStanding, Cause, Guard, Plan, PriceUsed, Refusal};
+use crate::plan::{Action, BudgetLevel, BudgetStanding, Cause, Guard, Plan, Refusal};
 use crate::policy::{Direction, KnobName, Policy, Resource};
-use crate::pricing::{Cost, PriceBook, hourly_cost};
+use crate::pricing::PriceBook;
 use crate::signals::Signals;
 use crate::{budget, schedule};
 
 pub use self::guards::storage_wait::STORAGE_WAIT_HOURS;
+pub use self::rules::breaches;
 
 /// Everything a decision depends on.
 pub struct Inputs<'a> {
@@ -154,14 +156,14 @@ fn decide_with(inputs: &Inputs<'_>, saved: Option<&[Action]>) -> Plan {
         );
         let Some(saved) = saved else {
             for proposal in proposals {
-                candidates.push(judge(proposal, resource, member, prices, &ctx));
+                candidates.push(judge(proposal, resource, member, signals, prices, &ctx));
             }
             continue;
         };
         for (proposal, hold) in
             recheck::select(saved, proposals, resource, member, &in_force, &mut notes)
         {
-            let (mut action, critical) = judge(proposal, resource, member, prices, &ctx);
+            let (mut action, critical) = judge(proposal, resource, member, signals, prices, &ctx);
             hold.apply(&mut action);
             candidates.push((action, critical));
         }
@@ -197,26 +199,30 @@ fn judge(
     p: Proposal,
     resource: &Resource,
     member: &Member,
+    signals: &Signals,
     prices: &dyn PriceBook,
     ctx: &Context<'_>,
 ) -> (Action, bool) {
-    let before = hourly_cost(
+    let after_settings = settings_after(member, p.knob, &p.to);
+    let priced = price::change(
         resource,
-        &member.settings,
-        member.multi_az,
-        member.spot_mix.as_ref(),
+        member,
+        signals,
+        (
+            price::Side {
+                settings: &member.settings,
+                mix: member.spot_mix.as_ref(),
+            },
+            price::Side {
+                settings: &after_settings,
+                mix: p.mix.as_ref().or(member.spot_mix.as_ref()),
+            },
+        ),
         prices,
     );
-    let after = hourly_cost(
-        resource,
-        &settings_after(member, p.knob, &p.to),
-        member.multi_az,
-        p.mix.as_ref().or(member.spot_mix.as_ref()),
-        prices,
-    );
-    let (cost_delta, used) = match (before, after) {
-        (Ok(b), Ok(a)) => (Some(a.usd_per_hour - b.usd_per_hour), prices_used(&b, &a)),
-        _ => (None, Vec::new()),
+    let (cost_delta, used) = match priced {
+        Some((delta, used)) => (Some(delta), used),
+        None => (None, Vec::new()),
     };
     let refused = {
         let step = p.step.as_ref().and_then(|(from, to, window)| {
@@ -271,18 +277,6 @@ fn judge(
         },
         p.critical,
     )
-}
-
-/// The distinct prices behind a cost change, before's first.
-fn prices_used(before: &Cost, after: &Cost) -> Vec<PriceUsed> {
-    let mut out: Vec<PriceUsed> = Vec::new();
-    for line in before.lines.iter().chain(&after.lines) {
-        let used = PriceUsed::new(&line.key, &line.quote);
-        if !out.contains(&used) {
-            out.push(used);
-        }
-    }
-    out
 }
 
 /// Lower runs first: protect the service (critical scale-ups, a spot raise),

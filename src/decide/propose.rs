@@ -107,6 +107,10 @@ fn positional(
     let up = rules::first_firing(&resource.scale_up, knob.name, resource, member, signals);
     let down = rules::first_firing(&resource.scale_down, knob.name, resource, member, signals);
 
+    // Profiles win: a rule's step that would leave the window (and so be
+    // refused) must not keep the knob's shape (ASG min/max, Serverless v2
+    // minimum ACU) away from the profile in force; the reshape runs instead.
+    let inside = |to: isize, w: &Window| to >= w.lo as isize && to <= w.hi as isize;
     let (to, cause, reason, critical, window) = if pos < window.lo {
         let (cause, who) = profile_cause(in_force, window.raised_by.as_deref());
         let reason = format!("{who} keeps at least {}", knobs::describe(knob, window.lo));
@@ -118,40 +122,34 @@ fn positional(
     } else if let Some(fired) = up {
         // A critical rule may reach past the emergency profile's cap (never
         // past the scheduled profile or the ladder).
-        let window = if fired.rule.critical && in_force.emergency.is_some() {
+        let reach = if fired.rule.critical && in_force.emergency.is_some() {
             knobs::window(knob, resource, &in_force.names(false))
         } else {
-            window
+            window.clone()
         };
+        let to = pos as isize + 1;
+        if !inside(to, &reach)
+            && let Some(p) = reshape(in_force, knob, current, pos, &window, Some(&fired))
+        {
+            return Some(p);
+        }
         let cause = rule_cause(fired.rule);
         let reason = format!("{}: one step up", fired.evidence);
-        (pos as isize + 1, cause, reason, fired.rule.critical, window)
+        (to, cause, reason, fired.rule.critical, reach)
     } else if let Some(fired) = down {
+        let to = pos as isize - 1;
+        if !inside(to, &window)
+            && let Some(p) = reshape(in_force, knob, current, pos, &window, Some(&fired))
+        {
+            return Some(p);
+        }
         let cause = rule_cause(fired.rule);
         let reason = format!("{}: one step down", fired.evidence);
-        (pos as isize - 1, cause, reason, false, window)
+        (to, cause, reason, false, window)
     } else {
         // In range and no rule: only the shape may drift (ASG min/max,
         // Serverless v2 minimum ACU) when the profile changes.
-        let target = knobs::setting_at(knob, pos, &window)?;
-        if &target == current {
-            return None;
-        }
-        let (cause, who) = profile_cause(
-            in_force,
-            window.capped_by.as_deref().or(window.raised_by.as_deref()),
-        );
-        return Some(Proposal {
-            knob: knob.name,
-            from: current.clone(),
-            reason: format!("{who} sets {target}"),
-            to: target,
-            direction: None,
-            cause,
-            critical: false,
-            step: Some((pos, pos as isize, window)),
-            mix: None,
-        });
+        return reshape(in_force, knob, current, pos, &window, None);
     };
 
     let to_setting = usize::try_from(to)
@@ -172,6 +170,45 @@ fn positional(
         reason,
         critical,
         step: Some((pos, to, window)),
+        mix: None,
+    })
+}
+
+/// The knob kept at position `pos` but given the shape `window` asks for
+/// (ASG min/max, Serverless v2 minimum ACU); None when it has it already.
+/// `held` is a rule whose step the window does not allow, for the reason.
+fn reshape(
+    in_force: &InForce<'_>,
+    knob: &Knob,
+    current: &Setting,
+    pos: usize,
+    window: &Window,
+    held: Option<&rules::Fired<'_>>,
+) -> Option<Proposal> {
+    let target = knobs::setting_at(knob, pos, window)?;
+    if &target == current {
+        return None;
+    }
+    let (cause, who) = profile_cause(
+        in_force,
+        window.capped_by.as_deref().or(window.raised_by.as_deref()),
+    );
+    let mut reason = format!("{who} sets {target}");
+    if let Some(fired) = held {
+        reason.push_str(&format!(
+            " ({}: its step is outside the profile's range)",
+            fired.evidence
+        ));
+    }
+    Some(Proposal {
+        knob: knob.name,
+        from: current.clone(),
+        reason,
+        to: target,
+        direction: None,
+        cause,
+        critical: false,
+        step: Some((pos, pos as isize, window.clone())),
         mix: None,
     })
 }

@@ -43,9 +43,6 @@ fn evidence(
         return None;
     };
     let series = signals.series(&member.identifier, &threshold.metric)?;
-    // As the alarm would: every one of the last N periods past the threshold.
-    let n = (threshold.evaluation_periods.max(1) as usize).min(series.len());
-    let window = &series[series.len() - n..];
     let (beyond, bound): (Box<dyn Fn(f64) -> bool>, String) = match threshold.comparison {
         Comparison::Above(limit) => (Box::new(move |v| v > limit), format!("> {}", round(limit))),
         Comparison::Below(limit) => (Box::new(move |v| v < limit), format!("< {}", round(limit))),
@@ -58,16 +55,35 @@ fn evidence(
             )
         }
     };
-    let latest = *window.last()?;
+    if !breaches(series, threshold.evaluation_periods, beyond) {
+        return None;
+    }
+    let latest = *series.last()?;
+    let n = threshold.evaluation_periods.max(1);
     let periods = if n > 1 {
         format!(" for {n} periods")
     } else {
         String::new()
     };
-    window
-        .iter()
-        .all(|v| beyond(*v))
-        .then(|| format!("{} {} {}{periods}", threshold.metric, round(latest), bound))
+    Some(format!(
+        "{} {} {}{periods}",
+        threshold.metric,
+        round(latest),
+        bound
+    ))
+}
+
+/// Whether a metric rule's datapoints (one per period, oldest first) breach
+/// it: each of the last `periods` is past the threshold (`past`). Fewer
+/// datapoints than `periods` do not breach, nor does a missing one (NaN):
+/// one reading is not N periods of evidence. The live rules and the
+/// backtest's emulated alarms both judge with this one function.
+pub fn breaches(datapoints: &[f64], periods: u32, past: impl Fn(f64) -> bool) -> bool {
+    let n = usize::try_from(periods.max(1)).unwrap_or(usize::MAX);
+    datapoints.len() >= n
+        && datapoints[datapoints.len() - n..]
+            .iter()
+            .all(|v| !v.is_nan() && past(*v))
 }
 
 /// The default `max_connections` of the member's current instance class.

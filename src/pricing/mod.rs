@@ -7,6 +7,7 @@
 //! Every [`Quote`] names its [`Origin`] and date, so plans, budget
 //! forecasts and backtests can say where each figure came from.
 
+mod acu;
 mod cache;
 mod cost;
 mod live;
@@ -15,6 +16,7 @@ mod run_rate;
 mod snapshot;
 mod wanted;
 
+pub use acu::{at_running_acu, readers, running_acu};
 pub use cache::{CachedPrices, CachedQuote, CachedUnpriced};
 pub use cost::{
     Cost, CostChange, CostLine, HOURS_PER_MONTH, SPOT_ESTIMATE_FRACTION, Unpriced, hourly_change,

@@ -107,7 +107,8 @@ fn cache(shards: u32) -> Member {
 
 fn cpu(value: f64) -> Signals {
     let mut s = Signals::default();
-    s.set_metric("db", "CPUUtilization", value);
+    // Three periods: the rules' default evaluation_periods.
+    s.set_series("db", "CPUUtilization", vec![value; 3]);
     s
 }
 
@@ -322,7 +323,8 @@ fn oscillation_holds_a_rule_up_soon_after_a_down() {
 fn rate_limit_counts_past_actions_and_the_plan_itself() {
     let mut w = World::new(db("db.r6g.xlarge"), cpu(95.0));
     w.members.push(cache(1));
-    w.signals.set_metric("cache", "EngineCPUUtilization", 90.0);
+    w.signals
+        .set_series("cache", "EngineCPUUtilization", vec![90.0; 3]);
     // Two actions elsewhere in the last hour; the limit is 3: one slot left,
     // and the more urgent scale-up of the two takes it.
     w.history.actions = vec![

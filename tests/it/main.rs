@@ -2,6 +2,7 @@
 //! concern; fixtures in `tests/fixtures/`.
 
 mod backtest;
+mod decide_aurora;
 mod decide_invariants;
 mod guards;
 mod policy_files;

@@ -1,21 +1,24 @@
-//! Budget headroom: a scale-up whose cost would push a budget period's
+//! Budget headroom: a change whose cost would push a budget period's
 //! forecast to its emergency threshold is refused, unless its rule is
 //! critical (or it is storage growth: running out of disk is an outage).
 //! While the emergency profile is in force, no scale-up runs but a critical
-//! rule's. A scale-up that cannot be priced is held while any budget is at its warn
-//! threshold or worse: headroom that cannot be shown is not assumed.
+//! rule's. A change that cannot be priced is held while any budget is at
+//! its warn threshold or worse, whatever its direction: headroom that
+//! cannot be shown is not assumed. The emergency profile's own moves are
+//! the exception: they are how the budget sheds cost.
 
 use super::{Context, Proposal};
-use crate::plan::{Guard, Refusal};
+use crate::plan::{Cause, Guard, Refusal};
 use crate::policy::Direction;
 
-/// Refuses a costly scale-up that would cross an emergency threshold.
+/// Refuses a costly change that would cross an emergency threshold, and an
+/// unpriced one while a budget is tight.
 pub(crate) fn check(p: &Proposal<'_>, ctx: &Context<'_>) -> Option<Refusal> {
-    if p.critical || p.direction != Some(Direction::Up) {
+    if p.critical {
         return None;
     }
     let budgets = ctx.policy.budgets.as_ref()?;
-    if ctx.emergency {
+    if ctx.emergency && p.direction == Some(Direction::Up) {
         return Some(Refusal {
             guard: Guard::BudgetHeadroom,
             why: format!(
@@ -25,12 +28,16 @@ pub(crate) fn check(p: &Proposal<'_>, ctx: &Context<'_>) -> Option<Refusal> {
         });
     }
     let Some(delta) = p.cost_delta else {
-        return ctx.budget_tight.then(|| Refusal {
+        let remedy = matches!(p.cause, Cause::Budget { .. });
+        return (ctx.budget_tight && !remedy).then(|| Refusal {
             guard: Guard::BudgetHeadroom,
-            why: "a budget is at its warn threshold and this scale-up has no price; held"
+            why: "a budget is at its warn threshold or above and this change has no price \
+                  (the price book lacks one); held"
                 .to_owned(),
         });
     };
+    // Anything that costs more is weighed, a reconfiguration (a profile's
+    // minimum ACU) as much as a scale-up.
     if delta <= 0.0 {
         return None;
     }
