@@ -3,7 +3,10 @@
 //! error naming it, never a silent 0.
 //!
 //! The decision core prices an action as `cost(to) − cost(from)`
-//! ([`hourly_change`]); the backtest sums [`hourly_cost`] over time. Costs are
+//! (as [`hourly_change`] does); the backtest sums [`hourly_cost`] over time.
+//! Both pin a Serverless v2 range at the ACUs it is expected to run at
+//! first ([`super::at_running_acu`]; the backtest when its trace gives the
+//! demand), so the MinCapacity model below is the floor, not the estimate. Costs are
 //! list prices in USD per hour; a month is [`HOURS_PER_MONTH`] hours, so a
 //! `USD/GB-month` price is divided by 730 to make it hourly.
 //!

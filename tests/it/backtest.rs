@@ -17,6 +17,7 @@ use tidegate::policy::{self, KnobName};
 use tidegate::pricing::{SnapshotPriceBook, hourly_cost};
 use tidegate::signals::AlarmState;
 
+mod aurora;
 mod cli;
 mod spot;
 
