@@ -23,6 +23,7 @@ pub use memory::MemoryLedger;
 pub use port::{Claim, Ledger, LedgerError, PriceCache};
 pub use records::{EventRef, LogEntry, LoggedOutcome, LoggedStatus};
 pub use spot::{SpotWarning, SpotWarningKind};
+pub(crate) use state::ALLOWANCE_WINDOW;
 pub use state::LedgerState;
 
 use chrono::{DateTime, Utc};

@@ -22,6 +22,8 @@ mod aws_notify;
 mod aws_pricing;
 mod aws_rds;
 mod aws_s3;
+mod cli_ledger;
 mod cli_prices;
 mod lambda;
+mod ledger_runs;
 mod support;

@@ -18,6 +18,11 @@ use crate::live::Live;
 /// action is checked against the resource just before it runs: a change
 /// that already took effect is reported and not made again. Honours the
 /// policy's `guardrails.dry_run` unless `--live` is given.
+///
+/// Exit codes: 0 done; 1 an error, or a change failed; 75 (EX_TEMPFAIL)
+/// some changes were left undone because another live run (a Lambda, or
+/// another `tidegate apply`) holds their resources' leases: run again once
+/// it has finished.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
@@ -40,12 +45,17 @@ pub struct Args {
 pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     let policy = args.live.policy()?;
     let now = chrono::Utc::now();
-    let ledger = args.live.open_ledger(now)?;
-    let history = ledger.snapshot().history();
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let config = runtime.block_on(tidegate::aws::load_config(&args.live.endpoint(&policy)));
+    let ledger = args.live.open_ledger(now, &config)?;
+    let history = runtime.block_on(ledger.ledger().history(now))?;
     let adapters = Adapters::new(&config);
-    let prices = runtime.block_on(args.live.prices.book(&policy, &config, Some(&ledger), now))?;
+    let prices = runtime.block_on(args.live.prices.book(
+        &policy,
+        &config,
+        Some(ledger.cache()),
+        now,
+    ))?;
 
     let plan: Plan = match &args.plan {
         Some(file) => {
@@ -91,7 +101,7 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     let runner = Runner {
         policy: &policy,
         ports: adapters.ports(),
-        ledger: &ledger,
+        ledger: ledger.ledger(),
         notify: None,
         prices: &prices,
         holder: &holder,
@@ -114,7 +124,19 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
             );
         }
     }
+    let left = report.left_to_others;
     let reports = report.outcomes;
+    // Refused while acting (the hourly allowance spent by runs acting at
+    // the same time), though planned above.
+    let held: Vec<&tidegate::plan::Action> = report
+        .plan
+        .iter()
+        .flat_map(|p| p.refused())
+        .filter(|a| {
+            plan.planned()
+                .any(|p| p.identifier == a.identifier && p.knob == a.knob)
+        })
+        .collect();
 
     let failed = reports
         .iter()
@@ -133,6 +155,14 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
                 Outcome::Failed { error, .. } => println!("FAILED    {what}: {error}"),
             }
         }
+        for a in &held {
+            if let Some(r) = &a.refused {
+                println!(
+                    "held      {} {}: {} → {}: {}: {}",
+                    a.identifier, a.knob, a.from, a.to, r.guard, r.why
+                );
+            }
+        }
         println!(
             "Apply: {} applied, {} already in effect, {} skipped, {failed} failed.",
             count(&reports, |o| matches!(o, Outcome::Applied { .. })),
@@ -140,12 +170,31 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
             count(&reports, |o| matches!(o, Outcome::Skipped { .. })),
         );
     }
+    if !left.is_empty() {
+        let line = format!(
+            "Left undone: {} resource(s) leased by another live run ({}); run again once it has finished.",
+            left.len(),
+            left.join(", ")
+        );
+        // Outside the JSON on stdout, so that stays one document.
+        if args.json {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+    }
     Ok(if failed > 0 {
         ExitCode::FAILURE
+    } else if !left.is_empty() {
+        ExitCode::from(LEFT_TO_ANOTHER_RUN)
     } else {
         ExitCode::SUCCESS
     })
 }
+
+/// The exit code when changes were left to another live run (sysexits'
+/// EX_TEMPFAIL: a temporary failure, try again later).
+pub const LEFT_TO_ANOTHER_RUN: u8 = 75;
 
 fn count(reports: &[tidegate::act::Report], keep: impl Fn(&Outcome) -> bool) -> usize {
     reports.iter().filter(|r| keep(&r.outcome)).count()

@@ -27,17 +27,17 @@ pub struct Args {
 pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     let policy = args.live.policy()?;
     let now = chrono::Utc::now();
-    // Opened (not only read) to keep the Pricing API's answer in it.
-    let ledger = args.live.open_ledger(now)?;
-    let history = ledger.snapshot().history();
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let plan = runtime.block_on(async {
         let config = tidegate::aws::load_config(&args.live.endpoint(&policy)).await;
+        // Opened (not only read) to keep the Pricing API's answer in it.
+        let ledger = args.live.open_ledger(now, &config)?;
+        let history = ledger.ledger().history(now).await?;
         let adapters = Adapters::new(&config);
         let prices = args
             .live
             .prices
-            .book(&policy, &config, Some(&ledger), now)
+            .book(&policy, &config, Some(ledger.cache()), now)
             .await?;
         engine::plan(&policy, adapters.ports(), &prices, &history, now)
             .await
