@@ -84,7 +84,7 @@ impl Live {
         }
         let file = FileLedger::open(&PathBuf::from(&self.ledger), now, LEDGER_KEEP)
             .context("reading the ledger")?;
-        Ok(CliLedger::File(file))
+        Ok(CliLedger::File(Box::new(file)))
     }
 }
 
@@ -94,7 +94,7 @@ const DYNAMODB_PREFIX: &str = "dynamodb:";
 /// The ledger `--ledger` names.
 pub enum CliLedger {
     /// A local JSON file.
-    File(FileLedger),
+    File(Box<FileLedger>),
     /// The Lambdas' table (same items, see `tidegate::aws::DynamoDbLedger`).
     DynamoDb(DynamoDbLedger),
 }
@@ -103,7 +103,7 @@ impl CliLedger {
     /// The ledger port.
     pub fn ledger(&self) -> &dyn Ledger {
         match self {
-            CliLedger::File(l) => l,
+            CliLedger::File(l) => l.as_ref(),
             CliLedger::DynamoDb(l) => l,
         }
     }
@@ -111,7 +111,7 @@ impl CliLedger {
     /// The price cache kept beside it.
     pub fn cache(&self) -> &dyn PriceCache {
         match self {
-            CliLedger::File(l) => l,
+            CliLedger::File(l) => l.as_ref(),
             CliLedger::DynamoDb(l) => l,
         }
     }
