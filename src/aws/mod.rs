@@ -7,7 +7,6 @@ mod autoscaling;
 mod cloudwatch;
 #[cfg(feature = "cost-explorer")]
 mod costexplorer;
-#[cfg(feature = "lambda")]
 mod dynamodb;
 mod elasticache;
 mod error;
@@ -23,7 +22,6 @@ pub use autoscaling::AutoScalingAdapter;
 pub use cloudwatch::CloudWatchAdapter;
 #[cfg(feature = "cost-explorer")]
 pub use costexplorer::CostExplorerAdapter;
-#[cfg(feature = "lambda")]
 pub use dynamodb::DynamoDbLedger;
 pub use elasticache::ElastiCacheAdapter;
 pub use error::{AwsError, ErrorKind, classify_code};

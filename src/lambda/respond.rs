@@ -112,6 +112,7 @@ pub(super) fn answer(report: &RunReport) -> Value {
         "reconciled": report.reconciled.len(),
         "notices": report.notices.iter().map(|n| n.subject.as_str()).collect::<Vec<_>>(),
         "notes": report.notes,
+        "left_to_others": report.left_to_others,
     })
 }
 

@@ -83,6 +83,20 @@ impl Ledger for MemoryLedger {
         Ok(())
     }
 
+    async fn take_allowance(
+        &self,
+        entry: &str,
+        at: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<bool, LedgerError> {
+        Ok(self.with(|s| s.take_allowance(entry, at, limit)))
+    }
+
+    async fn return_allowance(&self, entry: &str) -> Result<(), LedgerError> {
+        self.with(|s| s.return_allowance(entry));
+        Ok(())
+    }
+
     async fn log_since(
         &self,
         since: DateTime<Utc>,

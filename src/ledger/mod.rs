@@ -25,6 +25,7 @@ pub use records::{
     EventRef, LogEntry, LoggedOutcome, LoggedStatus, Step, StepOp, StepState, Steps,
 };
 pub use spot::{SpotWarning, SpotWarningKind};
+pub(crate) use state::ALLOWANCE_WINDOW;
 pub use state::LedgerState;
 
 use chrono::{DateTime, Utc};

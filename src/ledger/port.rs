@@ -84,6 +84,25 @@ pub trait Ledger: Send + Sync {
     /// the resource's cooldown clock.
     async fn record_outcome(&self, entry: &LogEntry) -> Result<(), LedgerError>;
 
+    /// Takes one action's share of the hourly allowance for the log entry
+    /// `entry` (its intent time `at`): true when fewer than `limit` shares
+    /// were taken in the hour before `at`, by this run or any other. The
+    /// allowance is `limit` slots, each taken by a conditional write and
+    /// free again an hour after, so runs racing for it never take more
+    /// than `limit` between them in any rolling hour. Taking again for an
+    /// `entry` that holds a share keeps it (true).
+    async fn take_allowance(
+        &self,
+        entry: &str,
+        at: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<bool, LedgerError>;
+
+    /// Gives back the share `entry` took: its change was not carried out
+    /// (skipped, already in effect, failed), so the hourly count follows
+    /// what AWS did.
+    async fn return_allowance(&self, entry: &str) -> Result<(), LedgerError>;
+
     /// Entries written at or after `since` (up to `now`), oldest first.
     async fn log_since(
         &self,

@@ -38,7 +38,23 @@ pub struct LedgerState {
     /// Spot warnings per Auto Scaling group, by [`SpotWarning::key`].
     #[serde(default)]
     pub spot_warnings: BTreeMap<String, BTreeMap<String, SpotWarning>>,
+    /// The hourly allowance: slot number → the action that took it.
+    #[serde(default)]
+    pub allowance: BTreeMap<u32, AllowanceSlot>,
 }
+
+/// One action's share of the hourly allowance (see
+/// [`super::Ledger::take_allowance`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllowanceSlot {
+    /// The log entry id of the action that took it.
+    pub entry: String,
+    /// When (the action's intent time); free again an hour later.
+    pub at: DateTime<Utc>,
+}
+
+/// How long a slot of the hourly allowance stays taken.
+pub(crate) const ALLOWANCE_WINDOW: TimeDelta = TimeDelta::hours(1);
 
 /// A lease on one resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,6 +184,30 @@ impl LedgerState {
         self.budget_levels.insert(key.to_owned(), level)
     }
 
+    /// See [`super::Ledger::take_allowance`]: the first of slots
+    /// `0..limit` that is free (never taken, or taken an hour or more
+    /// before `at`) is taken for `entry`; one `entry` already holds is kept.
+    pub fn take_allowance(&mut self, entry: &str, at: DateTime<Utc>, limit: u32) -> bool {
+        if self.allowance.values().any(|s| s.entry == entry) {
+            return true;
+        }
+        let since = at - ALLOWANCE_WINDOW;
+        let free = (0..limit).find(|i| self.allowance.get(i).is_none_or(|s| s.at <= since));
+        if let Some(i) = free {
+            let slot = AllowanceSlot {
+                entry: entry.to_owned(),
+                at,
+            };
+            self.allowance.insert(i, slot);
+        }
+        free.is_some()
+    }
+
+    /// See [`super::Ledger::return_allowance`].
+    pub fn return_allowance(&mut self, entry: &str) {
+        self.allowance.retain(|_, s| s.entry != entry);
+    }
+
     /// Records `warning` (once per key).
     pub fn record_spot_warning(&mut self, warning: &SpotWarning) {
         self.spot_warnings
@@ -196,6 +236,7 @@ impl LedgerState {
         self.log.retain(|_, e| e.intent_at >= since);
         self.leases.retain(|_, l| l.until > now);
         self.events.retain(|_, c| c.expires > now);
+        self.allowance.retain(|_, s| s.at > now - ALLOWANCE_WINDOW);
     }
 }
 
@@ -303,6 +344,21 @@ mod tests {
         assert_eq!(s.history().actions.len(), 1, "a failure sets no clock");
         assert_eq!(s.log_since(t(1)).len(), 1);
         assert_eq!(s.log_since(t(0)).len(), 2);
+    }
+
+    #[test]
+    fn the_hourly_allowance_is_limit_slots_each_free_again_an_hour_later() {
+        let mut s = LedgerState::default();
+        for i in 0..3 {
+            assert!(s.take_allowance(&format!("e{i}"), t(i), 3), "slot {i}");
+        }
+        assert!(!s.take_allowance("e3", t(10), 3), "all three taken");
+        assert!(s.take_allowance("e1", t(10), 3), "a retry keeps its slot");
+        s.return_allowance("e2");
+        assert!(s.take_allowance("e3", t(10), 3), "a returned slot is free");
+        assert!(!s.take_allowance("e4", t(59), 3));
+        assert!(s.take_allowance("e4", t(60), 3), "e0's slot lapsed at 60");
+        assert!(!s.take_allowance("e5", t(60), 3));
     }
 
     #[test]

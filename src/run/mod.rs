@@ -9,10 +9,16 @@
 //! 3. **Decide** on a first look, unlocked, to learn which resources would
 //!    change.
 //! 4. **Lease** those resources (a conditional write each): a resource
-//!    another run holds is skipped, so two runs never modify one resource.
+//!    another run holds is skipped (and the report says so,
+//!    [`RunReport::left_to_others`]), so two runs never modify one
+//!    resource. Leases are short and renewed while the run lives (a
+//!    heartbeat), so a dead run's leases lapse within one lease; a lapsed
+//!    lease's open intents are reconciled as soon as it is taken.
 //! 5. **Decide again** under the leases, from a fresh history and a fresh
 //!    observation (another run may just have changed things), and act on
-//!    that plan: intent written before each AWS call, outcome after.
+//!    that plan: a share of the hourly allowance taken (a conditional
+//!    write, so concurrent runs cannot together pass the limit), intent
+//!    written before each AWS call, outcome after.
 //! 6. **Record** the budget latch, release the leases, send notices.
 
 mod journal;
@@ -24,7 +30,7 @@ mod trigger;
 mod resume_tests;
 
 use std::collections::BTreeSet;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -38,7 +44,7 @@ use crate::estate::Estate;
 use crate::ledger::{Claim, EventRef, History, Ledger, LedgerError, LogEntry, LoggedOutcome};
 use crate::notify::{self, Notice};
 use crate::observe::{self, Observation, Ports};
-use crate::plan::{BudgetLevel, Cause, Plan};
+use crate::plan::{BudgetLevel, Cause, Guard, Plan, Refusal};
 use crate::policy::Policy;
 use crate::ports::NotifyPort;
 use crate::pricing::{PriceBook, run_rate};
@@ -52,9 +58,10 @@ const SPEND_SOURCE: &str =
 /// How long things last.
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
-    /// A resource lease; longer than any run (a Lambda lives 15 minutes at
-    /// most), so a live run never loses its lease, and a dead run's lease
-    /// frees itself.
+    /// A resource lease. Short: a live run renews its leases every quarter
+    /// of this (a heartbeat while it acts), so it keeps them however long
+    /// it runs, and a dead run's leases lapse within this, after which the
+    /// next run reconciles what it left unfinished.
     pub lease: TimeDelta,
     /// Polling in multi-step changes.
     pub pace: Pace,
@@ -76,7 +83,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            lease: TimeDelta::minutes(20),
+            lease: TimeDelta::minutes(2),
             pace: Pace::default(),
             claim_stale_after: TimeDelta::minutes(20),
             claim_keep: TimeDelta::days(1),
@@ -121,6 +128,9 @@ pub struct RunReport {
     pub notices: Vec<Notice>,
     /// Things the operator should know.
     pub notes: Vec<String>,
+    /// Resources with planned changes left undone because another live
+    /// run holds their lease (the CLI exits non-zero for these).
+    pub left_to_others: Vec<String>,
     /// Time spent in the decision core, milliseconds.
     pub decide_ms: f64,
 }
@@ -136,6 +146,7 @@ impl RunReport {
             under_way: BTreeSet::new(),
             notices: Vec::new(),
             notes: Vec::new(),
+            left_to_others: Vec::new(),
             decide_ms: 0.0,
         }
     }
@@ -279,9 +290,16 @@ impl Runner<'_> {
             return Ok(report);
         }
 
-        let leased = self.take_leases(&wanted, now, &mut report.notes).await?;
+        let leased = self.take_leases(&wanted, now, started, &mut report).await?;
         let acted = self
-            .act_leased(&scoped, trigger, &leased, now, started, &mut report)
+            .with_heartbeat(&leased, now, started, async {
+                // A lease just taken may have lapsed from a dead run:
+                // settle its intents before deciding on the resource.
+                let settled = reconcile::taken_over(self, &leased, now, &mut report.notes).await?;
+                report.reconciled.extend(settled);
+                self.act_leased(&scoped, trigger, &leased, now, started, &mut report)
+                    .await
+            })
             .await;
         self.release_leases(&leased, &mut report.notes).await;
         let (plan, history) = acted?;
@@ -369,23 +387,33 @@ impl Runner<'_> {
         report: &mut RunReport,
     ) -> Result<(Plan, History), RunError> {
         let history = self.ledger.history(now).await?;
-        let (plan, fresh) = self
+        let (mut plan, fresh) = self
             .decide(policy, trigger, &history, Some(leased), now, report)
             .await?;
 
-        self.carry_out(&plan, policy, &fresh, &trigger.event, now, started, report)
-            .await?;
+        self.carry_out(
+            &mut plan,
+            policy,
+            &fresh,
+            &trigger.event,
+            now,
+            started,
+            report,
+        )
+        .await?;
         // `finish` reads only the emergency latch, which acting does not
         // move: the history loaded under the leases serves, no re-read.
         Ok((plan, history))
     }
 
-    /// Each planned action in turn: intent, AWS call, outcome. The caller
-    /// holds the leases of the resources concerned.
+    /// Each planned action in turn: a share of the hourly allowance,
+    /// intent, AWS call, outcome. An action whose share another run took
+    /// meanwhile is refused by `rate_limit` in `plan`. The caller holds the
+    /// leases of the resources concerned.
     #[allow(clippy::too_many_arguments)]
     async fn carry_out(
         &self,
-        plan: &Plan,
+        plan: &mut Plan,
         policy: &Policy,
         fresh: &Estate,
         event: &EventRef,
@@ -394,7 +422,8 @@ impl Runner<'_> {
         report: &mut RunReport,
     ) -> Result<(), RunError> {
         let mut failed: BTreeSet<String> = BTreeSet::new();
-        for action in plan.planned() {
+        let limit = policy.guardrails.max_actions_per_hour;
+        for action in plan.actions.iter_mut().filter(|a| a.refused.is_none()) {
             let entry = LogEntry::intent(action, event, self.holder, now);
             let journal = journal::LogJournal::new(self.ledger, &entry, self.settings.progress);
             let outcome = if failed.contains(&action.identifier) {
@@ -402,6 +431,16 @@ impl Runner<'_> {
                     why: "an earlier change to this resource failed or is still under way"
                         .to_owned(),
                 }
+            } else if !self.ledger.take_allowance(&entry.id, now, limit).await? {
+                // The decision counted the hour before this run acted;
+                // concurrent runs spent the rest of the allowance since.
+                action.refused = Some(Refusal {
+                    guard: Guard::RateLimit,
+                    why: format!(
+                        "the hourly allowance ({limit} per hour) was spent by runs acting at the same time"
+                    ),
+                });
+                continue;
             } else {
                 // No intent, no call: an unrecorded change could not be
                 // reconciled or counted toward its cooldown.
@@ -421,17 +460,22 @@ impl Runner<'_> {
             }
             if let Outcome::InProgress { detail } = &outcome {
                 // The intent stays open, steps and all: a later run carries
-                // it on or settles it from what AWS shows.
+                // it on or settles it from what AWS shows. Its share of the
+                // hourly allowance stays spent: AWS is changing the resource.
                 report.under_way.insert(action.identifier.clone());
                 report
                     .notes
                     .push(format!("{}: {detail}", action.identifier));
             } else {
-                let at = now + TimeDelta::from_std(started.elapsed()).unwrap_or_default();
+                let at = clock(now, started);
                 let done = journal
                     .entry()
                     .finished(LoggedOutcome::from_act(&outcome, at));
                 self.ledger.record_outcome(&done).await?;
+                if !matches!(outcome, Outcome::Applied { .. }) {
+                    // Nothing changed in AWS: the share is not spent.
+                    self.ledger.return_allowance(&entry.id).await?;
+                }
             }
             report.outcomes.push(Report {
                 action: action.clone(),
@@ -474,28 +518,80 @@ impl Runner<'_> {
     }
 
     /// Takes the lease of each resource in `wanted`; the ones another run
-    /// holds are left to it (and said so in `notes`).
+    /// holds are left to it (said so in the notes, and listed in
+    /// [`RunReport::left_to_others`]).
     async fn take_leases(
         &self,
         wanted: &BTreeSet<String>,
         now: DateTime<Utc>,
-        notes: &mut Vec<String>,
+        started: Instant,
+        report: &mut RunReport,
     ) -> Result<BTreeSet<String>, RunError> {
         let mut leased = BTreeSet::new();
+        let at = clock(now, started);
         for id in wanted {
             if self
                 .ledger
-                .take_lease(id, self.holder, now, now + self.settings.lease)
+                .take_lease(id, self.holder, at, at + self.settings.lease)
                 .await?
             {
                 leased.insert(id.clone());
             } else {
-                notes.push(format!(
-                    "{id}: another run holds its lease; its changes are left to that run"
+                report.notes.push(format!(
+                    "{id}: another run holds its lease; its changes are left undone, to that run"
                 ));
+                report.left_to_others.push(id.clone());
             }
         }
         Ok(leased)
+    }
+
+    /// Runs `work` while renewing `leased` every quarter lease, so a run
+    /// that acts for longer than one lease keeps its leases (and a run
+    /// that dies stops renewing them: they lapse within one lease).
+    async fn with_heartbeat<T>(
+        &self,
+        leased: &BTreeSet<String>,
+        now: DateTime<Utc>,
+        started: Instant,
+        work: impl std::future::Future<Output = T>,
+    ) -> T {
+        let every = (self.settings.lease / 4)
+            .to_std()
+            .unwrap_or(Duration::from_secs(30))
+            .max(Duration::from_millis(10));
+        let mut work = std::pin::pin!(work);
+        loop {
+            tokio::select! {
+                out = &mut work => return out,
+                () = tokio::time::sleep(every), if !leased.is_empty() => {
+                    self.renew_leases(leased, clock(now, started)).await;
+                }
+            }
+        }
+    }
+
+    /// One heartbeat: extends each lease to `at` + one lease.
+    async fn renew_leases(&self, leased: &BTreeSet<String>, at: DateTime<Utc>) {
+        for id in leased {
+            match self
+                .ledger
+                .take_lease(id, self.holder, at, at + self.settings.lease)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => tracing::warn!(
+                    resource = %id,
+                    holder = self.holder,
+                    "Lease lost: another run took it over after it lapsed."
+                ),
+                Err(e) => tracing::warn!(
+                    resource = %id,
+                    error = %e,
+                    "Lease not renewed; tried again at the next heartbeat."
+                ),
+            }
+        }
     }
 
     /// Gives the leases back. One that cannot be released expires on its
@@ -618,4 +714,10 @@ impl Runner<'_> {
         }
         Ok(())
     }
+}
+
+/// The run's clock: its `now` plus the time it has been running (tests
+/// and replays pass a `now` of their own; the elapsed part is real).
+fn clock(now: DateTime<Utc>, started: Instant) -> DateTime<Utc> {
+    now + TimeDelta::from_std(started.elapsed()).unwrap_or_default()
 }

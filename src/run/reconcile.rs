@@ -9,6 +9,8 @@
 //! not done, as far as this run's deadline allows: the steps say what to do
 //! and AWS says what is done already.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Utc};
 
 use super::journal::LogJournal;
@@ -112,6 +114,33 @@ async fn carry_on(
         report.reconciled.push(done);
     }
     Ok(())
+}
+
+/// Settles the open intents other runs left on the resources of `leased`,
+/// whose leases this run has just taken: a run that held one of them is
+/// dead (a live run renews its lease), so what it left is reconciled at
+/// once rather than after the next run starts.
+pub(super) async fn taken_over(
+    runner: &Runner<'_>,
+    leased: &BTreeSet<String>,
+    now: DateTime<Utc>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<LogEntry>, RunError> {
+    if leased.is_empty() {
+        return Ok(Vec::new());
+    }
+    let open: Vec<LogEntry> = runner
+        .ledger
+        .log_since(now - runner.settings.reconcile_within, now)
+        .await?
+        .into_iter()
+        .filter(|e| {
+            e.outcome.is_none()
+                && e.holder != runner.holder
+                && leased.contains(&e.action.identifier)
+        })
+        .collect();
+    settle(runner, &open, now, notes).await
 }
 
 async fn settle(

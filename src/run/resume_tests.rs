@@ -155,6 +155,17 @@ impl Ledger for HangAfterWrite<'_> {
     async fn release_lease(&self, identifier: &str, holder: &str) -> Result<(), LedgerError> {
         self.inner.release_lease(identifier, holder).await
     }
+    async fn take_allowance(
+        &self,
+        entry: &str,
+        at: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<bool, LedgerError> {
+        self.inner.take_allowance(entry, at, limit).await
+    }
+    async fn return_allowance(&self, entry: &str) -> Result<(), LedgerError> {
+        self.inner.return_allowance(entry).await
+    }
     async fn record_intent(&self, entry: &LogEntry) -> Result<(), LedgerError> {
         self.inner.record_intent(entry).await?;
         self.wrote().await;

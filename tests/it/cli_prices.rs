@@ -106,9 +106,9 @@ async fn a_plan_names_each_price_source_and_falls_back_when_the_api_is_down() {
     assert!(!stdout.contains("note: prices:"), "{stdout}");
     let asked = moto.calls().count("pricing", "GetProducts");
     assert!(asked > 0);
-    // The answer is kept in the ledger file.
-    let kept: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&ledger).expect("ledger")).expect("json");
+    // The answer is kept in the ledger file (its base and journal).
+    let kept =
+        serde_json::to_value(tidegate::ledger::file::load(&ledger).expect("ledger")).expect("json");
     assert!(
         kept["price_caches"]["us-east-1"]["fetched_at"].is_string(),
         "{kept}"

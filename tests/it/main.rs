@@ -28,6 +28,8 @@ mod aws_pricing;
 mod aws_rds;
 mod aws_s3;
 mod cli_apply;
+mod cli_ledger;
 mod cli_prices;
 mod lambda;
+mod ledger_runs;
 mod support;

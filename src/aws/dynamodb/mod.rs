@@ -29,11 +29,13 @@
 //! | `STATE` | `BUDGET#{key}` | `level` (`ok`, `warn`, `emergency`) | `swap_budget_level` |
 //! | `SPOT#{group}` | `{at}#{instance}` (RFC 3339, nine fraction digits) | `warning` (the [`crate::ledger::SpotWarning`] as JSON) | `record_spot_warning` (see `spot.rs`) |
 //! | `STATE` | `PRICES#{region}` | `prices` (the [`crate::pricing::CachedPrices`] as JSON) | `store_prices` (see `prices.rs`) |
+//! | `RATE` | `SLOT#{n:05}` (0 ≤ n < `max_actions_per_hour`) | `entry` (log entry id), `at` (N, epoch ms) | `take_allowance` (only if free), `return_allowance` (see `allowance.rs`) |
 //!
 //! `expires_at` is: a clock's `at` + retention; a log entry's `intent_at` +
 //! retention; a lease's `until` + 1 day; a claim's `now` + `keep`; a budget
-//! level's write time + `keep`; a price cache's fetch time + `keep`. The
-//! emergency latch never expires.
+//! level's write time + `keep`; a price cache's fetch time + `keep`; an
+//! allowance slot's `at` + 1 hour + 1 day. The emergency latch never
+//! expires.
 //!
 //! Log entry ids begin with the intent's time
 //! (`%Y-%m-%dT%H:%M:%S%.6fZ`, see [`LogEntry::intent`]), so a day's
@@ -61,6 +63,7 @@ use crate::ledger::{Claim, History, Ledger, LedgerError, LogEntry, PastAction, S
 use crate::plan::BudgetLevel;
 use crate::policy::{Direction, KnobName};
 
+mod allowance;
 mod prices;
 mod spot;
 
@@ -373,6 +376,19 @@ impl Ledger for DynamoDbLedger {
         self.delete(&Key::lease(identifier), Some(condition))
             .await
             .map(drop)
+    }
+
+    async fn take_allowance(
+        &self,
+        entry: &str,
+        at: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<bool, LedgerError> {
+        self.take_slot(entry, at, limit).await
+    }
+
+    async fn return_allowance(&self, entry: &str) -> Result<(), LedgerError> {
+        self.return_slot(entry).await
     }
 
     /// Only if absent: a retried write of the same intent must not clobber

@@ -29,7 +29,9 @@ Exit codes:
   1  error, or a change failed
   3  dry run: nothing was changed (guardrails.dry_run is true; add --live)
   4  the saved plan was refused whole (older than guardrails.max_plan_age, or made for another policy)
-  5  an approved change was held by a guard, or the policy no longer proposes it";
+  5  an approved change was held by a guard, or the policy no longer proposes it
+  75 changes were left undone because another live run (a Lambda, or another
+     `tidegate apply`) holds their resources' leases: run again once it has finished";
 
 /// Carry out the changes the policy proposes now, or those of a plan saved
 /// by `tidegate plan --out`. A saved plan is a proposal, not an order: it
@@ -78,16 +80,21 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         acting.guardrails.dry_run = false;
     }
 
-    let ledger = args.live.open_ledger(now)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let config = runtime.block_on(tidegate::aws::load_config(&args.live.endpoint(&policy)));
+    let ledger = args.live.open_ledger(now, &config)?;
     let adapters = Adapters::new(&config);
-    let prices = runtime.block_on(args.live.prices.book(&policy, &config, Some(&ledger), now))?;
+    let prices = runtime.block_on(args.live.prices.book(
+        &policy,
+        &config,
+        Some(ledger.cache()),
+        now,
+    ))?;
     let holder = format!("cli-{}", std::process::id());
     let runner = Runner {
         policy: &acting,
         ports: adapters.ports(),
-        ledger: &ledger,
+        ledger: ledger.ledger(),
         notify: None,
         prices: &prices,
         holder: &holder,
@@ -136,6 +143,9 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     let report =
         runtime.block_on(runner.run(&Trigger::cli("tidegate apply", Some(approved)), now))?;
     let (failed, held) = print_report(&report, &preview, args.json)?;
+    if failed == 0 && !report.left_to_others.is_empty() {
+        return Ok(ExitCode::from(LEFT_TO_ANOTHER_RUN));
+    }
     Ok(exit_code(failed, held_before + held))
 }
 
@@ -169,6 +179,7 @@ fn print_report(report: &RunReport, preview: &Plan, json: bool) -> anyhow::Resul
     let failed = count(reports, |o| matches!(o, Outcome::Failed { .. }));
     if json {
         println!("{}", serde_json::to_string_pretty(reports)?);
+        print_left(&report.left_to_others, true);
         return Ok((failed, held.len()));
     }
     let what = |a: &Action| format!("{} {}: {} → {}", a.identifier, a.knob, a.from, a.to);
@@ -194,7 +205,30 @@ fn print_report(report: &RunReport, preview: &Plan, json: bool) -> anyhow::Resul
         count(reports, |o| matches!(o, Outcome::Skipped { .. })),
         held.len(),
     );
+    print_left(&report.left_to_others, false);
     Ok((failed, held.len()))
+}
+
+/// The exit code when changes were left to another live run (sysexits'
+/// EX_TEMPFAIL: a temporary failure, try again later).
+pub const LEFT_TO_ANOTHER_RUN: u8 = 75;
+
+/// Says which resources were left to another live run's lease; on stderr
+/// under `--json`, so stdout stays one document.
+fn print_left(left: &[String], json: bool) {
+    if left.is_empty() {
+        return;
+    }
+    let line = format!(
+        "Left undone: {} resource(s) leased by another live run ({}); run again once it has finished.",
+        left.len(),
+        left.join(", ")
+    );
+    if json {
+        eprintln!("{line}");
+    } else {
+        println!("{line}");
+    }
 }
 
 fn count(reports: &[tidegate::act::Report], keep: impl Fn(&Outcome) -> bool) -> usize {

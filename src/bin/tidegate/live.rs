@@ -2,10 +2,11 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
 use chrono::{DateTime, Utc};
-use tidegate::aws::Endpoint;
+use tidegate::aws::{DynamoDbLedger, Endpoint};
 use tidegate::ledger::file::FileLedger;
+use tidegate::ledger::{Ledger, PriceCache};
 use tidegate::policy::Policy;
 
 use crate::prices::PriceFlags;
@@ -24,10 +25,17 @@ pub struct Live {
     /// AWS region; defaults to the policy's region, then the standard chain.
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
-    /// Local ledger of past actions (cooldowns, hourly limit) and of the
-    /// Pricing API's last answer (the price cache), JSON.
-    #[arg(long, value_name = "FILE", default_value = ".tidegate/ledger.json")]
-    pub ledger: PathBuf,
+    /// The ledger of past actions (cooldowns, hourly limit, leases, the
+    /// action log) and of the Pricing API's last answer: a JSON file (safe
+    /// to share between concurrent `tidegate` processes), or
+    /// `dynamodb:TABLE` for the Lambdas' DynamoDB table, so the CLI and the
+    /// Lambdas keep one set of leases, cooldowns and hourly limit.
+    #[arg(
+        long,
+        value_name = "FILE|dynamodb:TABLE",
+        default_value = ".tidegate/ledger.json"
+    )]
+    pub ledger: String,
     /// Attempts per AWS call, retries of throttling and transient errors
     /// included (SDK standard retry mode).
     #[arg(long, value_name = "N", default_value_t = 3)]
@@ -55,8 +63,56 @@ impl Live {
     }
 
     /// The ledger, opened for a run at `now` (what is older than 30 days
-    /// is forgotten).
-    pub fn open_ledger(&self, now: DateTime<Utc>) -> anyhow::Result<FileLedger> {
-        FileLedger::open(&self.ledger, now, LEDGER_KEEP).context("reading the ledger")
+    /// is forgotten); a DynamoDB one goes through `sdk`.
+    pub fn open_ledger(
+        &self,
+        now: DateTime<Utc>,
+        sdk: &aws_config::SdkConfig,
+    ) -> anyhow::Result<CliLedger> {
+        if let Some(table) = self.ledger.strip_prefix(DYNAMODB_PREFIX) {
+            if table.trim().is_empty() {
+                bail!(
+                    "--ledger {}: name the table after `{DYNAMODB_PREFIX}`",
+                    self.ledger
+                );
+            }
+            return Ok(CliLedger::DynamoDb(DynamoDbLedger::new(
+                sdk,
+                table,
+                LEDGER_KEEP,
+            )));
+        }
+        let file = FileLedger::open(&PathBuf::from(&self.ledger), now, LEDGER_KEEP)
+            .context("reading the ledger")?;
+        Ok(CliLedger::File(Box::new(file)))
+    }
+}
+
+/// How `--ledger` names the Lambdas' DynamoDB table.
+const DYNAMODB_PREFIX: &str = "dynamodb:";
+
+/// The ledger `--ledger` names.
+pub enum CliLedger {
+    /// A local JSON file.
+    File(Box<FileLedger>),
+    /// The Lambdas' table (same items, see `tidegate::aws::DynamoDbLedger`).
+    DynamoDb(DynamoDbLedger),
+}
+
+impl CliLedger {
+    /// The ledger port.
+    pub fn ledger(&self) -> &dyn Ledger {
+        match self {
+            CliLedger::File(l) => l.as_ref(),
+            CliLedger::DynamoDb(l) => l,
+        }
+    }
+
+    /// The price cache kept beside it.
+    pub fn cache(&self) -> &dyn PriceCache {
+        match self {
+            CliLedger::File(l) => l.as_ref(),
+            CliLedger::DynamoDb(l) => l,
+        }
     }
 }

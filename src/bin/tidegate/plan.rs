@@ -30,23 +30,23 @@ pub struct Args {
 pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     let policy = args.live.policy()?;
     let now = chrono::Utc::now();
-    // Opened (not only read) to keep the Pricing API's answer in it.
-    let ledger = args.live.open_ledger(now)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let mut plan = runtime.block_on(async {
         let config = tidegate::aws::load_config(&args.live.endpoint(&policy)).await;
+        // Opened (not only read) to keep the Pricing API's answer in it.
+        let ledger = args.live.open_ledger(now, &config)?;
         let adapters = Adapters::new(&config);
         let prices = args
             .live
             .prices
-            .book(&policy, &config, Some(&ledger), now)
+            .book(&policy, &config, Some(ledger.cache()), now)
             .await?;
         let holder = format!("cli-{}", std::process::id());
         // The run's own decision path, acted on by nothing.
         let runner = Runner {
             policy: &policy,
             ports: adapters.ports(),
-            ledger: &ledger,
+            ledger: ledger.ledger(),
             notify: None,
             prices: &prices,
             holder: &holder,
