@@ -3,6 +3,7 @@
 
 mod backtest;
 mod decide_invariants;
+mod faults;
 mod guards;
 mod policy_files;
 mod schedule;
