@@ -18,7 +18,26 @@ use driver::{Mix, Scenario, run_scenario};
 /// and report their figures, but only fail with `TIDEGATE_FAULTS_STRICT=1`.
 /// Each names the issue item whose fix makes it pass; remove the entry once
 /// that fix is merged.
-pub const KNOWN_FAILING: &[(&str, &str)] = &[];
+pub const KNOWN_FAILING: &[(&str, &str)] = &[
+    (
+        "lost_answers",
+        "issue 12 item 14 (lane `act`): a change whose answer was lost is recorded `failed` \
+         and made again at once, so the ledger disagrees with AWS and the hourly limit is \
+         exceeded; read the resource back after an error",
+    ),
+    (
+        "kill_after_call",
+        "issue 12 item 15 (lane `ledger`): the killed run's 20-minute leases hold every later \
+         run off, so its intent is never reconciled (no outcome, the change missing from the \
+         ledger and from the hourly count)",
+    ),
+    (
+        "kill_before_call",
+        "issue 12 items 15 (lane `ledger`) and 3 (multi-step writer resize): a writer resize \
+         killed after creating the new writer leaves a stray instance that no later run \
+         finishes or removes, behind the dead run's lease",
+    ),
+];
 
 fn scenario(name: &'static str, seed: u64, rounds: u32, mix: Mix) -> Scenario {
     Scenario {
