@@ -3,7 +3,7 @@
 
 mod backtest;
 mod decide_invariants;
-mod faults;
+mod fault_rounds;
 mod guards;
 mod policy_files;
 mod schedule;

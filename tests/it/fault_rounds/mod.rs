@@ -60,11 +60,11 @@ async fn check(s: Scenario) {
     if let (Some((_, why)), false) = (known, strict) {
         if figures.clean() {
             eprintln!(
-                "faults {}: no violation any more: take it out of KNOWN_FAILING ({why})",
+                "fault_rounds {}: no violation any more: take it out of KNOWN_FAILING ({why})",
                 s.name
             );
         } else {
-            eprintln!("faults {}: known to fail until {why}", s.name);
+            eprintln!("fault_rounds {}: known to fail until {why}", s.name);
         }
         return;
     }

@@ -152,7 +152,7 @@ impl Figures {
     /// The figures, then every violation, crash and corruption.
     pub fn report(&self, s: &Scenario) -> String {
         let mut out = format!(
-            "faults {} (seed {}): rounds {}, runs {}, kills {}, invariant violations {}, crashes {}, \
+            "fault_rounds {} (seed {}): rounds {}, runs {}, kills {}, invariant violations {}, crashes {}, \
              ledger corruptions {}; runs blocked by a dead run's lease {}; AWS requests {}, changes moto carried out {} (limit \
              {MAX_ACTIONS_PER_HOUR}/h; {} unanswered), counted by the ledger {}; injected {:?}; exits {:?}",
             s.name,
