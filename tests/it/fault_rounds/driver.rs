@@ -35,6 +35,12 @@ pub struct Mix {
     pub kill: f64,
     /// `after`: once moto carried the call out; `before`: instead of it.
     pub kill_mode: String,
+    /// Kill at this mutating call (0: the round's number) instead of the
+    /// 1st to 3rd by the seed.
+    pub kill_at: Option<u32>,
+    /// Move this resource only, up and down in turn (round 1 up), instead
+    /// of every resource by the seed.
+    pub only: Option<String>,
 }
 
 impl Default for Mix {
@@ -45,13 +51,16 @@ impl Default for Mix {
             mutating_only: false,
             kill: 0.0,
             kill_mode: "after".to_owned(),
+            kill_at: None,
+            only: None,
         }
     }
 }
 
 impl Mix {
     /// `drop=0.1,reset=0.05,delay=0.1,status5xx=0.1,throttle=0.1,
-    /// delay_ms=300,mutating_only=1,kill=0.5,kill_mode=before`.
+    /// delay_ms=300,mutating_only=1,kill=0.5,kill_mode=before,kill_at=2,
+    /// only=faults-prov` (`kill_at=round`: at the round's number).
     pub fn parse(text: &str) -> Result<Mix, String> {
         let mut mix = Mix::default();
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -73,9 +82,14 @@ impl Mix {
                 "kill_mode" if value == "after" || value == "before" => {
                     mix.kill_mode = value.to_owned();
                 }
+                "kill_at" if value == "round" => mix.kill_at = Some(0),
+                "kill_at" => mix.kill_at = Some(number()? as u32),
+                "only" if RESOURCES.contains(&value) => mix.only = Some(value.to_owned()),
                 _ => {
                     return Err(format!(
-                        "`{part}`: keys are {}, delay_ms, mutating_only, kill, kill_mode (after|before)",
+                        "`{part}`: keys are {}, delay_ms, mutating_only, kill, kill_mode (after|before), \
+                         kill_at (N|round), only ({})",
+                        RESOURCES.join("|"),
                         KINDS.join(", ")
                     ));
                 }
@@ -308,14 +322,21 @@ pub async fn run_scenario(s: &Scenario) -> Figures {
         f.rounds = round;
         let pushes: Vec<Push> = RESOURCES
             .iter()
-            .map(|r| match (rng.below(3), *r == "faults-msk") {
-                (0, _) => Push::Quiet,
-                (1, _) | (_, true) => Push::Up,
-                _ => Push::Down,
+            .map(|r| match (&s.mix.only, rng.below(3), *r == "faults-msk") {
+                (Some(only), ..) if only != r => Push::Quiet,
+                (Some(_), ..) if round % 2 == 1 => Push::Up,
+                (Some(_), ..) => Push::Down,
+                (None, 0, _) => Push::Quiet,
+                (None, 1, _) | (None, _, true) => Push::Up,
+                (None, ..) => Push::Down,
             })
             .collect();
         estate::set_alarms(&config, &pushes).await;
-        let kill_at = (rng.unit() < s.mix.kill).then(|| 1 + rng.below(3) as u32);
+        let kill_at = (rng.unit() < s.mix.kill).then(|| match s.mix.kill_at {
+            Some(0) => round,
+            Some(k) => k,
+            None => 1 + rng.below(3) as u32,
+        });
 
         let mut mutations = Vec::new();
         let mut waited = Duration::ZERO;

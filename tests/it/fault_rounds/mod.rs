@@ -33,9 +33,14 @@ pub const KNOWN_FAILING: &[(&str, &str)] = &[
     ),
     (
         "kill_before_call",
-        "issue 12 items 15 (lane `ledger`) and 3 (multi-step writer resize): a writer resize \
-         killed after creating the new writer leaves a stray instance that no later run \
-         finishes or removes, behind the dead run's lease",
+        "issue 12 item 15 (lane `ledger`): the killed run's intent (never carried out) stays \
+         without an outcome behind its 20-minute lease; no later run reconciles it",
+    ),
+    (
+        "writer_resize_killed",
+        "issue 12 items 3 (multi-step writer resize, resumable) and 15 (lane `ledger`, leases): \
+         a resize killed after creating the new writer leaves a stray instance and an intent \
+         without an outcome, and the dead run's lease keeps every later run off the cluster",
     ),
 ];
 
@@ -99,6 +104,15 @@ async fn a_run_killed_after_a_change_is_taken_over_by_the_next() {
 async fn a_run_killed_before_a_change_leaves_nothing_half_done() {
     let mix = Mix::parse("kill=1,kill_mode=before").expect("mix");
     check(scenario("kill_before_call", 15, 3, mix)).await;
+}
+
+#[tokio::test]
+async fn a_writer_resize_killed_between_any_two_steps_ends_with_one_writer() {
+    // The provisioned cluster's writer, up then down then up, each resize
+    // killed once its K-th call is carried out (K = the round: after the
+    // new writer's creation, after the failover, after the retirement).
+    let mix = Mix::parse("kill=1,kill_mode=after,kill_at=round,only=faults-prov").expect("mix");
+    check(scenario("writer_resize_killed", 16, 3, mix)).await;
 }
 
 /// `TIDEGATE_FAULT_MIX=...` (see tests/README.md): a mix of your own; does
