@@ -387,7 +387,7 @@ pub async fn run_scenario(s: &Scenario) -> Figures {
             // After a kill, the dead run's leases may hold the next run
             // off for a while (short leases, issue 12 item 15): try again
             // within LEASE_WAIT, then check whatever state that leaves.
-            if !stderr.contains("another run holds its lease") {
+            if !held_off(&stderr) {
                 break;
             }
             f.lease_blocked += 1;
@@ -486,6 +486,15 @@ fn check_hourly(f: &mut Figures, started: Instant) {
 
 fn show(s: Option<&Setting>) -> String {
     s.map_or("nothing".to_owned(), ToString::to_string)
+}
+
+/// The run left resources alone because another run holds their lease
+/// (today "another run holds its lease"; the wording may change).
+fn held_off(stderr: &str) -> bool {
+    stderr.lines().any(|line| {
+        let line = line.to_lowercase();
+        line.contains("lease") && (line.contains("holds") || line.contains("held"))
+    })
 }
 
 /// The last lines of a run's stderr.

@@ -11,6 +11,7 @@
 mod driver;
 mod estate;
 mod proxy;
+mod self_test;
 
 use driver::{Mix, Scenario, run_scenario};
 

@@ -118,6 +118,22 @@ impl FaultProxy {
         &self.url
     }
 
+    /// SDK configuration through the proxy (us-east-1, test credentials,
+    /// `max_attempts` attempts per call).
+    pub async fn sdk_config(&self, max_attempts: u32) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(&self.url)
+            .credentials_provider(aws_sdk_rds::config::Credentials::new(
+                "testing", "testing", None, None, "moto",
+            ))
+            .retry_config(
+                aws_config::retry::RetryConfig::standard().with_max_attempts(max_attempts),
+            )
+            .load()
+            .await
+    }
+
     /// A new schedule; the proxy's counters restart.
     pub fn schedule(&self, schedule: &Schedule) {
         let body = serde_json::to_string(schedule).expect("schedule as JSON");
