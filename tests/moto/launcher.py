@@ -32,6 +32,8 @@ list is kept in tests/README.md too):
   moto lacks: answered from the recorded products in tests/fixtures/pricing/,
   filtered by ServiceCode and TERM_MATCH filters, paginated.
 * Control endpoints under /tidegate/ (JSON): faults, call counter, MSK state.
+* A request carrying ``X-Tidegate-Fault: CODE;STATUS`` (set by the fault
+  proxy, tests/faults/proxy.py) answers that AWS error instead of running.
 """
 
 from __future__ import annotations
@@ -97,9 +99,21 @@ class InjectedFault(ServiceException):
 _original_call_action = BaseResponse.call_action
 
 
+def _proxy_fault(self: BaseResponse) -> dict[str, Any] | None:
+    """A fault the fault proxy (tests/faults/proxy.py) asks for in the
+    request header ``X-Tidegate-Fault: CODE;STATUS``, so its answer has the
+    service's own error shape."""
+    header = (self.headers or {}).get("X-Tidegate-Fault")
+    if not header:
+        return None
+    code, _, status = header.partition(";")
+    return {"code": code, "status": int(status) if status else None, "message": "Injected by the fault proxy"}
+
+
 def _call_action(self: BaseResponse) -> Any:
     operation = self._get_action()
     fault = _count_and_take_fault(str(self.service_name), str(operation)) if operation else None
+    fault = _proxy_fault(self) or fault
     if fault is None:
         return _original_call_action(self)
     error = InjectedFault(fault["code"], fault.get("message") or "Rate exceeded")

@@ -51,5 +51,5 @@ mod plans;
 #[allow(unused_imports)] // the harness's API, whether or not every item is used yet
 pub use deploy::{create_ledger_table, subscribed_queue};
 #[allow(unused_imports)] // the harness's API, whether or not every item is used yet
-pub use moto::{Calls, Fault, MotoServer, unique};
+pub use moto::{Calls, Fault, MotoServer, python, unique};
 pub use plans::plan_of;

@@ -465,6 +465,12 @@ fn str_field(value: &serde_json::Value, key: &str) -> String {
     value[key].as_str().unwrap_or_default().to_owned()
 }
 
+/// The virtualenv's python (installing moto into it first if needed), for
+/// other helper processes of the tests (the fault proxy).
+pub fn python() -> PathBuf {
+    venv_python()
+}
+
 /// The virtualenv's python, installing moto into it first if needed. One
 /// installer at a time across processes (a file lock), once per process.
 fn venv_python() -> PathBuf {
