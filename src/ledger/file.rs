@@ -127,6 +127,10 @@ impl Ledger for FileLedger {
         self.change(|s| s.finish_event(event_id, holder))
     }
 
+    async fn release_event(&self, event_id: &str, holder: &str) -> Result<(), LedgerError> {
+        self.change(|s| s.release_event(event_id, holder))
+    }
+
     async fn take_lease(
         &self,
         identifier: &str,
