@@ -42,6 +42,26 @@ use crate::run::{Runner, Settings};
 
 pub use respond::HandlerError;
 
+/// How long before the Lambda's own deadline a run stops: time to say so,
+/// give the event claim and the leases back, and answer with an error
+/// (so the event is retried) instead of being killed mid-call.
+pub const DEADLINE_MARGIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+tokio::task_local! {
+    /// The deadline of the invocation being answered (see [`within_deadline`]).
+    static DEADLINE: std::time::Instant;
+}
+
+/// Answers an invocation through `handler` with its runs bounded by the
+/// Lambda's deadline (`deadline_ms`, the context's epoch milliseconds)
+/// less [`DEADLINE_MARGIN`], besides the policy's `guardrails.timeouts.run`.
+pub async fn within_deadline<F: std::future::Future>(deadline_ms: u64, handler: F) -> F::Output {
+    let now_ms = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0);
+    let left = std::time::Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+    let until = std::time::Instant::now() + left.saturating_sub(DEADLINE_MARGIN);
+    DEADLINE.scope(until, handler).await
+}
+
 /// The environment variables a function reads at cold start.
 pub mod env {
     /// S3 bucket of the policy file.
@@ -168,6 +188,13 @@ impl Function {
                 "policy invalid: refusing to act on any event until it is fixed"
             ),
         }
+        // The policy's own timeouts on every client from here on (the
+        // policy itself was read under the defaults).
+        let sdk = match &policy {
+            Ok(p) => crate::aws::with_timeouts(sdk, &p.guardrails.timeouts),
+            Err(_) => crate::aws::with_timeouts(sdk, &crate::policy::Timeouts::default()),
+        };
+        let sdk = &sdk;
         Function {
             name,
             policy,
@@ -250,7 +277,10 @@ impl Function {
                 notify: self.notifier.as_ref().map(|n| n as &dyn NotifyPort),
                 prices,
                 holder,
-                settings: self.settings,
+                settings: Settings {
+                    deadline: DEADLINE.try_with(|d| *d).ok().or(self.settings.deadline),
+                    ..self.settings
+                },
             }),
             Err(error) => {
                 tracing::error!(

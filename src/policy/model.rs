@@ -89,6 +89,8 @@ pub struct Guardrails {
     pub oscillation_window: Span,
     /// Report only, do not act.
     pub dry_run: bool,
+    /// How long AWS calls and a run may take.
+    pub timeouts: super::Timeouts,
 }
 
 /// A calendar that picks a profile.

@@ -317,6 +317,7 @@ fn guardrails(cx: &mut Ctx<'_>, g: &raw::Guardrails) -> Guardrails {
         max_actions_per_hour: g.max_actions_per_hour,
         oscillation_window: g.oscillation_window,
         dry_run: g.dry_run,
+        timeouts: super::timeouts::check(cx, g.timeouts.as_ref()),
     }
 }
 

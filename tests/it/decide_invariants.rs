@@ -299,6 +299,7 @@ fn world() -> impl Strategy<Value = World> {
                         max_actions_per_hour: max_per_hour,
                         oscillation_window: Span::from_mins(window),
                         dry_run: true,
+                        timeouts: Default::default(),
                     },
                     profiles: ["business_hours", "evening", "emergency"]
                         .into_iter()

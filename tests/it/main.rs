@@ -22,6 +22,7 @@ mod aws_notify;
 mod aws_pricing;
 mod aws_rds;
 mod aws_s3;
+mod aws_timeouts;
 mod cli_prices;
 mod lambda;
 mod support;

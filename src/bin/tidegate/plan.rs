@@ -33,6 +33,7 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let plan = runtime.block_on(async {
         let config = tidegate::aws::load_config(&args.live.endpoint(&policy)).await;
+        let config = tidegate::aws::with_timeouts(&config, &policy.guardrails.timeouts);
         let adapters = Adapters::new(&config);
         let prices = args
             .live
