@@ -328,3 +328,30 @@ pub async fn start(name: &'static str) -> Result<Function, HandlerError> {
     let sdk = crate::aws::load_config(&crate::aws::Endpoint::default()).await;
     Ok(Function::cold_start(name, &config, &sdk).await)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[tokio::test]
+    async fn an_invocation_runs_under_its_lambda_deadline_less_the_margin() {
+        let now_ms = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0);
+        let before = Instant::now();
+        // 12 s left on the Lambda's clock: the runs get 2 s of it.
+        let seen = within_deadline(now_ms + 12_000, async { DEADLINE.try_with(|d| *d) }).await;
+        let Ok(until) = seen else {
+            panic!("no deadline inside the invocation");
+        };
+        let left = until.saturating_duration_since(before);
+        assert!(
+            left > Duration::from_millis(1500) && left < Duration::from_millis(2100),
+            "{left:?}"
+        );
+        // Outside an invocation there is none (the policy's run limit applies).
+        assert!(DEADLINE.try_with(|d| *d).is_err());
+        // A deadline already past leaves no time rather than panicking.
+        let seen = within_deadline(0, async { DEADLINE.try_with(|d| *d) }).await;
+        assert!(seen.is_ok_and(|d| d <= Instant::now()));
+    }
+}
