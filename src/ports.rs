@@ -302,6 +302,15 @@ pub struct MetricQuery {
     pub period_secs: u32,
 }
 
+/// An alarm's state as DescribeAlarms reads it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlarmReading {
+    /// The state.
+    pub state: AlarmState,
+    /// When the alarm entered it, when known.
+    pub since: Option<DateTime<Utc>>,
+}
+
 /// CloudWatch.
 #[async_trait]
 pub trait CloudWatchPort: Send + Sync {
@@ -311,6 +320,20 @@ pub trait CloudWatchPort: Send + Sync {
         &self,
         names: &[String],
     ) -> Result<BTreeMap<String, AlarmState>, AwsError>;
+    /// As [`CloudWatchPort::alarm_states`], with when each alarm entered its
+    /// state (`StateUpdatedTimestamp`), so an event's older news can be told
+    /// from the current state. Ports that cannot say when give None.
+    async fn alarm_readings(
+        &self,
+        names: &[String],
+    ) -> Result<BTreeMap<String, AlarmReading>, AwsError> {
+        Ok(self
+            .alarm_states(names)
+            .await?
+            .into_iter()
+            .map(|(name, state)| (name, AlarmReading { state, since: None }))
+            .collect())
+    }
     /// The datapoints of each query over the `lookback` before `now`, one
     /// per period, oldest first (newest last), keyed by (identifier, metric)
     /// (GetMetricData, one metric query per source, batched by 500,

@@ -26,11 +26,18 @@ pub(crate) async fn apply(
 ) -> Result<String, AwsError> {
     let op = operation(action.knob);
     let name = member.identifier.as_str();
-    let clusters = ports.kafka.clusters().await.map_err(|e| AwsError {
-        // Name the cluster the action is about, not the whole-region list.
-        resource: name.to_owned(),
+    // Errors name the resource as the policy does (and the cluster), not
+    // the whole-region list nor the ARN the calls carry.
+    let label = if member.policy_id == name {
+        name.to_owned()
+    } else {
+        format!("{} (cluster {name})", member.policy_id)
+    };
+    let named = |e: AwsError| AwsError {
+        resource: label.clone(),
         ..e
-    })?;
+    };
+    let clusters = ports.kafka.clusters().await.map_err(named)?;
     let Some(cluster) = clusters.iter().find(|c| c.name == name) else {
         return Err(refuse(
             op,
@@ -52,15 +59,27 @@ pub(crate) async fn apply(
     let arn = cluster.arn.as_str();
     let change = match update {
         Update::Brokers(n) => {
-            ports.kafka.update_broker_count(arn, version, n).await?;
+            ports
+                .kafka
+                .update_broker_count(arn, version, n)
+                .await
+                .map_err(named)?;
             format!("{} → {n} brokers", cluster.brokers)
         }
         Update::BrokerType(t) => {
-            ports.kafka.update_broker_type(arn, version, t).await?;
+            ports
+                .kafka
+                .update_broker_type(arn, version, t)
+                .await
+                .map_err(named)?;
             format!("{} → {t}", cluster.broker_type)
         }
         Update::Storage(gib) => {
-            ports.kafka.update_broker_storage(arn, version, gib).await?;
+            ports
+                .kafka
+                .update_broker_storage(arn, version, gib)
+                .await
+                .map_err(named)?;
             format!(
                 "{} → {gib} GiB per broker (all brokers)",
                 cluster.storage_gib

@@ -44,7 +44,11 @@ impl AutoScalingAdapter {
     /// [`MAX_PAGE_SIZE`] groups.
     pub fn new(config: &SdkConfig) -> Self {
         AutoScalingAdapter {
-            client: Client::new(config),
+            client: Client::from_conf(
+                aws_sdk_autoscaling::config::Builder::from(config)
+                    .interceptor(crate::aws::attempts::Recorder)
+                    .build(),
+            ),
             page_size: MAX_PAGE_SIZE,
         }
     }

@@ -24,7 +24,7 @@ use aws_smithy_types::DateTime as SmithyTime;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{AwsError, ErrorKind};
-use crate::ports::{CloudWatchPort, Dimensions, MetricQuery};
+use crate::ports::{AlarmReading, CloudWatchPort, Dimensions, MetricQuery};
 use crate::signals::AlarmState;
 
 const SERVICE: &str = "cloudwatch";
@@ -52,14 +52,18 @@ impl CloudWatchAdapter {
     /// A client on the shared SDK configuration.
     pub fn new(config: &SdkConfig) -> Self {
         CloudWatchAdapter {
-            client: Client::new(config),
+            client: Client::from_conf(
+                aws_sdk_cloudwatch::config::Builder::from(config)
+                    .interceptor(crate::aws::attempts::Recorder)
+                    .build(),
+            ),
         }
     }
 
     async fn alarm_batch(
         &self,
         names: &[String],
-        out: &mut BTreeMap<String, AlarmState>,
+        out: &mut BTreeMap<String, AlarmReading>,
     ) -> Result<(), AwsError> {
         let mut pages = self
             .client
@@ -75,18 +79,19 @@ impl CloudWatchAdapter {
             let metric = page
                 .metric_alarms()
                 .iter()
-                .map(|a| (a.alarm_name(), a.state_value()));
+                .map(|a| (a.alarm_name(), a.state_value(), a.state_updated_timestamp()));
             let composite = page
                 .composite_alarms()
                 .iter()
-                .map(|a| (a.alarm_name(), a.state_value()));
+                .map(|a| (a.alarm_name(), a.state_value(), a.state_updated_timestamp()));
             let log = page
                 .log_alarms()
                 .iter()
-                .map(|a| (a.alarm_name(), a.state_value()));
-            for (name, state) in metric.chain(composite).chain(log) {
+                .map(|a| (a.alarm_name(), a.state_value(), a.state_updated_timestamp()));
+            for (name, state, since) in metric.chain(composite).chain(log) {
                 if let (Some(name), Some(state)) = (name, state.and_then(alarm_state)) {
-                    out.insert(name.to_owned(), state);
+                    let since = since.and_then(chrono_time);
+                    out.insert(name.to_owned(), AlarmReading { state, since });
                 }
             }
         }
@@ -134,6 +139,18 @@ impl CloudWatchPort for CloudWatchAdapter {
         &self,
         names: &[String],
     ) -> Result<BTreeMap<String, AlarmState>, AwsError> {
+        Ok(self
+            .alarm_readings(names)
+            .await?
+            .into_iter()
+            .map(|(name, r)| (name, r.state))
+            .collect())
+    }
+
+    async fn alarm_readings(
+        &self,
+        names: &[String],
+    ) -> Result<BTreeMap<String, AlarmReading>, AwsError> {
         let mut out = BTreeMap::new();
         for batch in names.chunks(ALARM_NAMES_PER_CALL) {
             self.alarm_batch(batch, &mut out).await?;
@@ -268,6 +285,11 @@ fn alarm_state(s: &StateValue) -> Option<AlarmState> {
         StateValue::InsufficientData => Some(AlarmState::InsufficientData),
         _ => None,
     }
+}
+
+/// A time the service sent, as chrono's; None when out of chrono's range.
+fn chrono_time(t: &SmithyTime) -> Option<DateTime<Utc>> {
+    DateTime::<Utc>::from_timestamp(t.secs(), t.subsec_nanos())
 }
 
 fn smithy_time(t: DateTime<Utc>) -> SmithyTime {

@@ -29,7 +29,11 @@ impl CostExplorerAdapter {
     /// (us-east-1); the SDK resolves it from any region of the partition.
     pub fn new(config: &aws_config::SdkConfig) -> Self {
         CostExplorerAdapter {
-            client: Client::new(config),
+            client: Client::from_conf(
+                aws_sdk_costexplorer::config::Builder::from(config)
+                    .interceptor(crate::aws::attempts::Recorder)
+                    .build(),
+            ),
         }
     }
 }

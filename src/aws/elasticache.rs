@@ -32,7 +32,11 @@ impl ElastiCacheAdapter {
     /// A client on the shared configuration (cheap; build the config once).
     pub fn new(config: &SdkConfig) -> Self {
         ElastiCacheAdapter {
-            client: Client::new(config),
+            client: Client::from_conf(
+                aws_sdk_elasticache::config::Builder::from(config)
+                    .interceptor(crate::aws::attempts::Recorder)
+                    .build(),
+            ),
         }
     }
 

@@ -66,6 +66,21 @@ impl AwsError {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
+        if let Some(why) = credentials_problem(&err) {
+            return AwsError {
+                service,
+                operation,
+                resource: resource.to_owned(),
+                kind: ErrorKind::AccessDenied,
+                code: None,
+                message: format!(
+                    "no AWS credentials could be loaded ({why}); the call was not sent. \
+                     Give the environment credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, \
+                     or a role)"
+                ),
+            };
+        }
+        let attempts = attempts_made(&err);
         let (kind, code, message) = match &err {
             SdkError::ServiceError(service_err) => {
                 let e = service_err.err();
@@ -92,21 +107,37 @@ impl AwsError {
                     }
                 }
             }
-            SdkError::TimeoutError(_) => (ErrorKind::Transient, None, "timed out".to_owned()),
-            SdkError::DispatchFailure(d) => (
+            SdkError::TimeoutError(_) => (
                 ErrorKind::Transient,
                 None,
-                match d.as_connector_error() {
-                    Some(e) => format!("could not reach the endpoint: {}", causes(e)),
-                    None => format!("could not reach the endpoint: {d:?}"),
+                match std::error::Error::source(&err) {
+                    Some(e) => format!("no answer in time: {}", causes(e)),
+                    None => "no answer in time".to_owned(),
                 },
             ),
+            SdkError::DispatchFailure(d) => {
+                let detail = d
+                    .as_connector_error()
+                    .map_or_else(|| format!("{d:?}"), |e| causes(e));
+                let message = if d.is_timeout() {
+                    format!("no answer in time: {detail}")
+                } else if d.is_io() {
+                    format!("could not reach the endpoint: {detail}")
+                } else {
+                    format!("the request could not be sent: {detail}")
+                };
+                (ErrorKind::Transient, None, message)
+            }
             SdkError::ResponseError(r) => (
                 ErrorKind::Transient,
                 None,
                 format!("unreadable response: {r:?}"),
             ),
             other => (ErrorKind::Other, None, format!("{other}")),
+        };
+        let message = match attempts {
+            Some(n) if n > 1 => format!("{message} (after {n} attempts)"),
+            _ => message,
         };
         AwsError {
             service,
@@ -172,6 +203,36 @@ pub fn classify_code(code: Option<&str>) -> ErrorKind {
     } else {
         ErrorKind::Other
     }
+}
+
+/// What the credentials chain said, when the call failed for want of
+/// credentials (the SDK reports that as a dispatch failure, which read as
+/// "could not reach the endpoint").
+fn credentials_problem<E, R>(err: &SdkError<E, R>) -> Option<String>
+where
+    E: std::error::Error + 'static,
+    R: fmt::Debug + 'static,
+{
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = next {
+        if let Some(c) = e.downcast_ref::<aws_credential_types::provider::error::CredentialsError>()
+        {
+            return Some(causes(c));
+        }
+        next = e.source();
+    }
+    None
+}
+
+/// How many attempts the SDK made, where the answer says (see
+/// `super::attempts::Recorder`).
+fn attempts_made<E>(err: &SdkError<E, HttpResponse>) -> Option<u32> {
+    let raw = match err {
+        SdkError::ServiceError(e) => e.raw(),
+        SdkError::ResponseError(e) => e.raw(),
+        _ => return None,
+    };
+    super::attempts::read(raw)
 }
 
 /// An error and its causes, outermost first, as one line (`io error:

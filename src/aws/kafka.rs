@@ -24,7 +24,11 @@ impl KafkaAdapter {
     /// A client on the shared configuration (cheap; build the config once).
     pub fn new(config: &SdkConfig) -> Self {
         KafkaAdapter {
-            client: Client::new(config),
+            client: Client::from_conf(
+                aws_sdk_kafka::config::Builder::from(config)
+                    .interceptor(crate::aws::attempts::Recorder)
+                    .build(),
+            ),
         }
     }
 }

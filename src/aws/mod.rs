@@ -3,6 +3,7 @@
 //! chain, optional endpoint override for tests and AWS-compatible
 //! endpoints) and error classification.
 
+mod attempts;
 mod autoscaling;
 mod cloudwatch;
 #[cfg(feature = "cost-explorer")]
@@ -33,7 +34,10 @@ pub use s3::S3PolicyStore;
 #[cfg(feature = "lambda")]
 pub use sns::SnsNotifier;
 
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, retry::RetryConfig};
+
+use crate::policy::Timeouts;
 
 /// Where and how to reach AWS.
 #[derive(Debug, Clone, Default)]
@@ -48,6 +52,8 @@ pub struct Endpoint {
 }
 
 /// Loads the shared SDK configuration once; clients are cheap to build from it.
+/// Every call is bounded by the default [`Timeouts`] (no call waits
+/// forever); [`with_timeouts`] applies a policy's own.
 pub async fn load_config(endpoint: &Endpoint) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(region) = &endpoint.region {
@@ -57,7 +63,30 @@ pub async fn load_config(endpoint: &Endpoint) -> aws_config::SdkConfig {
         loader = loader.endpoint_url(url.clone());
     }
     let retry = RetryConfig::standard().with_max_attempts(endpoint.max_attempts.unwrap_or(3));
-    loader.retry_config(retry).load().await
+    loader
+        .retry_config(retry)
+        .timeout_config(timeout_config(&Timeouts::default()))
+        .load()
+        .await
+}
+
+/// `sdk` with `timeouts` on every call of the clients built from it:
+/// connect, read (the next bytes of an answer), one attempt, and the whole
+/// call with its retries.
+pub fn with_timeouts(sdk: &aws_config::SdkConfig, timeouts: &Timeouts) -> aws_config::SdkConfig {
+    sdk.to_builder()
+        .timeout_config(timeout_config(timeouts))
+        .build()
+}
+
+fn timeout_config(t: &Timeouts) -> TimeoutConfig {
+    let [connect, read, attempt, call, _run] = t.durations();
+    TimeoutConfig::builder()
+        .connect_timeout(connect)
+        .read_timeout(read)
+        .operation_attempt_timeout(attempt)
+        .operation_timeout(call)
+        .build()
 }
 
 /// The Price List Query API's configuration: `sdk` (credentials, endpoint

@@ -42,7 +42,11 @@ impl PricingAdapter {
     /// ap-south-1, ...), not necessarily the estate's.
     pub fn new(config: &aws_config::SdkConfig) -> Self {
         PricingAdapter {
-            client: Client::new(config),
+            client: Client::from_conf(
+                aws_sdk_pricing::config::Builder::from(config)
+                    .interceptor(crate::aws::attempts::Recorder)
+                    .build(),
+            ),
             page_size: None,
         }
     }

@@ -38,7 +38,11 @@ impl RdsAdapter {
     /// retries).
     pub fn new(config: &aws_config::SdkConfig) -> Self {
         RdsAdapter {
-            client: Client::new(config),
+            client: Client::from_conf(
+                aws_sdk_rds::config::Builder::from(config)
+                    .interceptor(crate::aws::attempts::Recorder)
+                    .build(),
+            ),
             page_size: None,
         }
     }

@@ -23,7 +23,11 @@ impl S3PolicyStore {
     /// retries).
     pub fn new(config: &aws_config::SdkConfig) -> Self {
         S3PolicyStore {
-            client: Client::new(config),
+            client: Client::from_conf(
+                aws_sdk_s3::config::Builder::from(config)
+                    .interceptor(crate::aws::attempts::Recorder)
+                    .build(),
+            ),
         }
     }
 }

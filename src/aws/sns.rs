@@ -28,7 +28,11 @@ impl SnsNotifier {
     /// Publishes to `topic_arn` through a client on the shared configuration.
     pub fn new(config: &aws_config::SdkConfig, topic_arn: impl Into<String>) -> Self {
         SnsNotifier {
-            client: Client::new(config),
+            client: Client::from_conf(
+                aws_sdk_sns::config::Builder::from(config)
+                    .interceptor(crate::aws::attempts::Recorder)
+                    .build(),
+            ),
             topic_arn: topic_arn.into(),
         }
     }

@@ -8,13 +8,14 @@ use chrono::{DateTime, Utc};
 
 use super::lock;
 use crate::aws::AwsError;
-use crate::ports::{CloudWatchPort, MetricQuery};
+use crate::ports::{AlarmReading, CloudWatchPort, MetricQuery};
 use crate::signals::AlarmState;
 
 /// CloudWatch with alarm states and metric series set by the test.
 #[derive(Debug, Default)]
 pub struct FakeCloudWatch {
     alarms: Mutex<BTreeMap<String, AlarmState>>,
+    since: Mutex<BTreeMap<String, DateTime<Utc>>>,
     series: Mutex<BTreeMap<(String, String), Vec<f64>>>,
 }
 
@@ -22,6 +23,12 @@ impl FakeCloudWatch {
     /// Sets an alarm's state.
     pub fn set_alarm(&self, name: &str, state: AlarmState) {
         lock(&self.alarms).insert(name.to_owned(), state);
+    }
+
+    /// Sets an alarm's state and when it entered it.
+    pub fn set_alarm_since(&self, name: &str, state: AlarmState, since: DateTime<Utc>) {
+        self.set_alarm(name, state);
+        lock(&self.since).insert(name.to_owned(), since);
     }
 
     /// Sets the recent values of a metric for an identifier.
@@ -40,6 +47,21 @@ impl CloudWatchPort for FakeCloudWatch {
         Ok(names
             .iter()
             .filter_map(|n| alarms.get(n).map(|s| (n.clone(), *s)))
+            .collect())
+    }
+
+    async fn alarm_readings(
+        &self,
+        names: &[String],
+    ) -> Result<BTreeMap<String, AlarmReading>, AwsError> {
+        let states = self.alarm_states(names).await?;
+        let since = lock(&self.since);
+        Ok(states
+            .into_iter()
+            .map(|(name, state)| {
+                let since = since.get(&name).copied();
+                (name, AlarmReading { state, since })
+            })
             .collect())
     }
 

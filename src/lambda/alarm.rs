@@ -36,7 +36,8 @@ pub async fn handle(
             &change.alarm,
             change.state,
             &change.reason,
-        );
+        )
+        .changed_at(change.at);
         let report = runner.run(&trigger, now).await?;
         match &report.status {
             RunStatus::Ignored(why) => tracing::warn!(

@@ -44,6 +44,9 @@ pub struct AlarmChange {
     pub reason: String,
     /// The shape it came in: `eventbridge`, `lambda-action` or `sns`.
     pub via: &'static str,
+    /// When the alarm entered `state`, as the event says (None when it
+    /// says nothing readable): a redelivery can be an hour old.
+    pub at: Option<DateTime<Utc>>,
 }
 
 /// The detail of an EventBridge "CloudWatch Alarm State Change" event
@@ -131,6 +134,7 @@ pub fn alarm_changes(event: &Value) -> Result<Vec<AlarmChange>, EventError> {
                     state: s,
                     reason: m.new_state_reason,
                     via: "sns",
+                    at: m.state_change_time.as_deref().and_then(alarm_time),
                 })
             })
             .collect();
@@ -150,6 +154,7 @@ pub fn alarm_changes(event: &Value) -> Result<Vec<AlarmChange>, EventError> {
         let d: AlarmDetail = serde_json::from_value(eb.detail)
             .map_err(|e| error(F, format!("alarm state change detail: {e}")))?;
         let s = state(F, &d.state.value)?;
+        let at = d.state.timestamp.as_deref().and_then(alarm_time);
         return Ok(vec![AlarmChange {
             id: change_id(
                 &d.alarm_name,
@@ -161,6 +166,7 @@ pub fn alarm_changes(event: &Value) -> Result<Vec<AlarmChange>, EventError> {
             state: s,
             reason: d.state.reason,
             via: "eventbridge",
+            at,
         }]);
     }
     if event.get("alarmData").is_some() {
@@ -200,12 +206,23 @@ pub fn alarm_changes(event: &Value) -> Result<Vec<AlarmChange>, EventError> {
             state: s,
             reason: st.reason,
             via: "lambda-action",
+            at: raw_time.as_deref().and_then(alarm_time),
         }]);
     }
     Err(error(
         F,
         "neither an EventBridge alarm state change, an alarm action payload, nor an SNS notification",
     ))
+}
+
+/// An alarm timestamp as CloudWatch writes it (`2026-11-23T09:59:58.000+0000`),
+/// or RFC 3339; None when it is neither.
+fn alarm_time(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z")
+        .or_else(|_| DateTime::parse_from_rfc3339(text))
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// Replaces the payload's timestamps (which tidegate does not read) with
@@ -388,6 +405,27 @@ mod tests {
             ("EXAMPLE", AlarmState::Alarm, "sns")
         );
         assert_eq!(sns.id, "alarm/EXAMPLE/Alarm/2015-06-03T17:43:27.123+0000");
+        // Each shape says when the alarm entered its state, to the millisecond.
+        let ms = |t: &str| {
+            DateTime::parse_from_rfc3339(t)
+                .map(|t| t.with_timezone(&Utc))
+                .ok()
+        };
+        assert_eq!(eb.at, ms("2019-10-02T17:04:40.989Z"));
+        assert_eq!(action.at, ms("2023-08-04T12:36:15.490Z"));
+        assert_eq!(sns.at, ms("2015-06-03T17:43:27.123Z"));
+    }
+
+    #[test]
+    fn alarm_times_read_cloudwatchs_offset_and_rfc_3339_and_nothing_else() {
+        let want = DateTime::parse_from_rfc3339("2026-11-23T09:59:58.250Z")
+            .map(|t| t.with_timezone(&Utc))
+            .ok();
+        assert_eq!(alarm_time("2026-11-23T09:59:58.250+0000"), want);
+        assert_eq!(alarm_time("2026-11-23T10:59:58.250+01:00"), want);
+        assert_eq!(alarm_time("2026-11-23T09:59:58.250Z"), want);
+        assert_eq!(alarm_time("yesterday"), None);
+        assert_eq!(alarm_time(""), None);
     }
 
     #[test]

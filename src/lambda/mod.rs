@@ -42,6 +42,26 @@ use crate::run::{Runner, Settings};
 
 pub use respond::HandlerError;
 
+/// How long before the Lambda's own deadline a run stops: time to say so,
+/// give the event claim and the leases back, and answer with an error
+/// (so the event is retried) instead of being killed mid-call.
+pub const DEADLINE_MARGIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+tokio::task_local! {
+    /// The deadline of the invocation being answered (see [`within_deadline`]).
+    static DEADLINE: std::time::Instant;
+}
+
+/// Answers an invocation through `handler` with its runs bounded by the
+/// Lambda's deadline (`deadline_ms`, the context's epoch milliseconds)
+/// less [`DEADLINE_MARGIN`], besides the policy's `guardrails.timeouts.run`.
+pub async fn within_deadline<F: std::future::Future>(deadline_ms: u64, handler: F) -> F::Output {
+    let now_ms = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0);
+    let left = std::time::Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+    let until = std::time::Instant::now() + left.saturating_sub(DEADLINE_MARGIN);
+    DEADLINE.scope(until, handler).await
+}
+
 /// The environment variables a function reads at cold start.
 pub mod env {
     /// S3 bucket of the policy file.
@@ -172,6 +192,13 @@ impl Function {
                 "policy invalid: refusing to act on any event until it is fixed"
             ),
         }
+        // The policy's own timeouts on every client from here on (the
+        // policy itself was read under the defaults).
+        let sdk = match &policy {
+            Ok(p) => crate::aws::with_timeouts(sdk, &p.guardrails.timeouts),
+            Err(_) => crate::aws::with_timeouts(sdk, &crate::policy::Timeouts::default()),
+        };
+        let sdk = &sdk;
         Function {
             name,
             policy,
@@ -250,11 +277,16 @@ impl Function {
     ) -> Option<Runner<'a>> {
         match &self.policy {
             Ok(policy) => {
-                let mut settings = self.settings;
+                let mut settings = Settings {
+                    deadline: DEADLINE.try_with(|d| *d).ok().or(self.settings.deadline),
+                    ..self.settings
+                };
                 // A Lambda lives 900 s at most: a multi-step change stops
                 // waiting well before, leaving time to record and answer.
                 if settings.pace.deadline.is_none() {
-                    settings.pace.deadline = Some(std::time::Instant::now() + INVOCATION_WAITS);
+                    let waits = std::time::Instant::now() + INVOCATION_WAITS;
+                    settings.pace.deadline =
+                        Some(settings.deadline.map_or(waits, |end| end.min(waits)));
                 }
                 Some(Runner {
                     policy,
@@ -311,4 +343,31 @@ pub async fn start(name: &'static str) -> Result<Function, HandlerError> {
     })?;
     let sdk = crate::aws::load_config(&crate::aws::Endpoint::default()).await;
     Ok(Function::cold_start(name, &config, &sdk).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[tokio::test]
+    async fn an_invocation_runs_under_its_lambda_deadline_less_the_margin() {
+        let now_ms = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0);
+        let before = Instant::now();
+        // 12 s left on the Lambda's clock: the runs get 2 s of it.
+        let seen = within_deadline(now_ms + 12_000, async { DEADLINE.try_with(|d| *d) }).await;
+        let Ok(until) = seen else {
+            panic!("no deadline inside the invocation");
+        };
+        let left = until.saturating_duration_since(before);
+        assert!(
+            left > Duration::from_millis(1500) && left < Duration::from_millis(2100),
+            "{left:?}"
+        );
+        // Outside an invocation there is none (the policy's run limit applies).
+        assert!(DEADLINE.try_with(|d| *d).is_err());
+        // A deadline already past leaves no time rather than panicking.
+        let seen = within_deadline(0, async { DEADLINE.try_with(|d| *d) }).await;
+        assert!(seen.is_ok_and(|d| d <= Instant::now()));
+    }
 }

@@ -58,6 +58,11 @@ impl Ledger for MemoryLedger {
         Ok(())
     }
 
+    async fn release_event(&self, event_id: &str, holder: &str) -> Result<(), LedgerError> {
+        self.with(|s| s.release_event(event_id, holder));
+        Ok(())
+    }
+
     async fn take_lease(
         &self,
         identifier: &str,

@@ -63,6 +63,12 @@ pub trait Ledger: Send + Sync {
     /// record expires.
     async fn finish_event(&self, event_id: &str, holder: &str) -> Result<(), LedgerError>;
 
+    /// Gives up `holder`'s unfinished claim on `event_id` (its run failed),
+    /// so the retry that follows is claimed and run again rather than
+    /// answered as a duplicate. A finished claim, or another holder's, is
+    /// left as it is.
+    async fn release_event(&self, event_id: &str, holder: &str) -> Result<(), LedgerError>;
+
     /// Takes the lease on the resource `identifier` for `holder` until
     /// `until`. False when another holder's lease is still live. Taking a
     /// lease one already holds extends it.

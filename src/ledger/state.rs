@@ -121,6 +121,17 @@ impl LedgerState {
         }
     }
 
+    /// See [`super::Ledger::release_event`].
+    pub fn release_event(&mut self, id: &str, holder: &str) {
+        if self
+            .events
+            .get(id)
+            .is_some_and(|c| c.holder == holder && !c.done)
+        {
+            self.events.remove(id);
+        }
+    }
+
     /// See [`super::Ledger::take_lease`].
     pub fn take_lease(
         &mut self,
@@ -326,6 +337,29 @@ mod tests {
         assert_eq!(
             s.claim_event("e1", "c", t(21) + keep, stale, keep),
             Claim::Claimed
+        );
+    }
+
+    #[test]
+    fn a_failed_runs_claim_is_released_and_a_finished_one_is_not() {
+        let mut s = LedgerState::default();
+        let (stale, keep) = (TimeDelta::minutes(20), TimeDelta::days(1));
+        assert_eq!(s.claim_event("e1", "a", t(0), stale, keep), Claim::Claimed);
+        s.release_event("e1", "b");
+        assert_eq!(
+            s.claim_event("e1", "b", t(1), stale, keep),
+            Claim::Duplicate,
+            "b cannot release a's claim"
+        );
+        // a's run failed: the retry a minute later runs again.
+        s.release_event("e1", "a");
+        assert_eq!(s.claim_event("e1", "b", t(1), stale, keep), Claim::Claimed);
+        s.finish_event("e1", "b");
+        // A finished claim stays: its duplicates stay duplicates.
+        s.release_event("e1", "b");
+        assert_eq!(
+            s.claim_event("e1", "c", t(2), stale, keep),
+            Claim::Duplicate
         );
     }
 

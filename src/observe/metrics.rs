@@ -291,10 +291,19 @@ pub(crate) async fn read(
 ) {
     let names = alarm_names(policy);
     if !names.is_empty() {
-        match cloudwatch.alarm_states(&names).await {
-            Ok(states) => {
+        match cloudwatch.alarm_readings(&names).await {
+            Ok(readings) => {
+                let states: BTreeMap<String, AlarmState> = readings
+                    .iter()
+                    .map(|(name, r)| (name.clone(), r.state))
+                    .collect();
                 note_missing_alarms(policy, &states, &mut obs.notes);
                 obs.signals.alarms.extend(states);
+                obs.alarm_since.extend(
+                    readings
+                        .into_iter()
+                        .filter_map(|(name, r)| r.since.map(|t| (name, t))),
+                );
             }
             Err(e) => obs.notes.push(format!(
                 "alarm states could not be read, rules judge on metrics only: {e}"

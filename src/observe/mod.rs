@@ -53,6 +53,9 @@ pub struct Observation {
     /// Things the operator should know (a selector that matched nothing, a
     /// resource of the wrong shape, ...).
     pub notes: Vec<String>,
+    /// When each alarm read back entered its state, where CloudWatch said
+    /// (an alarm event older than this is stale news).
+    pub alarm_since: BTreeMap<String, DateTime<Utc>>,
 }
 
 /// Observes every resource `policy` manages, and the signals of its rules.

@@ -10,11 +10,13 @@ mod locate;
 pub mod model;
 pub mod raw;
 pub mod schema;
+mod timeouts;
 mod validate;
 
 pub use duration::Span;
 pub use load::{MAX_POLICY_BYTES, load_file, load_str, validate_raw};
 pub use model::*;
+pub use timeouts::Timeouts;
 pub use validate::generated_alarm_name;
 
 use std::fmt;

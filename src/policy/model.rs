@@ -91,6 +91,8 @@ pub struct Guardrails {
     pub dry_run: bool,
     /// A saved plan older than this is refused whole by `apply --plan`.
     pub max_plan_age: Span,
+    /// How long AWS calls and a run may take.
+    pub timeouts: super::Timeouts,
 }
 
 impl Guardrails {

@@ -326,6 +326,7 @@ fn guardrails(cx: &mut Ctx<'_>, g: &raw::Guardrails) -> Guardrails {
         oscillation_window: g.oscillation_window,
         dry_run: g.dry_run,
         max_plan_age,
+        timeouts: super::timeouts::check(cx, g.timeouts.as_ref()),
     }
 }
 

@@ -22,6 +22,7 @@
 //! 6. **Record** the budget latch, release the leases, send notices.
 
 mod journal;
+mod deadline;
 mod reconcile;
 mod spot;
 mod trigger;
@@ -78,6 +79,9 @@ pub struct Settings {
     /// Where a multi-step change's progress is shown as each step is
     /// recorded (the CLI prints it); None: nowhere.
     pub progress: Option<fn(&str)>,
+    /// The caller's deadline for the run (a Lambda's, less a margin), if it
+    /// has one; the policy's `guardrails.timeouts.run` bounds it anyway.
+    pub deadline: Option<Instant>,
 }
 
 impl Default for Settings {
@@ -89,6 +93,7 @@ impl Default for Settings {
             claim_keep: TimeDelta::days(1),
             reconcile_within: TimeDelta::days(2),
             progress: None,
+            deadline: None,
         }
     }
 }
@@ -178,10 +183,33 @@ impl RunReport {
 pub enum RunError {
     /// The ledger could not be read or written.
     #[error("ledger: {0}")]
-    Ledger(#[from] LedgerError),
+    Ledger(LedgerError),
     /// Observing the estate failed.
     #[error("observing the estate: {0}")]
-    Aws(#[from] AwsError),
+    Aws(AwsError),
+    /// The run's deadline passed before it finished.
+    #[error(
+        "the run's deadline passed after {}: stopped; an unfinished change is settled by the next run",
+        deadline::shown(.after)
+    )]
+    Deadline {
+        /// How long the run had.
+        after: std::time::Duration,
+    },
+}
+
+impl From<LedgerError> for RunError {
+    fn from(e: LedgerError) -> Self {
+        RunError::Ledger(e)
+    }
+}
+
+// By hand rather than `#[from]`: the message already carries the cause,
+// and a `source` too would print it twice in an error chain.
+impl From<AwsError> for RunError {
+    fn from(e: AwsError) -> Self {
+        RunError::Aws(e)
+    }
 }
 
 /// Everything a run works with.
@@ -215,19 +243,47 @@ impl Runner<'_> {
                 return Ok(RunReport::new(&trigger.event, RunStatus::Duplicate));
             }
         }
-        // A run that fails leaves its claim unfinished: a re-delivery after
-        // `claim_stale_after` tries again.
-        let report = self.run_claimed(trigger, now).await?;
+        let started = Instant::now();
+        let limit = self.policy.guardrails.timeouts.durations()[4];
+        let end = deadline::deadline(started, limit, s.deadline);
+        let work = self.run_claimed(trigger, now, end);
+        let report = match deadline::bounded(started, end, work).await {
+            Ok(report) => report,
+            Err(e) => {
+                // A failed run gives its claim back, so Lambda's retry runs
+                // again (and, when every retry fails, the event reaches the
+                // failure destination) instead of answering "duplicate".
+                if let Some(id) = &trigger.event.id {
+                    self.release_claim(id, &e).await;
+                }
+                return Err(e);
+            }
+        };
         if let Some(id) = &trigger.event.id {
             self.ledger.finish_event(id, self.holder).await?;
         }
         Ok(report)
     }
 
+    /// Releases the claim on `id` of a run that failed with `failure`. When
+    /// even that fails, the claim turns stale after `claim_stale_after` and
+    /// a later delivery takes it over.
+    async fn release_claim(&self, id: &str, failure: &RunError) {
+        if let Err(e) = self.ledger.release_event(id, self.holder).await {
+            tracing::error!(
+                event_id = id,
+                error = %e,
+                run_error = %failure,
+                "the failed run's event claim could not be released; a retry within the stale period answers duplicate"
+            );
+        }
+    }
+
     async fn run_claimed(
         &self,
         trigger: &Trigger,
         now: DateTime<Utc>,
+        end: Instant,
     ) -> Result<RunReport, RunError> {
         let started = Instant::now();
         let mut report = RunReport::new(&trigger.event, RunStatus::Done);
@@ -291,16 +347,17 @@ impl Runner<'_> {
         }
 
         let leased = self.take_leases(&wanted, now, started, &mut report).await?;
-        let acted = self
-            .with_heartbeat(&leased, now, started, async {
-                // A lease just taken may have lapsed from a dead run:
-                // settle its intents before deciding on the resource.
-                let settled = reconcile::taken_over(self, &leased, now, &mut report.notes).await?;
-                report.reconciled.extend(settled);
-                self.act_leased(&scoped, trigger, &leased, now, started, &mut report)
-                    .await
-            })
-            .await;
+        // Acting stops a little before the run's end, so the leases are
+        // given back rather than left to expire.
+        let acting = self.with_heartbeat(&leased, now, started, async {
+            // A lease just taken may have lapsed from a dead run: settle its
+            // intents before deciding on the resource.
+            let settled = reconcile::taken_over(self, &leased, now, &mut report.notes).await?;
+            report.reconciled.extend(settled);
+            self.act_leased(&scoped, trigger, &leased, now, started, &mut report)
+                .await
+        });
+        let acted = deadline::bounded(started, deadline::before(started, end), acting).await;
         self.release_leases(&leased, &mut report.notes).await;
         let (plan, history) = acted?;
         self.finish(plan, &history, trigger, now, &mut report)
@@ -357,9 +414,7 @@ impl Runner<'_> {
         obs: &mut Observation,
         now: DateTime<Utc>,
     ) {
-        if let Some((alarm, state)) = &trigger.alarm {
-            obs.signals.alarms.insert(alarm.clone(), *state);
-        }
+        trigger.read_alarm(obs);
         if let Some(spend) = &trigger.spend {
             let rate = run_rate(policy, &obs.estate, self.prices);
             for why in &rate.unpriced {

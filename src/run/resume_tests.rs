@@ -143,6 +143,9 @@ impl Ledger for HangAfterWrite<'_> {
     async fn finish_event(&self, event_id: &str, holder: &str) -> Result<(), LedgerError> {
         self.inner.finish_event(event_id, holder).await
     }
+    async fn release_event(&self, event_id: &str, holder: &str) -> Result<(), LedgerError> {
+        self.inner.release_event(event_id, holder).await
+    }
     async fn take_lease(
         &self,
         identifier: &str,

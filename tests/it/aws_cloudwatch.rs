@@ -29,7 +29,11 @@ async fn clients(moto: &MotoServer) -> (CloudWatchAdapter, aws_sdk_cloudwatch::C
     )
 }
 
-async fn put_alarm(cw: &aws_sdk_cloudwatch::Client, name: &str, state: Option<StateValue>) {
+pub(crate) async fn put_alarm(
+    cw: &aws_sdk_cloudwatch::Client,
+    name: &str,
+    state: Option<StateValue>,
+) {
     cw.put_metric_alarm()
         .alarm_name(name)
         .namespace("AWS/EC2")

@@ -32,7 +32,12 @@ struct Adapters {
 
 impl Adapters {
     async fn new() -> Self {
-        let config = MotoServer::shared().sdk_config().await;
+        Self::on(MotoServer::shared()).await
+    }
+
+    /// Every adapter on `moto`.
+    async fn on(moto: &MotoServer) -> Self {
+        let config = moto.sdk_config().await;
         Adapters {
             rds: RdsAdapter::new(&config),
             elasticache: ElastiCacheAdapter::new(&config),
@@ -472,4 +477,41 @@ async fn nothing_starts_on_a_cluster_that_is_not_active() {
 
     MotoServer::shared().set_msk_state(&arn, "ACTIVE");
     assert_eq!(a.describe(&arn).await.0, 3);
+}
+
+#[tokio::test]
+async fn a_failed_msk_update_names_the_policy_id_and_the_cluster_not_the_arn() {
+    // Dedicated server: the test injects a fault.
+    let moto = MotoServer::dedicated();
+    let a = Adapters::on(&moto).await;
+    let name = unique("msk-named");
+    let arn = a.create(&name, 3, "kafka.m5.xlarge", 100).await;
+    moto.inject(
+        crate::support::Fault::new("UpdateBrokerCount", "BadRequestException")
+            .status(400)
+            .message("The request is not valid now"),
+    );
+    let r = a
+        .act(
+            &policy(&name),
+            &name,
+            KnobName::Brokers,
+            Setting::Count(3),
+            Setting::Count(6),
+        )
+        .await;
+    let Outcome::Failed { error, source } = &r.outcome else {
+        panic!("expected the refused update to fail, got {r:?}");
+    };
+    assert!(
+        error.starts_with(&format!(
+            "kafka UpdateBrokerCount on events (cluster {name}) failed: BadRequestException"
+        )),
+        "{error}"
+    );
+    assert!(!error.contains(&arn) && !error.contains("arn:"), "{error}");
+    assert_eq!(
+        source.as_ref().map(|e| e.resource.clone()),
+        Some(format!("events (cluster {name})"))
+    );
 }

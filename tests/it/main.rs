@@ -30,6 +30,7 @@ mod aws_rds;
 mod aws_s3;
 mod cli_apply;
 mod cli_ledger;
+mod aws_timeouts;
 mod cli_prices;
 mod lambda;
 mod ledger_runs;

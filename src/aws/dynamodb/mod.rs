@@ -24,7 +24,7 @@
 //! | `CLOCKS` | `{identifier}#{knob}#{up\|down\|none}` | `identifier`, `knob`, `direction`, `at` (RFC 3339, UTC, nanoseconds) | `record_outcome` of an applied entry, only if newer |
 //! | `LOG#{YYYY-MM-DD}` (UTC day of the intent) | the entry id | `entry` (the [`LogEntry`] as JSON), `open` (BOOL: no outcome yet) | `record_intent` (only if absent), `record_outcome` (overwrites) |
 //! | `LEASE#{identifier}` | `LEASE` | `holder`, `until` (N, epoch ms) | `take_lease`, `release_lease` |
-//! | `EVENT#{event id}` | `EVENT` | `holder`, `at` (N, epoch ms), `done` (BOOL) | `claim_event`, `finish_event` |
+//! | `EVENT#{event id}` | `EVENT` | `holder`, `at` (N, epoch ms), `done` (BOOL) | `claim_event`, `finish_event`, `release_event` (deletes an unfinished claim of a failed run) |
 //! | `STATE` | `EMERGENCY` | `since` (RFC 3339) | `set_emergency` |
 //! | `STATE` | `BUDGET#{key}` | `level` (`ok`, `warn`, `emergency`) | `swap_budget_level` |
 //! | `SPOT#{group}` | `{at}#{instance}` (RFC 3339, nine fraction digits) | `warning` (the [`crate::ledger::SpotWarning`] as JSON) | `record_spot_warning` (see `spot.rs`) |
@@ -99,7 +99,11 @@ impl DynamoDbLedger {
         retention: TimeDelta,
     ) -> Self {
         DynamoDbLedger {
-            client: Client::new(config),
+            client: Client::from_conf(
+                aws_sdk_dynamodb::config::Builder::from(config)
+                    .interceptor(crate::aws::attempts::Recorder)
+                    .build(),
+            ),
             table: table.into(),
             retention,
         }
@@ -339,6 +343,19 @@ impl Ledger for DynamoDbLedger {
             }
             Err(e) => Err(self.aws("UpdateItem", &key, e)),
         }
+    }
+
+    async fn release_event(&self, event_id: &str, holder: &str) -> Result<(), LedgerError> {
+        // Only this run's unfinished claim: a finished one keeps answering
+        // re-deliveries as duplicates, and another run's is its own.
+        let condition = Condition::new("#holder = :me AND #done = :false")
+            .name("#holder", "holder")
+            .name("#done", "done")
+            .value(":me", s(holder))
+            .value(":false", AttributeValue::Bool(false));
+        self.delete(&Key::event(event_id), Some(condition))
+            .await
+            .map(drop)
     }
 
     async fn take_lease(

@@ -82,6 +82,7 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
 
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let config = runtime.block_on(tidegate::aws::load_config(&args.live.endpoint(&policy)));
+    let config = tidegate::aws::with_timeouts(&config, &policy.guardrails.timeouts);
     let ledger = args.live.open_ledger(now, &config)?;
     let adapters = Adapters::new(&config);
     let prices = runtime.block_on(args.live.prices.book(

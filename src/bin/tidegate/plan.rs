@@ -33,6 +33,7 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let mut plan = runtime.block_on(async {
         let config = tidegate::aws::load_config(&args.live.endpoint(&policy)).await;
+        let config = tidegate::aws::with_timeouts(&config, &policy.guardrails.timeouts);
         // Opened (not only read) to keep the Pricing API's answer in it.
         let ledger = args.live.open_ledger(now, &config)?;
         let adapters = Adapters::new(&config);

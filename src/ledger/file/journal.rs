@@ -28,6 +28,10 @@ pub(super) enum Op {
         id: String,
         holder: String,
     },
+    ReleaseEvent {
+        id: String,
+        holder: String,
+    },
     TakeLease {
         identifier: String,
         holder: String,
@@ -96,6 +100,10 @@ impl Op {
             )),
             Op::FinishEvent { id, holder } => {
                 s.finish_event(id, holder);
+                Answer::Done
+            }
+            Op::ReleaseEvent { id, holder } => {
+                s.release_event(id, holder);
                 Answer::Done
             }
             Op::TakeLease {

@@ -366,6 +366,14 @@ impl Ledger for FileLedger {
         .map(drop)
     }
 
+    async fn release_event(&self, event_id: &str, holder: &str) -> Result<(), LedgerError> {
+        self.change(Op::ReleaseEvent {
+            id: event_id.to_owned(),
+            holder: holder.to_owned(),
+        })
+        .map(drop)
+    }
+
     async fn take_lease(
         &self,
         identifier: &str,

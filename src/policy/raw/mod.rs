@@ -14,9 +14,11 @@ use super::duration::Span;
 
 mod prices;
 mod spot;
+mod timeouts;
 
 pub use prices::PricesSpec;
 pub use spot::{InstanceRefreshSpec, InterruptionsSpec, SpotClassSpec};
+pub use timeouts::TimeoutsSpec;
 
 /// The whole policy file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -74,6 +76,9 @@ pub struct Guardrails {
     /// decided on has moved since.
     #[serde(default)]
     pub max_plan_age: Option<Span>,
+    /// How long an AWS call, and a whole run, may take (defaults suit AWS).
+    #[serde(default)]
+    pub timeouts: Option<TimeoutsSpec>,
 }
 
 pub(crate) fn default_true() -> bool {

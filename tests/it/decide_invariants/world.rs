@@ -362,6 +362,7 @@ fn policy(resources: Vec<Resource>, max_per_hour: u32, window: u64) -> Policy {
             oscillation_window: Span::from_mins(window),
             dry_run: true,
             max_plan_age: Guardrails::DEFAULT_MAX_PLAN_AGE,
+            timeouts: Default::default(),
         },
         profiles: ["business_hours", "evening", "emergency"]
             .into_iter()

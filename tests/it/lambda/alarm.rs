@@ -176,3 +176,113 @@ async fn twenty_concurrent_invocations_for_one_alarm_make_one_modification() {
     assert_eq!(moto.calls().count("rds", "ModifyDBInstance"), 1);
     assert_eq!(stack.db_class().await, "db.r6g.xlarge");
 }
+
+/// An alarm timestamp as CloudWatch writes it in events.
+fn cloudwatch_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()
+}
+
+#[tokio::test]
+async fn a_forty_minute_old_alarm_redelivered_after_the_alarm_went_ok_changes_nothing() {
+    use aws_sdk_cloudwatch::types::StateValue;
+    let moto = MotoServer::shared();
+    // At the policy's floor (xlarge), so only the alarm can move it.
+    let stack = Stack::new(moto, "db.r6g.xlarge", 8).await;
+    let function = stack.function("alarm").await;
+    // The alarm fired 40 minutes ago and is OK again now (moto stamps each
+    // state with the wall clock, as CloudWatch does).
+    let cw = aws_sdk_cloudwatch::Client::new(&stack.sdk);
+    crate::aws_cloudwatch::put_alarm(&cw, &stack.alarm, Some(StateValue::Alarm)).await;
+    cw.set_alarm_state()
+        .alarm_name(&stack.alarm)
+        .state_value(StateValue::Ok)
+        .state_reason("recovered")
+        .send()
+        .await
+        .expect("SetAlarmState OK");
+    let now = chrono::Utc::now() + chrono::TimeDelta::seconds(1);
+
+    let stale = alarm_event(
+        &stack.alarm,
+        "ALARM",
+        &cloudwatch_time(now - chrono::TimeDelta::minutes(40)),
+    );
+    let answer = alarm::handle(&function, &stale, "req-stale", now)
+        .await
+        .expect("handled");
+    assert_eq!(answer["applied"], serde_json::json!([]), "{answer:#}");
+    assert_eq!(answer["refused"], serde_json::json!([]), "{answer:#}");
+    assert_eq!(stack.db_class().await, "db.r6g.xlarge");
+    assert!(stack.notices().await.is_empty());
+    let said = answer["notes"].as_array().is_some_and(|notes| {
+        notes.iter().any(|n| {
+            n.as_str()
+                .is_some_and(|n| n.contains("older than its current state Ok"))
+        })
+    });
+    assert!(said, "no note says the event was stale: {answer:#}");
+    assert!(stack.log(&function, now).await.is_empty());
+
+    // The same alarm entering ALARM after that OK does act.
+    let fresh = alarm_event(&stack.alarm, "ALARM", &cloudwatch_time(now));
+    let answer = alarm::handle(&function, &fresh, "req-fresh", now)
+        .await
+        .expect("handled");
+    assert_eq!(
+        answer["applied"].as_array().map(Vec::len),
+        Some(1),
+        "{answer:#}"
+    );
+    assert_eq!(stack.db_class().await, "db.r6g.2xlarge");
+}
+
+#[tokio::test]
+async fn a_run_that_fails_after_claiming_its_event_is_run_again_by_the_retry() {
+    // Dedicated server: the test injects a fault.
+    let moto = MotoServer::dedicated();
+    let stack = Stack::new(&moto, "db.r6g.large", 8).await;
+    let function = stack.function("alarm").await;
+    let now = at("2026-11-23T14:00:00Z");
+    let fired = alarm_event(&stack.alarm, "ALARM", "2026-11-23T13:59:58.000+0000");
+
+    // The ledger fails once after the event is claimed (the first Query is
+    // the look for unfinished intents): the invocation fails.
+    moto.inject(
+        crate::support::Fault::new("Query", "AccessDeniedException")
+            .service("dynamodb")
+            .message("not now"),
+    );
+    let failed = alarm::handle(&function, &fired, "req-1", now).await;
+    let err = failed.expect_err("the run fails, so Lambda retries the event");
+    assert!(err.to_string().contains("not now"), "{err}");
+    assert_eq!(stack.db_class().await, "db.r6g.large");
+
+    // Lambda's retry, a minute later, runs again and acts.
+    let retried = alarm::handle(
+        &function,
+        &fired,
+        "req-2",
+        now + chrono::TimeDelta::minutes(1),
+    )
+    .await
+    .expect("the retry runs");
+    assert_eq!(retried["status"]["status"], "done", "{retried:#}");
+    assert_eq!(
+        retried["applied"].as_array().map(Vec::len),
+        Some(1),
+        "{retried:#}"
+    );
+    assert_eq!(stack.db_class().await, "db.r6g.xlarge");
+
+    // A re-delivery of the event the retry completed stays a duplicate.
+    let again = alarm::handle(
+        &function,
+        &fired,
+        "req-3",
+        now + chrono::TimeDelta::minutes(2),
+    )
+    .await
+    .expect("handled");
+    assert_eq!(again["status"]["status"], "duplicate", "{again:#}");
+    assert_eq!(stack.log(&function, now).await.len(), 1);
+}
