@@ -1,5 +1,6 @@
-//! observe → decide → act without the ledger: the CLI's `plan`, and a
-//! plain apply for single callers. The only place that reads the clock's
+//! observe → decide → act without the ledger, for single callers (tests,
+//! embedding), and the SDK adapters. The CLI's `plan` and `apply` and the
+//! Lambdas go through [`crate::run::Runner`]. The only place that reads the clock's
 //! value into the pure core is the caller, which passes `now` in.
 
 use chrono::{DateTime, Utc};

@@ -128,11 +128,26 @@ pub(crate) fn priced_from(prices: &[PriceUsed]) -> Vec<String> {
         .collect()
 }
 
-/// `+$1.23` / `-$0.45`.
+/// `+$1.23` / `-$0.45`. A sum of nothing is -0.0 in Rust, and a delta
+/// that rounds to zero is shown as `+$0.00`, never `+$-0.00`.
 fn signed(usd: f64) -> String {
-    if usd < 0.0 {
+    if usd <= -0.005 {
         format!("-${:.2}", -usd)
     } else {
-        format!("+${usd:.2}")
+        format!("+${:.2}", usd.max(0.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::signed;
+
+    #[test]
+    fn signed_amounts_never_read_plus_minus() {
+        assert_eq!(signed(1.234), "+$1.23");
+        assert_eq!(signed(-0.45), "-$0.45");
+        assert_eq!(signed(-0.0), "+$0.00");
+        assert_eq!(signed(-0.001), "+$0.00");
+        assert_eq!(signed(std::iter::empty::<f64>().sum()), "+$0.00");
     }
 }

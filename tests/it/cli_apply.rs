@@ -31,16 +31,19 @@ resources:
 
 /// One instance at db.r6g.xlarge (its floor) whose scale-up alarm fires,
 /// a policy for it, a ledger: every plan proposes xlarge → 2xlarge.
-struct Estate {
-    moto: &'static MotoServer,
+struct Estate<'a> {
+    moto: &'a MotoServer,
     ident: String,
     dir: tempfile::TempDir,
     policy: PathBuf,
 }
 
-impl Estate {
+impl<'a> Estate<'a> {
     async fn new(dry_run: bool) -> Self {
-        let moto = MotoServer::shared();
+        Self::on(MotoServer::shared(), dry_run).await
+    }
+
+    async fn on(moto: &'a MotoServer, dry_run: bool) -> Self {
         let ident = unique("apply-db");
         let config = moto.sdk_config().await;
         crate::aws_estate::fire(
@@ -299,6 +302,12 @@ async fn an_edited_saved_plan_is_held_by_the_guard_that_refuses_it_now() {
         );
         assert!(out.contains(&format!("guard {guard}: ")), "{to}\n{run}");
         assert!(out.contains("Nothing to apply."), "{to}\n{run}");
+        assert!(
+            out.contains(
+                "Plan: 0 to change, 1 held back by a guard. Cost change if applied: +$0.00/h"
+            ),
+            "{to}: an empty sum is +$0.00, not +$-0.00\n{run}"
+        );
         assert_eq!(estate.class().await, "db.r6g.xlarge", "{to}: not applied");
     }
 }
@@ -314,6 +323,26 @@ async fn a_saved_change_the_policy_no_longer_proposes_is_held_by_recheck() {
     assert!(
         run.stdout()
             .contains("the policy proposes no change to instance_class now"),
+        "{run}"
+    );
+    assert_eq!(estate.class().await, "db.r6g.xlarge");
+}
+
+#[tokio::test]
+async fn a_change_aws_refuses_is_reported_failed_and_exits_1() {
+    let moto = MotoServer::dedicated();
+    let estate = Estate::on(&moto, false).await;
+    moto.inject_fault("ModifyDBInstance", "InvalidParameterCombination", 1);
+    let run = estate.tidegate("apply", &["--auto-approve"]);
+    assert_eq!(run.code(), 1, "{run}");
+    assert!(
+        run.stdout()
+            .contains(&format!("FAILED    {}: ", estate.resize())),
+        "{run}"
+    );
+    assert!(
+        run.stdout()
+            .contains("Apply: 0 applied, 0 already in effect, 0 skipped, 1 failed, 0 held."),
         "{run}"
     );
     assert_eq!(estate.class().await, "db.r6g.xlarge");

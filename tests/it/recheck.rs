@@ -244,7 +244,7 @@ fn the_hourly_allowance_is_spent_on_the_saved_changes_only() {
     // Limit 1: the decision plans one of the two and holds the other.
     assert_eq!(decided.planned().count(), 1);
     let held = decided.refused().next().expect("one held").clone();
-    let plan = world.recheck(&[held.clone()]);
+    let plan = world.recheck(std::slice::from_ref(&held));
     let a = on(&plan, &held.identifier);
     assert!(a.refused.is_none(), "{a:#?}");
 }
