@@ -15,7 +15,7 @@ use tidegate::estate::Setting;
 use tidegate::fake::FakeAws;
 use tidegate::ledger::{Ledger, LoggedStatus, MemoryLedger};
 use tidegate::observe::{Ports, observe};
-use tidegate::plan::{Action, Cause, Guard};
+use tidegate::plan::{Action, Cause};
 use tidegate::policy::{Direction, KnobName, Policy, ResourceKind, SpotMix};
 use tidegate::ports::{
     AutoScalingGroup, AutoScalingPort, ClusterMember, DbCluster, DbInstance, KafkaCluster,
@@ -29,6 +29,8 @@ const POLICY: &str = r#"
 version: 1
 estate: fakes
 guardrails: { max_actions_per_hour: 10, oscillation_window: 0m, dry_run: false }
+spot_mix:
+  web: { spot_percent: 0, on_demand_base: 1, allocation_strategy: price-capacity-optimized, instance_types: [m6i.large] }
 resources:
   - id: app-db
     kind: rds_instance
@@ -42,6 +44,7 @@ resources:
     kind: aurora_cluster
     identifier: orders
     engine: aurora-mysql
+    writer_class: { ladder: [db.r6g.large, db.r6g.xlarge] }
     readers: { min: 0, max: 5 }
     scale_up: [{ alarm: orders-high, scales: readers }]
   - id: events
@@ -49,6 +52,7 @@ resources:
     identifier: events
     az_count: 3
     brokers: { min: 3, max: 6 }
+    broker_type: { ladder: [kafka.m5.xlarge, kafka.m5.2xlarge] }
     scale_up: [{ alarm: events-cpu-high, scales: brokers }]
   - id: sessions
     kind: elasticache_redis
@@ -59,6 +63,7 @@ resources:
   - id: fleet
     kind: autoscaling_group
     identifier: fleet
+    workload_class: web
     capacity: { min: 1, max: 10 }
     scale_up: [{ alarm: fleet-high, scales: capacity }]
 "#;
@@ -443,17 +448,44 @@ async fn the_cooldown_clock_follows_what_aws_did_not_what_was_heard() {
         Some(LoggedStatus::Applied)
     );
     let history = ledger.history(now()).await.expect("history");
-    assert_eq!(history.actions_in_hour_before(now()), 1);
+    // The clock starts, and the hourly count includes it.
+    assert_eq!(
+        history
+            .last_knob_change("app-db", KnobName::InstanceClass)
+            .map(|a| a.at),
+        Some(now())
+    );
+    let counted = history
+        .actions
+        .iter()
+        .filter(|a| a.identifier == "app-db")
+        .count();
+    assert_eq!(counted, 1);
+    assert!(history.actions_in_hour_before(now()) >= 1);
 
     // Two minutes later the alarm still fires: the cooldown holds.
     aws.rds.settle();
     let second = run(aws.ports(), "run-2", now() + TimeDelta::minutes(2)).await;
-    assert_eq!(second.applied().count(), 0, "{:?}", second.outcomes);
+    // Every change of the first run was read back as applied.
+    assert!(
+        first
+            .outcomes
+            .iter()
+            .all(|r| matches!(r.outcome, Outcome::Applied { .. })),
+        "{:?}",
+        first.outcomes
+    );
+    let again = second
+        .applied()
+        .filter(|r| r.action.identifier == "app-db")
+        .count();
+    assert_eq!(again, 0, "{:?}", second.outcomes);
+    // Nothing of app-db is planned or applied while its cooldown runs
+    // (before, the change was recorded failed, with no clock, and made again).
     let plan = second.plan.expect("plan");
-    let held: Vec<_> = plan
-        .refused()
-        .filter(|a| a.identifier == "app-db")
-        .filter_map(|a| a.refused.as_ref().map(|r| r.guard))
-        .collect();
-    assert_eq!(held, vec![Guard::Cooldown]);
+    assert!(
+        plan.planned().all(|a| a.identifier != "app-db"),
+        "{:?}",
+        plan.actions
+    );
 }

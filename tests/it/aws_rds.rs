@@ -452,10 +452,15 @@ async fn the_writer_is_resized_through_a_new_reader_and_a_failover() {
     assert!(applied(&reports[0]).contains(&format!("FailoverDBCluster {id} to {new}")));
     assert_eq!(
         rig.members(&id).await,
-        vec![(reader, false), (new.clone(), true)]
+        vec![(reader.clone(), false), (new.clone(), true)]
     );
     assert_eq!(
         rig.instance(&new).await.db_instance_class(),
+        Some("db.r6g.xlarge")
+    );
+    // The reader was moved to the new class first (12.3).
+    assert_eq!(
+        rig.instance(&reader).await.db_instance_class(),
         Some("db.r6g.xlarge")
     );
     let m = rig.member(&p, &id).await;
@@ -645,4 +650,71 @@ async fn a_refused_call_fails_its_action_and_the_rest_of_the_plan_runs() {
         Some("db.t4g.large")
     );
     assert_eq!(rig.members(&cluster).await.len(), 2);
+}
+
+/// Every mutating call is sent twice, the second answer heard: what the
+/// SDK's retry hears after AWS carried out a call whose answer was lost.
+struct RetryEveryCall;
+
+impl tidegate::act::tap::Tap for RetryEveryCall {
+    fn after(&self, _: &'static str, _: &str, _: bool) -> tidegate::act::tap::Heard {
+        tidegate::act::tap::Heard::Retry
+    }
+}
+
+#[tokio::test]
+async fn moto_s_already_done_answers_to_a_retried_call_are_applied_and_nothing_is_doubled() {
+    let rig = Rig::new(MotoServer::shared()).await;
+    let id = unique("retried");
+    let writer = format!("{id}-w");
+    rig.create_cluster(&id, "db.r6g.large", &[&writer]).await;
+    let p = aurora_policy(
+        &id,
+        "    writer_class: { ladder: [db.r6g.large, db.r6g.xlarge], floor: db.r6g.large }\n",
+    );
+    let tapped = tidegate::act::tap::Tapped::new(rig.ports(), RetryEveryCall);
+    let apply = |actions: Vec<Action>| {
+        let p = &p;
+        let ports = tapped.ports();
+        let rig = &rig;
+        async move {
+            let fresh = rig.observe(p).await;
+            act::apply(&plan_of(actions), p, ports, &fresh.estate, PACE).await
+        }
+    };
+    // CreateDBInstance twice: moto answers DBInstanceAlreadyExists.
+    let up = action(
+        &id,
+        ResourceKind::AuroraCluster,
+        KnobName::Readers,
+        Setting::Count(0),
+        Setting::Count(1),
+    );
+    let reports = apply(vec![up]).await;
+    let new = format!("{id}-reader-1");
+    assert!(
+        applied(&reports[0]).contains(&format!("AWS answered {new} already exists")),
+        "{:?}",
+        reports[0].outcome
+    );
+    assert_eq!(
+        rig.members(&id).await,
+        vec![(new.clone(), false), (writer.clone(), true)],
+        "one reader, not two"
+    );
+    // DeleteDBInstance twice: moto answers DBInstanceNotFound.
+    let down = action(
+        &id,
+        ResourceKind::AuroraCluster,
+        KnobName::Readers,
+        Setting::Count(1),
+        Setting::Count(0),
+    );
+    let reports = apply(vec![down]).await;
+    assert!(
+        applied(&reports[0]).starts_with(&format!("DeleteDBInstance {new} ")),
+        "{:?}",
+        reports[0].outcome
+    );
+    assert_eq!(rig.members(&id).await, vec![(writer, true)]);
 }

@@ -286,11 +286,11 @@ fn call_name(op: &StepOp) -> &'static str {
 /// AWS saying the step's call was carried out before (a retry of a call
 /// whose answer was lost).
 fn already_done(op: &StepOp, e: &AwsError) -> bool {
-    match (op, e.code.as_deref()) {
-        (StepOp::CreateWriter { .. }, Some("DBInstanceAlreadyExists")) => true,
-        (StepOp::Retire { .. }, Some("DBInstanceNotFound")) => true,
-        _ => false,
-    }
+    matches!(
+        (op, e.code.as_deref()),
+        (StepOp::CreateWriter { .. }, Some("DBInstanceAlreadyExists"))
+            | (StepOp::Retire { .. }, Some("DBInstanceNotFound"))
+    )
 }
 
 fn dead_end(i: &DbInstance) -> Option<String> {
