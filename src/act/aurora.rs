@@ -461,6 +461,9 @@ mod tests {
             pending_modifications: false,
             allocated_gib: 1,
             max_allocated_gib: None,
+            storage_type: String::new(),
+            iops: None,
+            storage_throughput: None,
             cluster: Some("c".into()),
             created: minute.and_then(|m| Utc.with_ymd_and_hms(2026, 1, 1, 0, m, 0).single()),
             tags: Default::default(),
@@ -508,9 +511,7 @@ mod tests {
             notes: Vec::new(),
             prices: Vec::new(),
         };
-        let obs = crate::observe::observe(&policy, aws.ports(), Utc::now())
-            .await
-            .expect("observed");
+        let obs = crate::observe::observe(&policy, aws.ports(), Utc::now()).await;
         apply(
             &action,
             &policy.resources[0],

@@ -408,6 +408,7 @@ fn member(s: &Subject<'_>) -> Member {
         multi_az: s.resource.multi_az,
         spot_mix: s.spot_mix.clone(),
         storage_used_percent: None,
+        storage: None,
         parts: Vec::new(),
         tags: BTreeMap::new(),
     }

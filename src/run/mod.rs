@@ -289,7 +289,7 @@ impl Runner<'_> {
         now: DateTime<Utc>,
         report: &mut RunReport,
     ) -> Result<(Plan, Estate), RunError> {
-        let mut obs = observe::observe(policy, self.ports, now).await?;
+        let mut obs = observe::observe(policy, self.ports, now).await;
         if let Scope::SpotMix(group) = &trigger.scope {
             obs.estate.members.retain(|m| &m.identifier == group);
         }
@@ -422,7 +422,7 @@ impl Runner<'_> {
         let mut mine = plan.clone();
         mine.actions.retain(|a| leased.contains(&a.identifier));
         let acted = async {
-            let fresh = observe::observe(self.policy, self.ports, now).await?;
+            let fresh = observe::observe(self.policy, self.ports, now).await;
             self.carry_out(
                 &mine,
                 self.policy,

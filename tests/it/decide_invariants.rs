@@ -220,6 +220,7 @@ fn build_resource(i: usize, s: &ResourceSeed) -> (Resource, Member) {
         multi_az: false,
         spot_mix: None,
         storage_used_percent: None,
+        storage: None,
         parts: Vec::new(),
         tags: BTreeMap::new(),
     };
