@@ -142,6 +142,7 @@ fn member(i: usize) -> Member {
         multi_az: false,
         spot_mix: None,
         storage_used_percent: None,
+        storage: None,
         parts: Vec::new(),
         tags: BTreeMap::new(),
     }

@@ -57,7 +57,7 @@ pub async fn plan(
     history: &History,
     now: DateTime<Utc>,
 ) -> Result<(Plan, Observation), AwsError> {
-    let observation = observe::observe(policy, ports, now).await?;
+    let observation = observe::observe(policy, ports, now).await;
     let mut plan = decide(&Inputs {
         policy,
         estate: &observation.estate,
@@ -83,7 +83,7 @@ pub async fn apply(
     pace: Pace,
     now: DateTime<Utc>,
 ) -> Result<Vec<Report>, AwsError> {
-    let fresh = observe::observe(policy, ports, now).await?;
+    let fresh = observe::observe(policy, ports, now).await;
     let reports = act::apply(plan, policy, ports, &fresh.estate, pace).await;
     for r in &reports {
         if matches!(r.outcome, act::Outcome::Applied { .. }) {

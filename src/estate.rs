@@ -46,8 +46,14 @@ pub struct Member {
     pub multi_az: bool,
     /// Current instances distribution (ASG with a MixedInstancesPolicy).
     pub spot_mix: Option<SpotMix>,
-    /// Storage in use, percent of the current size/ceiling (drives growth).
+    /// Storage in use, percent (drives growth): of the allocated storage
+    /// for RDS (`FreeStorageSpace` is free space of `AllocatedStorage`), of
+    /// the volume for MSK.
     pub storage_used_percent: Option<f64>,
+    /// RDS only: the storage behind the ceiling (the Storage setting), which
+    /// the growth rule needs to judge whether and how far the ceiling may rise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<StorageFacts>,
     /// Tags.
     pub tags: BTreeMap<String, String>,
     /// The AWS sub-resources CloudWatch publishes this member's metrics
@@ -56,6 +62,21 @@ pub struct Member {
     /// are published for the resource itself.
     #[serde(default)]
     pub parts: Vec<String>,
+}
+
+/// An RDS instance's storage as described.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StorageFacts {
+    /// AllocatedStorage, GiB.
+    pub allocated_gib: u32,
+    /// StorageType (`gp2`, `gp3`, `io1`, `io2`, `standard`).
+    pub storage_type: String,
+    /// Provisioned IOPS, when set.
+    pub iops: Option<u32>,
+    /// StorageThroughput, MiBps, when set (gp3).
+    pub throughput_mibps: Option<u32>,
+    /// The engine (SQL Server asks more IOPS per GiB than the others).
+    pub engine: String,
 }
 
 impl Member {

@@ -17,6 +17,61 @@ use crate::signals::AlarmState;
 /// Tags as key → value.
 pub type Tags = BTreeMap<String, String>;
 
+/// What one describe read: the resources it could map whole, and one line
+/// for each it listed but could not read (a field every such resource has
+/// is missing, a value is out of range). One bad resource is one resource:
+/// it is reported, and the rest are used. Reads as a slice of the good ones.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listing<T> {
+    /// The resources read whole.
+    pub items: Vec<T>,
+    /// The resources that could not be read.
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// A listed resource that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    /// Its identifier (name, id or ARN) as far as the answer says; empty
+    /// when it says none.
+    pub id: String,
+    /// What was wrong, with the call it came from.
+    pub why: String,
+}
+
+impl<T> Listing<T> {
+    /// A listing where every resource was read.
+    pub fn whole(items: Vec<T>) -> Self {
+        Listing {
+            items,
+            unreadable: Vec::new(),
+        }
+    }
+}
+
+impl<T> Default for Listing<T> {
+    fn default() -> Self {
+        Listing::whole(Vec::new())
+    }
+}
+
+impl<T> std::ops::Deref for Listing<T> {
+    type Target = [T];
+
+    fn deref(&self) -> &[T] {
+        &self.items
+    }
+}
+
+impl<T> IntoIterator for Listing<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
+    }
+}
+
 /// An RDS DB instance (also the members of Aurora clusters).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DbInstance {
@@ -38,6 +93,13 @@ pub struct DbInstance {
     pub allocated_gib: u32,
     /// MaxAllocatedStorage (storage autoscaling ceiling), GiB.
     pub max_allocated_gib: Option<u32>,
+    /// StorageType (`gp2`, `gp3`, `io1`, `io2`, `standard`); empty when AWS
+    /// leaves it out.
+    pub storage_type: String,
+    /// Provisioned IOPS (io1, io2, gp3 at 400 GiB and above).
+    pub iops: Option<u32>,
+    /// StorageThroughput, MiBps (gp3).
+    pub storage_throughput: Option<u32>,
     /// The Aurora cluster it belongs to.
     pub cluster: Option<String>,
     /// InstanceCreateTime.
@@ -84,9 +146,9 @@ pub struct ClusterMember {
 #[async_trait]
 pub trait RdsPort: Send + Sync {
     /// Every DB instance (DescribeDBInstances, paginated).
-    async fn db_instances(&self) -> Result<Vec<DbInstance>, AwsError>;
+    async fn db_instances(&self) -> Result<Listing<DbInstance>, AwsError>;
     /// Every DB cluster (DescribeDBClusters, paginated).
-    async fn db_clusters(&self) -> Result<Vec<DbCluster>, AwsError>;
+    async fn db_clusters(&self) -> Result<Listing<DbCluster>, AwsError>;
     /// ModifyDBInstance DBInstanceClass.
     async fn modify_instance_class(
         &self,
@@ -154,7 +216,7 @@ pub struct ReplicationGroup {
 #[async_trait]
 pub trait ElastiCachePort: Send + Sync {
     /// Every replication group (DescribeReplicationGroups, paginated).
-    async fn replication_groups(&self) -> Result<Vec<ReplicationGroup>, AwsError>;
+    async fn replication_groups(&self) -> Result<Listing<ReplicationGroup>, AwsError>;
     /// Tags of one resource (ListTagsForResource); only called for tag
     /// selectors, as DescribeReplicationGroups carries no tags.
     async fn tags(&self, arn: &str) -> Result<Tags, AwsError>;
@@ -182,8 +244,9 @@ pub struct KafkaCluster {
     pub brokers: u32,
     /// BrokerNodeGroupInfo.InstanceType.
     pub broker_type: String,
-    /// EBS volume size per broker, GiB.
-    pub storage_gib: u32,
+    /// EBS volume size per broker, GiB; None for Express brokers, whose
+    /// storage AWS manages (no EBS volume info, no storage knob).
+    pub storage_gib: Option<u32>,
     /// Number of client subnets (one per AZ).
     pub az_count: u32,
     /// Tags.
@@ -194,7 +257,7 @@ pub struct KafkaCluster {
 #[async_trait]
 pub trait KafkaPort: Send + Sync {
     /// Every provisioned cluster (ListClustersV2, paginated).
-    async fn clusters(&self) -> Result<Vec<KafkaCluster>, AwsError>;
+    async fn clusters(&self) -> Result<Listing<KafkaCluster>, AwsError>;
     /// UpdateBrokerCount.
     async fn update_broker_count(
         &self,
@@ -243,7 +306,7 @@ pub struct AutoScalingGroup {
 #[async_trait]
 pub trait AutoScalingPort: Send + Sync {
     /// Every group (DescribeAutoScalingGroups, paginated).
-    async fn groups(&self) -> Result<Vec<AutoScalingGroup>, AwsError>;
+    async fn groups(&self) -> Result<Listing<AutoScalingGroup>, AwsError>;
     /// UpdateAutoScalingGroup MinSize, MaxSize, DesiredCapacity.
     async fn set_capacity(
         &self,

@@ -124,6 +124,7 @@ mod tests {
             multi_az: false,
             spot_mix: None,
             storage_used_percent: None,
+            storage: None,
             parts: Vec::new(),
             tags: BTreeMap::new(),
         }

@@ -82,7 +82,7 @@ pub(crate) async fn apply(
                 .map_err(named)?;
             format!(
                 "{} → {gib} GiB per broker (all brokers)",
-                cluster.storage_gib
+                cluster.storage_gib.unwrap_or(0)
             )
         }
     };
@@ -158,7 +158,16 @@ fn check<'a>(action: &'a Action, cluster: &KafkaCluster) -> Result<Option<Update
             Ok((*to != cluster.broker_type).then_some(Update::BrokerType(to)))
         }
         (KnobName::Storage, Setting::Gib(to)) => {
-            let (to, now) = (*to, cluster.storage_gib);
+            let Some(now) = cluster.storage_gib else {
+                return Err(refuse(
+                    op,
+                    name,
+                    ErrorKind::Other,
+                    "the cluster reports no EBS volume (Express brokers: AWS manages their storage)"
+                        .to_owned(),
+                ));
+            };
+            let to = *to;
             if to < now {
                 return Err(refuse(
                     op,
@@ -205,7 +214,7 @@ mod tests {
             current_version: "K2".into(),
             brokers: 3,
             broker_type: "kafka.m5.xlarge".into(),
-            storage_gib: 1000,
+            storage_gib: Some(1000),
             az_count: 3,
             tags: Tags::new(),
         }

@@ -178,6 +178,7 @@ resources:
             multi_az: true,
             spot_mix: None,
             storage_used_percent: None,
+            storage: None,
             parts: Vec::new(),
             tags: BTreeMap::new(),
         }

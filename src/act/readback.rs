@@ -31,17 +31,27 @@ pub(super) async fn after_error(
     // Only this resource: one describe of its service.
     let mut one = policy.clone();
     one.resources.retain(|r| r.id == resource.id);
-    let member = observe::observe(&one, ports, Utc::now()).await.map(|obs| {
-        obs.estate
+    let obs = observe::observe(&one, ports, Utc::now()).await;
+    let member = if obs.could_read(action.kind, &action.identifier) {
+        Ok(obs
+            .estate
             .members
             .into_iter()
-            .find(|m| m.identifier == action.identifier && m.kind == action.kind)
-    });
+            .find(|m| m.identifier == action.identifier && m.kind == action.kind))
+    } else {
+        // Observation reports what it could not read instead of failing.
+        Err(obs
+            .not_observed
+            .iter()
+            .map(|n| n.why.as_str())
+            .collect::<Vec<_>>()
+            .join("; "))
+    };
     judge(action, &error, member)
 }
 
-/// The verdict on what was read back. Pure.
-fn judge(action: &Action, error: &AwsError, read: Result<Option<Member>, AwsError>) -> Outcome {
+/// The verdict on what was read back (or why it could not be). Pure.
+fn judge(action: &Action, error: &AwsError, read: Result<Option<Member>, String>) -> Outcome {
     let member = match read {
         Ok(Some(m)) => m,
         Ok(None) => return failed(error, "; read back: not found"),

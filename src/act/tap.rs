@@ -17,7 +17,7 @@ use crate::observe::Ports;
 use crate::policy::SpotMix;
 use crate::ports::{
     AutoScalingGroup, AutoScalingPort, DbCluster, DbInstance, ElastiCachePort, KafkaCluster,
-    KafkaPort, RdsPort, ReplicationGroup, Tags,
+    KafkaPort, Listing, RdsPort, ReplicationGroup, Tags,
 };
 
 /// What the caller of a mutating call hears.
@@ -112,11 +112,11 @@ impl<'a, T: Tap> Tapped<'a, T> {
 
 #[async_trait]
 impl<T: Tap> RdsPort for Tapped<'_, T> {
-    async fn db_instances(&self) -> Result<Vec<DbInstance>, AwsError> {
+    async fn db_instances(&self) -> Result<Listing<DbInstance>, AwsError> {
         self.inner.rds.db_instances().await
     }
 
-    async fn db_clusters(&self) -> Result<Vec<DbCluster>, AwsError> {
+    async fn db_clusters(&self) -> Result<Listing<DbCluster>, AwsError> {
         self.inner.rds.db_clusters().await
     }
 
@@ -197,7 +197,7 @@ impl<T: Tap> RdsPort for Tapped<'_, T> {
 
 #[async_trait]
 impl<T: Tap> ElastiCachePort for Tapped<'_, T> {
-    async fn replication_groups(&self) -> Result<Vec<ReplicationGroup>, AwsError> {
+    async fn replication_groups(&self) -> Result<Listing<ReplicationGroup>, AwsError> {
         self.inner.elasticache.replication_groups().await
     }
 
@@ -237,7 +237,7 @@ impl<T: Tap> ElastiCachePort for Tapped<'_, T> {
 
 #[async_trait]
 impl<T: Tap> KafkaPort for Tapped<'_, T> {
-    async fn clusters(&self) -> Result<Vec<KafkaCluster>, AwsError> {
+    async fn clusters(&self) -> Result<Listing<KafkaCluster>, AwsError> {
         self.inner.kafka.clusters().await
     }
 
@@ -283,7 +283,7 @@ impl<T: Tap> KafkaPort for Tapped<'_, T> {
 
 #[async_trait]
 impl<T: Tap> AutoScalingPort for Tapped<'_, T> {
-    async fn groups(&self) -> Result<Vec<AutoScalingGroup>, AwsError> {
+    async fn groups(&self) -> Result<Listing<AutoScalingGroup>, AwsError> {
         self.inner.autoscaling.groups().await
     }
 

@@ -18,7 +18,7 @@ use aws_sdk_autoscaling::types::{
 
 use super::{AwsError, ErrorKind};
 use crate::policy::SpotMix;
-use crate::ports::{AutoScalingGroup, AutoScalingPort, Tags};
+use crate::ports::{AutoScalingGroup, AutoScalingPort, Listing, Tags, Unreadable};
 
 const SERVICE: &str = "autoscaling";
 const DESCRIBE: &str = "DescribeAutoScalingGroups";
@@ -83,7 +83,7 @@ impl AutoScalingAdapter {
 
 #[async_trait]
 impl AutoScalingPort for AutoScalingAdapter {
-    async fn groups(&self) -> Result<Vec<AutoScalingGroup>, AwsError> {
+    async fn groups(&self) -> Result<Listing<AutoScalingGroup>, AwsError> {
         let page_size = i32::try_from(self.page_size).unwrap_or(100);
         let mut pages = self
             .client
@@ -91,11 +91,19 @@ impl AutoScalingPort for AutoScalingAdapter {
             .into_paginator()
             .page_size(page_size)
             .send();
-        let mut groups = Vec::new();
+        let mut groups = Listing::default();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| refine(AwsError::from_sdk(SERVICE, DESCRIBE, "", e)))?;
             for g in page.auto_scaling_groups() {
-                groups.push(group_from_sdk(g)?);
+                // One group the answer half-describes is that group's
+                // problem, not the others'.
+                match group_from_sdk(g) {
+                    Ok(group) => groups.items.push(group),
+                    Err(e) => groups.unreadable.push(Unreadable {
+                        id: g.auto_scaling_group_name().unwrap_or_default().to_owned(),
+                        why: e.to_string(),
+                    }),
+                }
             }
         }
         Ok(groups)

@@ -17,7 +17,7 @@ use aws_sdk_elasticache::types::{
 };
 
 use super::AwsError;
-use crate::ports::{ElastiCachePort, ReplicationGroup, Tags};
+use crate::ports::{ElastiCachePort, Listing, ReplicationGroup, Tags, Unreadable};
 
 const SERVICE: &str = "elasticache";
 const DESCRIBE: &str = "DescribeReplicationGroups";
@@ -63,17 +63,25 @@ impl ElastiCacheAdapter {
 
 #[async_trait]
 impl ElastiCachePort for ElastiCacheAdapter {
-    async fn replication_groups(&self) -> Result<Vec<ReplicationGroup>, AwsError> {
+    async fn replication_groups(&self) -> Result<Listing<ReplicationGroup>, AwsError> {
         let mut pages = self
             .client
             .describe_replication_groups()
             .into_paginator()
             .send();
-        let mut out = Vec::new();
+        let mut out = Listing::default();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| AwsError::from_sdk(SERVICE, DESCRIBE, "", e))?;
             for g in page.replication_groups() {
-                out.push(to_group(g)?);
+                // One group the answer half-describes is that group's
+                // problem, not the others'.
+                match to_group(g) {
+                    Ok(group) => out.items.push(group),
+                    Err(e) => out.unreadable.push(Unreadable {
+                        id: g.replication_group_id().unwrap_or_default().to_owned(),
+                        why: e.to_string(),
+                    }),
+                }
             }
         }
         Ok(out)

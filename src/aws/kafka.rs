@@ -9,7 +9,7 @@ use aws_sdk_kafka::Client;
 use aws_sdk_kafka::types::{BrokerEbsVolumeInfo, Cluster, ClusterType};
 
 use super::AwsError;
-use crate::ports::{KafkaCluster, KafkaPort, Tags};
+use crate::ports::{KafkaCluster, KafkaPort, Listing, Tags, Unreadable};
 
 const SERVICE: &str = "kafka";
 const LIST: &str = "ListClustersV2";
@@ -35,21 +35,32 @@ impl KafkaAdapter {
 
 #[async_trait]
 impl KafkaPort for KafkaAdapter {
-    async fn clusters(&self) -> Result<Vec<KafkaCluster>, AwsError> {
+    async fn clusters(&self) -> Result<Listing<KafkaCluster>, AwsError> {
         let mut pages = self
             .client
             .list_clusters_v2()
             .cluster_type_filter(ClusterType::Provisioned.as_str())
             .into_paginator()
             .send();
-        let mut out = Vec::new();
+        let mut out = Listing::default();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| AwsError::from_sdk(SERVICE, LIST, "", e))?;
             for cluster in page.cluster_info_list() {
                 // The filter is a request; some endpoints ignore it. Serverless
                 // clusters have no brokers to size: leave them out either way.
-                if let Some(c) = to_cluster(cluster)? {
-                    out.push(c);
+                match to_cluster(cluster) {
+                    Ok(Some(c)) => out.items.push(c),
+                    Ok(None) => {}
+                    // One cluster the answer leaves half-described is that
+                    // cluster's problem, not the other clusters'.
+                    Err(e) => out.unreadable.push(Unreadable {
+                        id: cluster
+                            .cluster_arn()
+                            .or(cluster.cluster_name())
+                            .unwrap_or_default()
+                            .to_owned(),
+                        why: e.to_string(),
+                    }),
                 }
             }
         }
@@ -119,7 +130,9 @@ impl KafkaPort for KafkaAdapter {
 
 /// Maps one listed cluster; None for a serverless cluster. A provisioned
 /// cluster missing a field every provisioned cluster has is an error naming
-/// it (nothing is decided on a half-read cluster).
+/// it (nothing is decided on a half-read cluster). No EBS volume size is not
+/// such a field: Express brokers have none (AWS manages their storage), so
+/// the cluster is read without a storage size.
 fn to_cluster(c: &Cluster) -> Result<Option<KafkaCluster>, AwsError> {
     if matches!(c.cluster_type(), Some(ClusterType::Serverless)) {
         return Ok(None);
@@ -155,8 +168,7 @@ fn to_cluster(c: &Cluster) -> Result<Option<KafkaCluster>, AwsError> {
     let volume = group
         .storage_info()
         .and_then(|s| s.ebs_storage_info())
-        .and_then(|e| e.volume_size())
-        .ok_or_else(|| missing("BrokerNodeGroupInfo.StorageInfo.EbsStorageInfo.VolumeSize"))?;
+        .and_then(|e| e.volume_size());
     let non_negative = |what: &str, v: i32| {
         u32::try_from(v).map_err(|_| {
             AwsError::malformed(SERVICE, LIST, format!("cluster {name:?} has {what} {v}"))
@@ -173,7 +185,7 @@ fn to_cluster(c: &Cluster) -> Result<Option<KafkaCluster>, AwsError> {
         current_version: current_version.to_owned(),
         brokers: non_negative("NumberOfBrokerNodes", brokers)?,
         broker_type: broker_type.to_owned(),
-        storage_gib: non_negative("VolumeSize", volume)?,
+        storage_gib: volume.map(|v| non_negative("VolumeSize", v)).transpose()?,
         az_count: u32::try_from(group.client_subnets().len()).unwrap_or(u32::MAX),
         tags,
     }))
@@ -233,7 +245,7 @@ mod tests {
         assert_eq!(c.current_version, "K3AEGXETSR30VB");
         assert_eq!(c.brokers, 6);
         assert_eq!(c.broker_type, "kafka.m5.xlarge");
-        assert_eq!(c.storage_gib, 1000);
+        assert_eq!(c.storage_gib, Some(1000));
         assert_eq!(c.az_count, 3);
         assert_eq!(c.tags.get("team").map(String::as_str), Some("data"));
     }
@@ -249,11 +261,22 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_volume_size_is_an_error_naming_the_cluster() {
-        let err = to_cluster(&provisioned(3, 3, None)).expect_err("malformed");
+    fn a_cluster_without_ebs_volume_info_is_read_without_a_storage_size() {
+        // Express brokers: AWS manages the storage and reports no volume.
+        let c = to_cluster(&provisioned(3, 3, None))
+            .expect("an Express cluster is well formed")
+            .expect("provisioned");
+        assert_eq!((c.brokers, c.storage_gib), (3, None));
+    }
+
+    #[test]
+    fn a_missing_current_version_is_an_error_naming_the_cluster() {
+        let mut c = provisioned(3, 3, Some(100));
+        c.current_version = None;
+        let err = to_cluster(&c).expect_err("malformed");
         assert_eq!(err.operation, LIST);
         assert!(err.message.contains("events-msk"), "{err}");
-        assert!(err.message.contains("VolumeSize"), "{err}");
+        assert!(err.message.contains("CurrentVersion"), "{err}");
     }
 
     #[test]

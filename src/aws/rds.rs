@@ -15,7 +15,7 @@ use aws_sdk_rds::types::{
 use chrono::{DateTime, Utc};
 
 use super::AwsError;
-use crate::ports::{ClusterMember, DbCluster, DbInstance, RdsPort, Tags};
+use crate::ports::{ClusterMember, DbCluster, DbInstance, Listing, RdsPort, Tags, Unreadable};
 
 const SERVICE: &str = "rds";
 
@@ -58,35 +58,43 @@ impl RdsAdapter {
 
 #[async_trait]
 impl RdsPort for RdsAdapter {
-    async fn db_instances(&self) -> Result<Vec<DbInstance>, AwsError> {
+    async fn db_instances(&self) -> Result<Listing<DbInstance>, AwsError> {
         let mut pages = self.client.describe_db_instances().into_paginator();
         if let Some(n) = self.page_size {
             pages = pages.page_size(n);
         }
         let mut stream = pages.send();
-        let mut out = Vec::new();
+        let mut out = Listing::default();
         while let Some(page) = stream.next().await {
             let page =
                 page.map_err(|e| AwsError::from_sdk(SERVICE, "DescribeDBInstances", "", e))?;
             for i in page.db_instances() {
-                out.push(instance(i)?);
+                // One instance the answer cannot give is that instance's
+                // problem, not the others'.
+                match instance(i) {
+                    Ok(i) => out.items.push(i),
+                    Err(e) => out.unreadable.push(unreadable(i.db_instance_arn(), &e)),
+                }
             }
         }
         Ok(out)
     }
 
-    async fn db_clusters(&self) -> Result<Vec<DbCluster>, AwsError> {
+    async fn db_clusters(&self) -> Result<Listing<DbCluster>, AwsError> {
         let mut pages = self.client.describe_db_clusters().into_paginator();
         if let Some(n) = self.page_size {
             pages = pages.page_size(n);
         }
         let mut stream = pages.send();
-        let mut out = Vec::new();
+        let mut out = Listing::default();
         while let Some(page) = stream.next().await {
             let page =
                 page.map_err(|e| AwsError::from_sdk(SERVICE, "DescribeDBClusters", "", e))?;
             for c in page.db_clusters() {
-                out.push(cluster(c)?);
+                match cluster(c) {
+                    Ok(c) => out.items.push(c),
+                    Err(e) => out.unreadable.push(unreadable(c.db_cluster_arn(), &e)),
+                }
             }
         }
         Ok(out)
@@ -239,6 +247,9 @@ fn instance(i: &SdkInstance) -> Result<DbInstance, AwsError> {
             .is_some_and(|p| *p != PendingModifiedValues::builder().build()),
         allocated_gib: gib(i.allocated_storage()).unwrap_or(0),
         max_allocated_gib: gib(i.max_allocated_storage()),
+        storage_type: i.storage_type().unwrap_or_default().to_owned(),
+        iops: gib(i.iops()),
+        storage_throughput: gib(i.storage_throughput()),
         cluster: i.db_cluster_identifier().map(str::to_owned),
         created: i.instance_create_time().and_then(utc),
         tags: tags(i.tag_list()),
@@ -285,6 +296,14 @@ fn cluster(c: &SdkCluster) -> Result<DbCluster, AwsError> {
     })
 }
 
+/// A listed resource that could not be read, by its ARN when it has one.
+fn unreadable(arn: Option<&str>, e: &AwsError) -> Unreadable {
+    Unreadable {
+        id: arn.unwrap_or_default().to_owned(),
+        why: e.to_string(),
+    }
+}
+
 fn tags(list: &[Tag]) -> Tags {
     list.iter()
         .filter_map(|t| {
@@ -317,6 +336,9 @@ mod tests {
             .multi_az(true)
             .allocated_storage(100)
             .max_allocated_storage(500)
+            .storage_type("gp3")
+            .iops(12_000)
+            .storage_throughput(500)
             .instance_create_time(aws_smithy_types::DateTime::from_secs(1_700_000_000))
             .pending_modified_values(
                 PendingModifiedValues::builder()
@@ -331,6 +353,10 @@ mod tests {
         assert!(i.multi_az);
         assert!(i.pending_modifications);
         assert_eq!((i.allocated_gib, i.max_allocated_gib), (100, Some(500)));
+        assert_eq!(
+            (i.storage_type.as_str(), i.iops, i.storage_throughput),
+            ("gp3", Some(12_000), Some(500))
+        );
         assert_eq!(i.created.map(|t| t.timestamp()), Some(1_700_000_000));
         assert_eq!(i.tags.get("team").map(String::as_str), Some("billing"));
         assert_eq!(i.cluster, None);

@@ -38,11 +38,13 @@ pub struct Baseline {
     pub peak_exceeds_scale: bool,
 }
 
-/// The baseline for `subject` over `window`.
+/// The baseline for `subject` over `window`, costed over the same
+/// intervals as the replay (none of those `missing` marks).
 pub fn choose(
     policy: &Policy,
     subject: &Subject<'_>,
     window: &Window,
+    missing: &[bool],
     prices: &dyn PriceBook,
     slo_percent: f64,
 ) -> Result<Baseline, SimError> {
@@ -91,6 +93,9 @@ pub fn choose(
     let mut cost_usd = 0.0;
     let mut breach_intervals = 0;
     for i in 0..window.intervals {
+        if missing.get(i).copied().unwrap_or(false) {
+            continue;
+        }
         let demand = subject.driven.as_ref().map(|d| d.demand(i));
         let usd = cache
             .hourly(

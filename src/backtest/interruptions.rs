@@ -104,21 +104,16 @@ impl InterruptionTrace {
 /// Why an interruption trace could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum InterruptionsError {
-    /// The file could not be read.
-    #[error("{file}: cannot read the interruption trace: {error}")]
-    Io {
-        /// The file.
-        file: String,
-        /// The I/O error.
-        error: std::io::Error,
-    },
-    /// The first line is not the header.
-    #[error("{file}:1: the first line is `{found}`; expected the header `{HEADER}`")]
+    /// The file could not be read (or may not be: outside the folder, not
+    /// a regular file, too large, not UTF-8).
+    #[error(transparent)]
+    Input(#[from] super::input::InputError),
+    /// The first line is not the header. What it says is not repeated: a
+    /// file that is not a trace may hold anything.
+    #[error("{file}:1: the first line is not the header; expected `{HEADER}`")]
     Header {
         /// The file.
         file: String,
-        /// What the first line says.
-        found: String,
     },
     /// A line with the wrong number of fields.
     #[error(
@@ -165,10 +160,7 @@ pub enum InterruptionsError {
 /// policy's workload classes. Errors name the file as `path` shows it.
 pub fn load(path: &Path, classes: &[&str]) -> Result<InterruptionTrace, InterruptionsError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|error| InterruptionsError::Io {
-        file: file.clone(),
-        error,
-    })?;
+    let text = super::input::read_text(path)?;
     parse(&file, &text, classes)
 }
 
@@ -190,7 +182,6 @@ pub fn parse(
     {
         return Err(InterruptionsError::Header {
             file: file.to_owned(),
-            found: shorten(header),
         });
     }
 
@@ -359,7 +350,7 @@ mod tests {
         let cases: [(String, &str); 6] = [
             (
                 "time,class,kind\n".to_owned(),
-                "w.csv:1: the first line is `time,class,kind`; expected the header `timestamp,workload_class,kind`",
+                "w.csv:1: the first line is not the header; expected `timestamp,workload_class,kind`",
             ),
             (head.to_owned(), "no data rows"),
             (

@@ -71,6 +71,19 @@ pub struct TraceSpec {
     pub peak_percent: f64,
     /// Whole weeks the trace is moved by (weekday and time of day are kept).
     pub shift_weeks: i64,
+    /// The zone the trace's timestamps are wall-clock time in (`timezone:`);
+    /// None for UTC.
+    pub timezone: Option<chrono_tz::Tz>,
+}
+
+impl TraceSpec {
+    /// How the trace's lines are read.
+    pub fn reading(&self) -> super::trace::Reading {
+        super::trace::Reading {
+            values: self.values,
+            timezone: self.timezone,
+        }
+    }
 }
 
 /// What the numbers in a trace are.
@@ -88,14 +101,10 @@ pub enum ValueKind {
 /// Why a mapping file was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum MappingError {
-    /// The file could not be read.
-    #[error("{file}: cannot read the mapping file: {error}")]
-    Io {
-        /// The file.
-        file: String,
-        /// The I/O error.
-        error: std::io::Error,
-    },
+    /// The file could not be read (or may not be: not a regular file, too
+    /// large, not UTF-8).
+    #[error(transparent)]
+    Input(#[from] super::input::InputError),
     /// The file is not a mapping document.
     #[error(
         "{file}: {message} (a mapping file is `resources:` and a list of entries, and optionally `interruptions: {{ file, shift_weeks, note }}`; see policies/traces/mapping.yaml)"
@@ -167,6 +176,8 @@ struct RawEntry {
     #[serde(default)]
     shift_weeks: i64,
     #[serde(default)]
+    timezone: Option<String>,
+    #[serde(default)]
     start: BTreeMap<KnobName, StartValue>,
 }
 
@@ -194,10 +205,7 @@ pub const DEFAULT_PEAK_PERCENT: f64 = 90.0;
 /// Reads the mapping at `path` and checks it against `policy`.
 pub fn load(path: &Path, policy: &Policy) -> Result<Mapping, MappingError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|error| MappingError::Io {
-        file: file.clone(),
-        error,
-    })?;
+    let text = super::input::read_text(path)?;
     parse(&file, &text, policy)
 }
 
@@ -301,9 +309,13 @@ type Why = (String, String);
 
 fn trace_spec(entry: &RawEntry, resource: &Resource) -> Result<Option<TraceSpec>, Why> {
     let Some(file) = &entry.trace else {
-        if entry.metric.is_some() || entry.peak_percent.is_some() || entry.shift_weeks != 0 {
+        if entry.metric.is_some()
+            || entry.peak_percent.is_some()
+            || entry.shift_weeks != 0
+            || entry.timezone.is_some()
+        {
             return Err((
-                "`metric`, `peak_percent` and `shift_weeks` describe a trace, and no `trace` is given".to_owned(),
+                "`metric`, `peak_percent`, `shift_weeks` and `timezone` describe a trace, and no `trace` is given".to_owned(),
                 "a `trace:` file name, or none of those keys".to_owned(),
             ));
         }
@@ -351,12 +363,25 @@ fn trace_spec(entry: &RawEntry, resource: &Resource) -> Result<Option<TraceSpec>
             "a whole number of weeks between -520 and 520".to_owned(),
         ));
     }
+    let timezone = entry
+        .timezone
+        .as_deref()
+        .map(|name| {
+            name.parse::<chrono_tz::Tz>().map_err(|_| {
+                (
+                    format!("timezone `{name}` is not a time zone"),
+                    "an IANA zone name such as `Europe/Berlin` or `America/New_York`".to_owned(),
+                )
+            })
+        })
+        .transpose()?;
     Ok(Some(TraceSpec {
         file: file.clone(),
         metric: metric.clone(),
         values: entry.values,
         peak_percent,
         shift_weeks: entry.shift_weeks,
+        timezone,
     }))
 }
 

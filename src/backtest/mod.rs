@@ -17,6 +17,7 @@
 pub mod alarms;
 pub mod baseline;
 pub mod costing;
+pub mod input;
 pub mod interruptions;
 pub mod load;
 pub mod mapping;
@@ -44,6 +45,36 @@ use self::trace::{Trace, TraceError};
 /// Default SLO threshold: utilisation above this percent is a breach.
 pub const DEFAULT_SLO_PERCENT: f64 = 90.0;
 
+/// Bounds on one replay, so a mistyped timestamp cannot turn into years of
+/// made-up decisions (or an allocation the machine does not have).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Limits {
+    /// The longest replay window, days (`--max-window-days`).
+    pub max_window_days: u32,
+    /// The longest interval between two points of a trace that is still
+    /// replayed (the last value held), seconds (`--max-gap-minutes`); inside
+    /// a longer gap the replay has no data, and decides and costs nothing.
+    pub max_gap_secs: i64,
+}
+
+impl Limits {
+    /// The default longest window: 93 days (a quarter).
+    pub const DEFAULT_MAX_WINDOW_DAYS: u32 = 93;
+    /// The most `--max-window-days` may lift it to: ten years.
+    pub const MAX_WINDOW_DAYS: u32 = 3_660;
+    /// The default longest gap held: one hour.
+    pub const DEFAULT_MAX_GAP_SECS: i64 = 3_600;
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_window_days: Limits::DEFAULT_MAX_WINDOW_DAYS,
+            max_gap_secs: Limits::DEFAULT_MAX_GAP_SECS,
+        }
+    }
+}
+
 /// The files a backtest reads.
 #[derive(Debug, Clone)]
 pub struct Files {
@@ -55,6 +86,8 @@ pub struct Files {
     pub mapping: Option<PathBuf>,
     /// Where the spot interruption warnings come from.
     pub interruptions: InterruptionSource,
+    /// Bounds on the replay.
+    pub limits: Limits,
 }
 
 /// Where a backtest's spot interruption warnings come from.
@@ -136,6 +169,25 @@ pub enum BacktestError {
     /// The SLO threshold is not a percent.
     #[error("SLO threshold {0} is not a percent; expected a number above 0")]
     Slo(f64),
+    /// The traces span more than the replay window may.
+    #[error(
+        "the replay window is {days} days ({spans}), more than the {limit}-day limit; a mistyped timestamp (a year, a month) stretches a trace: check the traces, or lift the limit with --max-window-days (at most {max})",
+        max = Limits::MAX_WINDOW_DAYS
+    )]
+    WindowTooLong {
+        /// Days the window would cover.
+        days: i64,
+        /// The limit in force.
+        limit: u32,
+        /// Each trace's span, for a person.
+        spans: String,
+    },
+    /// The window limit asked for is out of range.
+    #[error(
+        "a replay window limit of {0} days is out of range; expected 1 to {max}",
+        max = Limits::MAX_WINDOW_DAYS
+    )]
+    WindowLimit(u32),
     /// The interruption trace could not be read.
     #[error(transparent)]
     Interruptions(#[from] InterruptionsError),
@@ -201,6 +253,7 @@ pub fn run_files(
         mapping: mapping.file.clone(),
         price_source: prices.describe(),
         slo_percent,
+        limits: files.limits,
     };
     run(&policy, &mapping, traces, warnings, prices, header)
 }
@@ -223,7 +276,7 @@ fn spot_warnings(
         InterruptionSource::Mapping => match &mapping.interruptions {
             None => None,
             Some(spec) => Some(SpotWarnings {
-                trace: interruptions::load(&files.metrics.join(&spec.file), &classes)?,
+                trace: interruptions::load(&input::inside(&files.metrics, &spec.file)?, &classes)?,
                 given_by: format!("the mapping {}", mapping.file),
                 shift_weeks: spec.shift_weeks,
                 note: spec.note.clone(),
@@ -232,9 +285,9 @@ fn spot_warnings(
     })
 }
 
-/// The trace `spec` names, in `dir`.
+/// The trace `spec` names, in `dir` (and nowhere else).
 fn load_trace(dir: &Path, spec: &TraceSpec) -> Result<Trace, TraceError> {
-    trace::load(&dir.join(&spec.file))
+    trace::load(&input::inside(dir, &spec.file)?, spec.reading())
 }
 
 /// Runs the backtest of `policy` with `mapping` over `traces` (resource id,
@@ -265,7 +318,20 @@ pub fn run(
         });
     }
     let refs: Vec<&Trace> = shifted.iter().map(|(_, t, _)| t).collect();
+    let limit = header.limits.max_window_days;
+    if !(1..=Limits::MAX_WINDOW_DAYS).contains(&limit) {
+        return Err(BacktestError::WindowLimit(limit));
+    }
     let window = timeline::window(&refs)?;
+    // Before any interval is replayed (or allocated for).
+    let days = (window.end - window.start).num_days();
+    if days > i64::from(limit) {
+        return Err(BacktestError::WindowTooLong {
+            days,
+            limit,
+            spans: timeline::spans(&refs),
+        });
+    }
     let warnings = warnings.map(|mut w| {
         if w.shift_weeks != 0 {
             w.trace = w.trace.shifted(TimeDelta::weeks(w.shift_weeks));
@@ -273,6 +339,9 @@ pub fn run(
         w
     });
 
+    let max_gap = TimeDelta::seconds(header.limits.max_gap_secs.max(timeline::STEP_SECS));
+    // An interval any trace has no data for is decided and costed for none.
+    let mut missing = vec![false; window.intervals];
     let mut subjects = Vec::new();
     let mut trace_reports = Vec::new();
     let mut notes = Vec::new();
@@ -299,7 +368,18 @@ pub fn run(
         let mut resource_notes = Vec::new();
         let (driven, trace_report) = match shifted.iter().find(|(id, _, _)| id == &entry.resource) {
             Some((_, t, spec)) => {
-                let replay = timeline::replay(t, spec, &window);
+                let replay = timeline::replay(t, spec, &window, max_gap);
+                for (all, this) in missing.iter_mut().zip(&replay.missing) {
+                    *all |= *this;
+                }
+                if replay.missing_intervals() > 0 {
+                    resource_notes.push(format!(
+                        "{}: {} decision intervals fall in gaps longer than {}; they are missing data, not replayed (no decisions, no cost)",
+                        spec.file,
+                        replay.missing_intervals(),
+                        trace::human_span(max_gap.num_seconds())
+                    ));
+                }
                 let start_units = load::capacity_units(resource, &entry.start)?;
                 if start_units <= 0.0 {
                     return Err(BacktestError::NoStartCapacity {
@@ -345,10 +425,10 @@ pub fn run(
         notes.push(resource_notes);
     }
 
-    let outcome = sim::run(policy, &subjects, &window, prices, slo_percent)?;
+    let outcome = sim::run(policy, &subjects, &window, &missing, prices, slo_percent)?;
     let baselines = subjects
         .iter()
-        .map(|s| baseline::choose(policy, s, &window, prices, slo_percent))
+        .map(|s| baseline::choose(policy, s, &window, &missing, prices, slo_percent))
         .collect::<Result<Vec<_>, _>>()?;
     let facts = subjects
         .iter()
@@ -373,5 +453,6 @@ pub fn run(
         warnings,
         &outcome.budget,
         policy.budgets.as_ref(),
+        missing.iter().filter(|m| **m).count(),
     ))
 }

@@ -43,6 +43,14 @@ fn header(out: &mut String, r: &Report) {
         thousands(p.decisions as u64),
         p.step_minutes
     );
+    if p.missing_intervals > 0 {
+        let _ = writeln!(
+            out,
+            "Missing     {} intervals ({} h) fall in trace gaps longer than the limit: no data, so no decisions and no cost there (in neither column)",
+            thousands(p.missing_intervals as u64),
+            tenths_text(p.missing_intervals as f64 * p.step_minutes as f64 / 60.0)
+        );
+    }
     let _ = writeln!(
         out,
         "SLO         utilisation above {}% of capacity is a breach",
@@ -571,4 +579,9 @@ pub fn thousands(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// `x` to one decimal, for a person.
+fn tenths_text(x: f64) -> String {
+    format!("{:.1}", (x * 10.0).round() / 10.0)
 }

@@ -69,6 +69,9 @@ pub struct Period {
     pub hours: f64,
     /// Decisions made.
     pub decisions: usize,
+    /// Intervals of missing data (a trace gap longer than the limit): not
+    /// decided, not costed, in no figure.
+    pub missing_intervals: usize,
     /// Minutes between decisions.
     pub step_minutes: i64,
 }
@@ -341,6 +344,8 @@ pub struct Header {
     pub price_source: String,
     /// SLO threshold.
     pub slo_percent: f64,
+    /// Bounds on the replay.
+    pub limits: super::Limits,
 }
 
 /// The baseline in the words the report uses.
@@ -354,6 +359,7 @@ pub fn build(
     spot_warnings: Option<WarningsReport>,
     budget: &BudgetTally,
     budgets: Option<&crate::policy::Budgets>,
+    missing_intervals: usize,
 ) -> Report {
     let resources: Vec<ResourceReport> = facts.into_iter().map(resource).collect();
     let totals = totals(&resources);
@@ -366,7 +372,8 @@ pub fn build(
             end: window.end,
             days: tenths(window.hours() / 24.0),
             hours: tenths(window.hours()),
-            decisions: window.intervals,
+            decisions: window.intervals - missing_intervals.min(window.intervals),
+            missing_intervals,
             step_minutes: STEP_SECS / 60,
         },
         load_model: super::load::LOAD_MODEL

@@ -20,6 +20,9 @@
 //!    share in force is counted, and the same capacity is costed at its
 //!    class's own mix too, so the report can say what a raised share cost.
 //!
+//! An interval marked missing (a trace has a gap longer than the limit
+//! there) is skipped whole: no decision, no cost, no SLO count, no spend.
+//!
 //! The engine reads a group's warnings back as far as its class looks
 //! (`max(within, quiet_period)`); the replay hands over every earlier
 //! warning too. The decisions are the same (a warning older than that is
@@ -196,11 +199,12 @@ pub struct Outcome {
     pub budget: BudgetTally,
 }
 
-/// Replays `window` over `subjects`.
+/// Replays `window` over `subjects`, skipping the intervals `missing` marks.
 pub fn run(
     policy: &Policy,
     subjects: &[Subject<'_>],
     window: &Window,
+    missing: &[bool],
     prices: &dyn PriceBook,
     slo_percent: f64,
 ) -> Result<Outcome, SimError> {
@@ -244,6 +248,10 @@ pub fn run(
 
     for i in 0..window.intervals {
         let now = window.at(i);
+        // No data: nothing to decide on and nothing to cost.
+        if missing.get(i).copied().unwrap_or(false) {
+            continue;
+        }
 
         // 1. Load → utilisation → alarms.
         for (k, s) in subjects.iter().enumerate() {
@@ -413,6 +421,7 @@ fn member(s: &Subject<'_>) -> Member {
         multi_az: s.resource.multi_az,
         spot_mix: s.spot_mix.clone(),
         storage_used_percent: None,
+        storage: None,
         parts: Vec::new(),
         tags: BTreeMap::new(),
     }

@@ -5,8 +5,11 @@
 //! of day stay as recorded, so schedules meet the same hours of the week).
 //! The replay runs over the window all of them cover: from the latest first
 //! point to the earliest last point. At each interval a trace's value is its
-//! latest point at or before the interval's start (a gap holds the last
-//! value). Points outside the window are counted and not replayed.
+//! latest point at or before the interval's start: a short gap holds the
+//! last value; inside a gap longer than the limit (default 1 h) there is no
+//! value, and the interval is missing data (not decided, not costed; see
+//! [`Replay::missing`]). Points outside the window are counted and not
+//! replayed.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
@@ -64,6 +67,16 @@ pub struct Replay {
     pub outside: usize,
     /// For count traces: the peak count, scaled to `peak_percent`.
     pub count_peak: Option<f64>,
+    /// Per interval: true inside a gap longer than the limit, where the
+    /// trace says nothing (its value there is 0, and must not be used).
+    pub missing: Vec<bool>,
+}
+
+impl Replay {
+    /// Intervals of missing data.
+    pub fn missing_intervals(&self) -> usize {
+        self.missing.iter().filter(|m| **m).count()
+    }
 }
 
 /// Moves `trace` by its spec's whole weeks.
@@ -90,27 +103,34 @@ pub fn window(traces: &[&Trace]) -> Result<Window, NoOverlap> {
             })
         }
         _ => Err(NoOverlap {
-            spans: traces
-                .iter()
-                .map(|t| {
-                    format!(
-                        "{} {} … {}",
-                        t.file,
-                        t.start().format("%Y-%m-%d %H:%M"),
-                        t.end().format("%Y-%m-%d %H:%M")
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("; "),
+            spans: spans(traces),
         }),
     }
 }
 
+/// Each trace's span, `file start … end`, for a person.
+pub fn spans(traces: &[&Trace]) -> String {
+    traces
+        .iter()
+        .map(|t| {
+            format!(
+                "{} {} … {}",
+                t.file,
+                t.start().format("%Y-%m-%d %H:%M"),
+                t.end().format("%Y-%m-%d %H:%M")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// `trace` sampled at every interval of `window` (latest point at or before
-/// each instant), as utilisation per the spec.
-pub fn replay(trace: &Trace, spec: &TraceSpec, window: &Window) -> Replay {
+/// each instant), as utilisation per the spec; intervals inside a gap longer
+/// than `max_gap` are missing (value 0, `missing` set).
+pub fn replay(trace: &Trace, spec: &TraceSpec, window: &Window, max_gap: TimeDelta) -> Replay {
     let points = &trace.points;
     let mut values = Vec::with_capacity(window.intervals);
+    let mut missing = Vec::with_capacity(window.intervals);
     let mut next = 0;
     let mut held = points.first().map_or(0.0, |p| p.value);
     for i in 0..window.intervals {
@@ -119,7 +139,13 @@ pub fn replay(trace: &Trace, spec: &TraceSpec, window: &Window) -> Replay {
             held = points[next].value;
             next += 1;
         }
-        values.push(held);
+        // Between the point held (next - 1) and the one after it.
+        let in_long_gap = next > 0
+            && next < points.len()
+            && at > points[next - 1].at
+            && points[next].at - points[next - 1].at > max_gap;
+        values.push(if in_long_gap { 0.0 } else { held });
+        missing.push(in_long_gap);
     }
     let outside = points
         .iter()
@@ -130,6 +156,7 @@ pub fn replay(trace: &Trace, spec: &TraceSpec, window: &Window) -> Replay {
             percents: values,
             outside,
             count_peak: None,
+            missing,
         },
         ValueKind::Count => {
             let peak = values.iter().copied().fold(0.0, f64::max);
@@ -142,6 +169,7 @@ pub fn replay(trace: &Trace, spec: &TraceSpec, window: &Window) -> Replay {
                 percents: values.into_iter().map(|v| v * scale).collect(),
                 outside,
                 count_peak: Some(peak),
+                missing,
             }
         }
     }

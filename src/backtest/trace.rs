@@ -3,19 +3,41 @@
 //! points are sorted by time, a duplicated timestamp keeps its last value,
 //! and gaps, duplicates and out-of-order lines are counted, never hidden.
 //!
-//! Timestamps are `YYYY-MM-DD HH:MM:SS` with no zone; they are read as UTC.
+//! Timestamps are `YYYY-MM-DD HH:MM:SS` with no zone, years 1970–9999;
+//! they are read as UTC, or as wall-clock time in the mapping's `timezone:`
+//! (an hour a DST switch repeats is read in file order: first the earlier
+//! instant, then the later). Utilisation traces hold percents, 0–100; a
+//! value outside is refused with its line (a byte count read as percent is
+//! a wrong mapping, not a load).
 
 use std::fmt;
 use std::path::Path;
 
-use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
+use chrono::offset::LocalResult;
+use chrono::{DateTime, Datelike, NaiveDateTime, TimeDelta, TimeZone, Utc};
+use chrono_tz::Tz;
 use serde::Serialize;
+
+use super::input::{self, InputError};
+use super::mapping::ValueKind;
 
 /// The header every trace starts with.
 pub const HEADER: &str = "timestamp,value";
 
 /// The timestamp format of a trace line (naive, read as UTC).
 pub const TIMESTAMP_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
+
+/// The years a timestamp may name.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1970..=9999;
+
+/// How to read a trace's lines.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Reading {
+    /// What a value is: utilisation must lie in 0–100.
+    pub values: ValueKind,
+    /// The zone the timestamps' wall-clock time is in; None for UTC.
+    pub timezone: Option<Tz>,
+}
 
 /// One sample.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -140,21 +162,16 @@ pub fn human_span(secs: i64) -> String {
 /// Why a trace could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
-    /// The file could not be read.
-    #[error("{file}: cannot read the trace: {error}")]
-    Io {
-        /// The file.
-        file: String,
-        /// The I/O error.
-        error: std::io::Error,
-    },
-    /// The first line is not the header.
-    #[error("{file}:1: the first line is `{found}`; expected the header `{HEADER}`")]
+    /// The file could not be read (or may not be: outside the folder, not
+    /// a regular file, too large, not UTF-8).
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// The first line is not the header. What it says is not repeated: a
+    /// file that is not a trace may hold anything.
+    #[error("{file}:1: the first line is not the header; expected `{HEADER}`")]
     Header {
         /// The file.
         file: String,
-        /// What the first line says.
-        found: String,
     },
     /// A line that does not parse.
     #[error("{file}:{line}: `{found}` is not a trace line; expected {expected}")]
@@ -176,25 +193,21 @@ pub enum TraceError {
     },
 }
 
-/// Reads and parses the trace at `path`; errors name the file as `path`
-/// shows it.
-pub fn load(path: &Path) -> Result<Trace, TraceError> {
+/// Reads and parses the trace at `path` (a regular file, see
+/// [`input::read_text`]); errors name the file as `path` shows it.
+pub fn load(path: &Path, reading: Reading) -> Result<Trace, TraceError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|error| TraceError::Io {
-        file: file.clone(),
-        error,
-    })?;
-    parse(&file, &text)
+    let text = input::read_text(path)?;
+    parse(&file, &text, reading)
 }
 
 /// Parses trace text. `file` names it in errors.
-pub fn parse(file: &str, text: &str) -> Result<Trace, TraceError> {
+pub fn parse(file: &str, text: &str, reading: Reading) -> Result<Trace, TraceError> {
     let mut lines = text.lines().enumerate();
     let header = lines.next().map(|(_, l)| clean(l)).unwrap_or_default();
     if !header.eq_ignore_ascii_case(HEADER) {
         return Err(TraceError::Header {
             file: file.to_owned(),
-            found: shorten(header),
         });
     }
 
@@ -205,13 +218,14 @@ pub fn parse(file: &str, text: &str) -> Result<Trace, TraceError> {
         if line.is_empty() {
             continue;
         }
-        let point = parse_line(line).map_err(|expected| TraceError::Line {
+        let previous = raw.last().map(|p| p.at);
+        let point = parse_line(line, reading, previous).map_err(|expected| TraceError::Line {
             file: file.to_owned(),
             line: index + 1,
             found: shorten(line),
             expected,
         })?;
-        if raw.last().is_some_and(|prev| point.at < prev.at) {
+        if previous.is_some_and(|prev| point.at < prev) {
             out_of_order += 1;
         }
         raw.push(point);
@@ -257,23 +271,63 @@ fn clean(line: &str) -> &str {
     line.trim_start_matches('\u{feff}').trim()
 }
 
-/// One data line, or what was expected instead.
-fn parse_line(line: &str) -> Result<Point, String> {
+/// One data line, or what was expected instead. `previous` is the instant
+/// of the line before, which settles an hour a DST switch repeats.
+fn parse_line(
+    line: &str,
+    reading: Reading,
+    previous: Option<DateTime<Utc>>,
+) -> Result<Point, String> {
     let Some((ts, value)) = line.split_once(',') else {
         return Err("two comma-separated fields, `YYYY-MM-DD HH:MM:SS,value`".to_owned());
     };
     let (ts, value) = (ts.trim(), value.trim());
-    let at = NaiveDateTime::parse_from_str(ts, TIMESTAMP_FORMAT)
-        .map_err(|_| {
-            format!("a timestamp `YYYY-MM-DD HH:MM:SS` (UTC) in the first field, found `{ts}`")
-        })?
-        .and_utc();
+    let zone = reading
+        .timezone
+        .map_or_else(|| "UTC".to_owned(), |tz| tz.name().to_owned());
+    let naive = NaiveDateTime::parse_from_str(ts, TIMESTAMP_FORMAT).map_err(|_| {
+        format!("a timestamp `YYYY-MM-DD HH:MM:SS` ({zone}) in the first field, found `{ts}`")
+    })?;
+    // chrono reads `+262142-12-31` as a year; no trace is from then.
+    if !ts.starts_with(|c: char| c.is_ascii_digit()) || !YEARS.contains(&naive.year()) {
+        return Err(format!(
+            "a timestamp in the years {}–{}, found `{ts}`",
+            YEARS.start(),
+            YEARS.end()
+        ));
+    }
+    let at = match reading.timezone {
+        None => naive.and_utc(),
+        Some(tz) => match tz.from_local_datetime(&naive) {
+            LocalResult::Single(t) => t.with_timezone(&Utc),
+            // The hour a switch back to standard time repeats: the earlier
+            // instant first, the later once the file has passed it.
+            LocalResult::Ambiguous(early, late) => {
+                let (early, late) = (early.with_timezone(&Utc), late.with_timezone(&Utc));
+                if previous.is_some_and(|p| p >= early) {
+                    late
+                } else {
+                    early
+                }
+            }
+            LocalResult::None => {
+                return Err(format!(
+                    "a wall-clock time that exists in {zone}, found `{ts}` (skipped by a switch to summer time)"
+                ));
+            }
+        },
+    };
     let value: f64 = value
         .parse()
         .map_err(|_| format!("a number in the second field, found `{value}`"))?;
     if !value.is_finite() || value < 0.0 {
         return Err(format!(
             "a finite, non-negative value in the second field, found `{value}`"
+        ));
+    }
+    if reading.values == ValueKind::Utilization && value > 100.0 {
+        return Err(format!(
+            "a utilisation in percent, 0–100, in the second field, found `{value}` (a count trace says `values: count` in the mapping)"
         ));
     }
     Ok(Point { at, value })

@@ -238,6 +238,7 @@ fn judge(
                 member,
                 resource,
                 knob: p.knob,
+                to: &p.to,
                 direction: p.direction,
                 cause: &p.cause,
                 critical: p.critical,

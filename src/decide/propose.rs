@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
+use super::guards::storage_iops;
 use super::knobs::{self, Window};
 use super::rules;
 use crate::estate::{Member, Power, Setting};
@@ -252,6 +253,13 @@ fn profile_cause(in_force: &InForce<'_>, profile: Option<&str>) -> (Cause, Strin
     }
 }
 
+/// Storage growth. For RDS the setting is the ceiling (MaxAllocatedStorage)
+/// and AWS grows the allocated storage up to it by itself, so the ceiling
+/// rises only when storage is used past the threshold *and* the allocated
+/// storage has come within the same threshold of the ceiling (500 GiB of a
+/// 1,000 GiB ceiling has room; 900 has not). With io1/io2 storage the new
+/// ceiling stops where the provisioned IOPS stay valid; where that leaves no
+/// room, the proposal goes on uncapped and the `storage_iops` guard holds it.
 fn storage(resource: &Resource, member: &Member) -> Option<Proposal> {
     let rule = resource.storage?;
     let Some(Setting::Gib(current)) = member.settings.get(&KnobName::Storage) else {
@@ -261,31 +269,57 @@ fn storage(resource: &Resource, member: &Member) -> Option<Proposal> {
     if used < rule.grow_when_used_percent {
         return None;
     }
+    let near = |allocated: u32| {
+        f64::from(allocated) >= f64::from(*current) * rule.grow_when_used_percent / 100.0
+    };
+    if let Some(facts) = &member.storage
+        && !near(facts.allocated_gib)
+    {
+        return None;
+    }
     let grown = (f64::from(*current) * (1.0 + rule.grow_by_percent / 100.0)).ceil() as u32;
-    let target = grown.max(current + rule.min_grow_gib).min(rule.max_gib);
-    let reason = format!(
-        "storage {used:.0}% used ≥ {}%: grow by max({}%, {} GiB) up to {} GiB",
-        rule.grow_when_used_percent, rule.grow_by_percent, rule.min_grow_gib, rule.max_gib
-    );
-    // At the maximum already: keep the proposal so the plan shows why
-    // nothing grows (the bounds guard refuses it).
-    let at_max = target <= *current;
+    let mut target = grown.max(current + rule.min_grow_gib).min(rule.max_gib);
+    let mut reason = match &member.storage {
+        Some(facts) => format!(
+            "storage {used:.0}% used ≥ {}% and {} GiB allocated of a {current} GiB ceiling: raise the ceiling by max({}%, {} GiB) up to {} GiB",
+            rule.grow_when_used_percent,
+            facts.allocated_gib,
+            rule.grow_by_percent,
+            rule.min_grow_gib,
+            rule.max_gib
+        ),
+        None => format!(
+            "storage {used:.0}% used ≥ {}%: grow by max({}%, {} GiB) up to {} GiB",
+            rule.grow_when_used_percent, rule.grow_by_percent, rule.min_grow_gib, rule.max_gib
+        ),
+    };
+    if let Some(facts) = &member.storage
+        && let Some(limit) = storage_iops::max_gib(facts)
+        && target > limit
+        && limit > *current
+    {
+        target = limit;
+        reason.push_str(&format!(
+            "; held to {limit} GiB, where {} IOPS stay valid for {}",
+            facts.iops.unwrap_or(0),
+            facts.storage_type
+        ));
+    }
+    // At the maximum already: nothing to propose.
+    if target <= *current {
+        return None;
+    }
     Some(Proposal {
         knob: KnobName::Storage,
         from: Setting::Gib(*current),
-        to: Setting::Gib(target.max(*current)),
+        to: Setting::Gib(target),
         direction: Some(Direction::Up),
         cause: Cause::StorageGrowth { used_percent: used },
-        reason: if at_max {
-            format!("{reason}; already at the maximum")
-        } else {
-            reason
-        },
+        reason,
         critical: true,
         step: None,
         mix: None,
     })
-    .filter(|_| !at_max)
 }
 
 fn power(resource: &Resource, member: &Member, in_force: &InForce<'_>) -> Option<Proposal> {

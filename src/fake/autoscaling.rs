@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use super::{lock, refuse};
 use crate::aws::{AwsError, ErrorKind};
 use crate::policy::SpotMix;
-use crate::ports::{AutoScalingGroup, AutoScalingPort};
+use crate::ports::{AutoScalingGroup, AutoScalingPort, Listing};
 
 /// Auto Scaling with state.
 #[derive(Debug, Default)]
@@ -37,8 +37,10 @@ impl FakeAutoScaling {
 
 #[async_trait]
 impl AutoScalingPort for FakeAutoScaling {
-    async fn groups(&self) -> Result<Vec<AutoScalingGroup>, AwsError> {
-        Ok(lock(&self.groups).values().cloned().collect())
+    async fn groups(&self) -> Result<Listing<AutoScalingGroup>, AwsError> {
+        Ok(Listing::whole(
+            lock(&self.groups).values().cloned().collect(),
+        ))
     }
 
     async fn set_capacity(

@@ -1,24 +1,32 @@
 //! The ElastiCache fake.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
 
 use super::{lock, refuse};
 use crate::aws::{AwsError, ErrorKind};
-use crate::ports::{ElastiCachePort, ReplicationGroup, Tags};
+use crate::ports::{ElastiCachePort, Listing, ReplicationGroup, Tags};
 
 /// ElastiCache with state.
 #[derive(Debug, Default)]
 pub struct FakeElastiCache {
     groups: Mutex<BTreeMap<String, (ReplicationGroup, Tags)>>,
+    /// ARNs whose ListTagsForResource is refused.
+    tags_refused: Mutex<BTreeSet<String>>,
 }
 
 impl FakeElastiCache {
     /// Adds or replaces a replication group.
     pub fn put(&self, g: ReplicationGroup, tags: Tags) {
         lock(&self.groups).insert(g.id.clone(), (g, tags));
+    }
+
+    /// Refuses ListTagsForResource on `arn` (AccessDenied), as a tag-based
+    /// permission boundary does.
+    pub fn refuse_tags(&self, arn: &str) {
+        lock(&self.tags_refused).insert(arn.to_owned());
     }
 
     fn modify(
@@ -56,14 +64,26 @@ impl FakeElastiCache {
 
 #[async_trait]
 impl ElastiCachePort for FakeElastiCache {
-    async fn replication_groups(&self) -> Result<Vec<ReplicationGroup>, AwsError> {
-        Ok(lock(&self.groups)
-            .values()
-            .map(|(g, _)| g.clone())
-            .collect())
+    async fn replication_groups(&self) -> Result<Listing<ReplicationGroup>, AwsError> {
+        Ok(Listing::whole(
+            lock(&self.groups)
+                .values()
+                .map(|(g, _)| g.clone())
+                .collect(),
+        ))
     }
 
     async fn tags(&self, arn: &str) -> Result<Tags, AwsError> {
+        if lock(&self.tags_refused).contains(arn) {
+            return Err(refuse(
+                "elasticache",
+                "ListTagsForResource",
+                arn,
+                ErrorKind::AccessDenied,
+                "AccessDenied",
+                "not authorized to perform: elasticache:ListTagsForResource",
+            ));
+        }
         Ok(lock(&self.groups)
             .values()
             .find(|(g, _)| g.arn == arn)

@@ -7,13 +7,15 @@ use async_trait::async_trait;
 
 use super::{lock, refuse};
 use crate::aws::{AwsError, ErrorKind};
-use crate::ports::{KafkaCluster, KafkaPort};
+use crate::ports::{KafkaCluster, KafkaPort, Listing, Unreadable};
 
 /// MSK, as AWS behaves: one update at a time, only while `ACTIVE`, only
 /// with the current version.
 #[derive(Debug, Default)]
 pub struct FakeKafka {
     clusters: Mutex<BTreeMap<String, KafkaCluster>>,
+    /// Clusters listed that the answer does not describe whole.
+    unreadable: Mutex<Vec<Unreadable>>,
 }
 
 impl FakeKafka {
@@ -28,6 +30,12 @@ impl FakeKafka {
             .values()
             .find(|c| c.name == name)
             .cloned()
+    }
+
+    /// Lists a cluster the answer does not describe whole (as the adapter
+    /// reports one missing a field every provisioned cluster has).
+    pub fn put_unreadable(&self, u: Unreadable) {
+        lock(&self.unreadable).push(u);
     }
 
     /// Every update finishes: `UPDATING` clusters become `ACTIVE`.
@@ -89,8 +97,11 @@ impl FakeKafka {
 
 #[async_trait]
 impl KafkaPort for FakeKafka {
-    async fn clusters(&self) -> Result<Vec<KafkaCluster>, AwsError> {
-        Ok(lock(&self.clusters).values().cloned().collect())
+    async fn clusters(&self) -> Result<Listing<KafkaCluster>, AwsError> {
+        Ok(Listing {
+            items: lock(&self.clusters).values().cloned().collect(),
+            unreadable: lock(&self.unreadable).clone(),
+        })
     }
 
     async fn update_broker_count(
@@ -122,7 +133,7 @@ impl KafkaPort for FakeKafka {
         gib: u32,
     ) -> Result<(), AwsError> {
         self.update("UpdateBrokerStorage", arn, current_version, |c| {
-            c.storage_gib = gib
+            c.storage_gib = Some(gib)
         })
     }
 }

@@ -8,7 +8,7 @@ use chrono::Utc;
 
 use super::{lock, refuse};
 use crate::aws::{AwsError, ErrorKind};
-use crate::ports::{DbCluster, DbInstance, RdsPort, Tags};
+use crate::ports::{DbCluster, DbInstance, Listing, RdsPort, Tags};
 
 /// RDS and Aurora, as AWS behaves.
 #[derive(Debug, Default)]
@@ -23,6 +23,8 @@ struct RdsState {
     /// Class changes waiting for the maintenance window.
     deferred: BTreeMap<String, String>,
     calls: Vec<String>,
+    /// When set, every describe fails with it (an outage, a missing permission).
+    describe_failure: Option<AwsError>,
 }
 
 impl FakeRds {
@@ -34,6 +36,11 @@ impl FakeRds {
     /// Adds or replaces a cluster.
     pub fn put_cluster(&self, c: DbCluster) {
         lock(&self.state).clusters.insert(c.id.clone(), c);
+    }
+
+    /// Makes every describe fail with `e` from now on (None: answer again).
+    pub fn fail_describes(&self, e: Option<AwsError>) {
+        lock(&self.state).describe_failure = e;
     }
 
     /// Every modification in progress finishes: statuses back to `available`.
@@ -117,12 +124,20 @@ impl FakeRds {
 
 #[async_trait]
 impl RdsPort for FakeRds {
-    async fn db_instances(&self) -> Result<Vec<DbInstance>, AwsError> {
-        Ok(lock(&self.state).instances.values().cloned().collect())
+    async fn db_instances(&self) -> Result<Listing<DbInstance>, AwsError> {
+        let state = lock(&self.state);
+        if let Some(e) = &state.describe_failure {
+            return Err(e.clone());
+        }
+        Ok(Listing::whole(state.instances.values().cloned().collect()))
     }
 
-    async fn db_clusters(&self) -> Result<Vec<DbCluster>, AwsError> {
-        Ok(lock(&self.state).clusters.values().cloned().collect())
+    async fn db_clusters(&self) -> Result<Listing<DbCluster>, AwsError> {
+        let state = lock(&self.state);
+        if let Some(e) = &state.describe_failure {
+            return Err(e.clone());
+        }
+        Ok(Listing::whole(state.clusters.values().cloned().collect()))
     }
 
     async fn modify_instance_class(
@@ -265,6 +280,9 @@ impl RdsPort for FakeRds {
                 pending_modifications: false,
                 allocated_gib: 1,
                 max_allocated_gib: None,
+                storage_type: String::new(),
+                iops: None,
+                storage_throughput: None,
                 cluster: Some(cluster.to_owned()),
                 created: Some(created),
                 tags: Tags::new(),

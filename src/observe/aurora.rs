@@ -33,7 +33,9 @@ pub(crate) fn observe(
             .iter()
             .filter(|c| selects(&resource.selector, &[&c.id, &c.arn], &c.tags))
             .collect();
-        if picked.is_empty() {
+        if picked.is_empty()
+            && !obs.unreadable_named(&resource.selector, ResourceKind::AuroraCluster)
+        {
             obs.notes.push(format!(
                 "{}: {} matched no Aurora DB cluster",
                 resource.id,
@@ -154,6 +156,7 @@ pub(crate) fn member(
         multi_az: c.members.len() > 1,
         spot_mix: None,
         storage_used_percent: None,
+        storage: None,
         parts: Vec::new(),
         tags: c.tags.clone(),
     };
@@ -221,6 +224,9 @@ resources:
             pending_modifications: false,
             allocated_gib: 1,
             max_allocated_gib: None,
+            storage_type: String::new(),
+            iops: None,
+            storage_throughput: None,
             cluster: Some(cluster.to_owned()),
             created: None,
             tags: Default::default(),

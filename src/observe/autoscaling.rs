@@ -40,7 +40,7 @@ pub(crate) fn observe(policy: &Policy, groups: &[AutoScalingGroup], obs: &mut Ob
             taken.insert(&group.name, &resource.id);
             obs.estate.members.push(member(&resource.id, group));
         }
-        if found == 0 {
+        if found == 0 && !obs.unreadable_named(&resource.selector, ResourceKind::AutoscalingGroup) {
             obs.notes.push(format!(
                 "{}: {}",
                 resource.id,
@@ -73,6 +73,7 @@ fn member(policy_id: &str, group: &AutoScalingGroup) -> Member {
         multi_az: false,
         spot_mix: group.mix.clone(),
         storage_used_percent: None,
+        storage: None,
         parts: Vec::new(),
         tags: group.tags.clone(),
     }

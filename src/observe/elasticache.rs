@@ -16,20 +16,23 @@
 use std::collections::BTreeMap;
 
 use super::{Observation, nothing_found, selects};
-use crate::aws::{AwsError, ErrorKind};
+use crate::aws::ErrorKind;
 use crate::estate::{Member, Setting, Status};
 use crate::policy::{KnobName, Policy, Resource, ResourceKind, Selector};
 use crate::ports::{ElastiCachePort, ReplicationGroup, Tags};
 
-/// Adds the members `policy` selects to `obs`.
+/// Adds the members `policy` selects to `obs`. Returns the groups whose
+/// tags could not be read (id, why): tag selectors cannot match them, the
+/// other groups are selected as usual.
 pub(crate) async fn observe(
     policy: &Policy,
     groups: &[ReplicationGroup],
     port: &dyn ElastiCachePort,
     obs: &mut Observation,
-) -> Result<(), AwsError> {
+) -> Vec<(String, String)> {
     let needs_tags = managed(policy).any(|r| matches!(r.selector, Selector::Tags(_)));
     let mut tags: BTreeMap<String, Tags> = BTreeMap::new();
+    let mut untagged = Vec::new();
     if needs_tags {
         // One ListTagsForResource per group: the API has no batched form.
         for g in groups {
@@ -38,14 +41,15 @@ pub(crate) async fn observe(
                     tags.insert(g.id.clone(), t);
                 }
                 // Deleted between the describe and now: it has no tags to
-                // match, and is not a reason to fail the whole observation.
+                // match.
                 Err(e) if e.kind == ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
+                // One group's tags are that group's problem, not the others'.
+                Err(e) => untagged.push((g.id.clone(), e.to_string())),
             }
         }
     }
     select(policy, groups, &tags, obs);
-    Ok(())
+    untagged
 }
 
 /// Adds the members `policy` selects to `obs`, with `tags` by group id
@@ -93,7 +97,7 @@ fn select(
                 .members
                 .push(member(resource, group, group_tags.clone()));
         }
-        if found == 0 {
+        if found == 0 && !obs.unreadable_named(&resource.selector, ResourceKind::ElasticacheRedis) {
             obs.notes.push(format!(
                 "{}: {}",
                 resource.id,
@@ -133,6 +137,7 @@ fn member(resource: &Resource, group: &ReplicationGroup, tags: Tags) -> Member {
         multi_az: group.multi_az,
         spot_mix: None,
         storage_used_percent: None,
+        storage: None,
         tags,
         parts: group.member_clusters.clone(),
     }
@@ -145,7 +150,9 @@ mod tests {
     use async_trait::async_trait;
 
     use super::*;
+    use crate::aws::AwsError;
     use crate::policy::load_str;
+    use crate::ports::Listing;
 
     const POLICY: &str = r#"
 version: 1
@@ -202,8 +209,8 @@ resources:
 
     #[async_trait]
     impl ElastiCachePort for TagTable {
-        async fn replication_groups(&self) -> Result<Vec<ReplicationGroup>, AwsError> {
-            Ok(Vec::new())
+        async fn replication_groups(&self) -> Result<Listing<ReplicationGroup>, AwsError> {
+            Ok(Listing::default())
         }
         async fn tags(&self, arn: &str) -> Result<Tags, AwsError> {
             self.calls
@@ -246,9 +253,8 @@ resources:
     async fn observed(policy: &str, groups: &[ReplicationGroup], port: &TagTable) -> Observation {
         let policy = load_str(policy, "t.yaml").expect("valid policy");
         let mut obs = Observation::default();
-        observe(&policy, groups, port, &mut obs)
-            .await
-            .expect("observed");
+        let untagged = observe(&policy, groups, port, &mut obs).await;
+        assert!(untagged.is_empty(), "{untagged:?}");
         obs
     }
 
@@ -370,18 +376,22 @@ resources:
     }
 
     #[tokio::test]
-    async fn a_tag_read_that_fails_otherwise_fails_the_observation() {
-        struct Denied;
+    async fn a_tag_read_that_fails_leaves_out_that_group_only() {
+        // 12.4: web-1's tags are refused; web-2 is still matched by tags.
+        struct DeniedOne;
         #[async_trait]
-        impl ElastiCachePort for Denied {
-            async fn replication_groups(&self) -> Result<Vec<ReplicationGroup>, AwsError> {
-                Ok(Vec::new())
+        impl ElastiCachePort for DeniedOne {
+            async fn replication_groups(&self) -> Result<Listing<ReplicationGroup>, AwsError> {
+                Ok(Listing::default())
             }
-            async fn tags(&self, _: &str) -> Result<Tags, AwsError> {
-                Err(AwsError {
-                    kind: ErrorKind::AccessDenied,
-                    ..AwsError::malformed("elasticache", "ListTagsForResource", "denied")
-                })
+            async fn tags(&self, arn: &str) -> Result<Tags, AwsError> {
+                if arn.ends_with(":web-1") {
+                    return Err(AwsError {
+                        kind: ErrorKind::AccessDenied,
+                        ..AwsError::malformed("elasticache", "ListTagsForResource", "denied")
+                    });
+                }
+                Ok(Tags::from([("team".to_owned(), "web".to_owned())]))
             }
             async fn modify_node_type(&self, _: &str, _: &str) -> Result<(), AwsError> {
                 Ok(())
@@ -395,14 +405,19 @@ resources:
         }
         let policy = load_str(POLICY, "t.yaml").expect("valid policy");
         let mut obs = Observation::default();
-        let err = observe(
+        let untagged = observe(
             &policy,
-            &[group("web-1", "available", true)],
-            &Denied,
+            &[
+                group("web-1", "available", true),
+                group("web-2", "available", true),
+            ],
+            &DeniedOne,
             &mut obs,
         )
-        .await
-        .expect_err("denied");
-        assert_eq!(err.kind, ErrorKind::AccessDenied);
+        .await;
+        assert_eq!(picked(&obs, "caches"), ["web-2"]);
+        assert_eq!(untagged.len(), 1, "{untagged:?}");
+        assert_eq!(untagged[0].0, "web-1");
+        assert!(untagged[0].1.contains("denied"), "{untagged:?}");
     }
 }

@@ -47,9 +47,15 @@ pub(crate) fn observe(policy: &Policy, clusters: &[KafkaCluster], obs: &mut Obse
                     resource.id, cluster.name, cluster.az_count, cluster.az_count
                 ));
             }
+            if cluster.storage_gib.is_none() && resource.storage.is_some() {
+                obs.notes.push(format!(
+                    "{}: MSK cluster {} reports no EBS volume (Express brokers: AWS manages their storage); its storage rule does not apply",
+                    resource.id, cluster.name
+                ));
+            }
             obs.estate.members.push(member(resource, cluster));
         }
-        if found == 0 {
+        if found == 0 && !obs.unreadable_named(&resource.selector, ResourceKind::MskCluster) {
             obs.notes.push(format!(
                 "{}: {}",
                 resource.id,
@@ -61,14 +67,17 @@ pub(crate) fn observe(policy: &Policy, clusters: &[KafkaCluster], obs: &mut Obse
 
 /// The member for `cluster`, selected by `resource`.
 fn member(resource: &Resource, cluster: &KafkaCluster) -> Member {
-    let settings = BTreeMap::from([
+    let mut settings = BTreeMap::from([
         (KnobName::Brokers, Setting::Count(cluster.brokers)),
         (
             KnobName::BrokerType,
             Setting::Class(cluster.broker_type.clone()),
         ),
-        (KnobName::Storage, Setting::Gib(cluster.storage_gib)),
     ]);
+    // Express brokers have no EBS volume: no storage setting to steer.
+    if let Some(gib) = cluster.storage_gib {
+        settings.insert(KnobName::Storage, Setting::Gib(gib));
+    }
     Member {
         policy_id: resource.id.clone(),
         identifier: cluster.name.clone(),
@@ -83,6 +92,7 @@ fn member(resource: &Resource, cluster: &KafkaCluster) -> Member {
         // Disk use comes from CloudWatch (KafkaDataLogsDiskUsed), not from
         // the describe.
         storage_used_percent: None,
+        storage: None,
         tags: cluster.tags.clone(),
         // Broker metrics are published per `Broker ID`; MSK numbers brokers
         // from 1.
@@ -143,7 +153,7 @@ resources:
             current_version: "K1".to_owned(),
             brokers: 3,
             broker_type: "kafka.m5.xlarge".to_owned(),
-            storage_gib: 1000,
+            storage_gib: Some(1000),
             az_count: azs,
             tags: tags
                 .iter()

@@ -6,6 +6,13 @@
 //! tags) are matched here, on the described lists. Mapping a described
 //! resource to a [`crate::estate::Member`] is pure and lives in one file per
 //! kind.
+//!
+//! One bad resource is one resource: a describe that fails leaves its
+//! service's resources not observed, a resource the answer half-describes
+//! (or whose tags cannot be read) is not observed, and everything else is
+//! observed as usual. Each is a [`NotObserved`], a note in the plan and a
+//! log line; nothing is decided for it, and its absence is not taken to
+//! mean it is gone.
 
 mod aurora;
 mod autoscaling;
@@ -19,10 +26,11 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::aws::AwsError;
 use crate::estate::Estate;
 use crate::policy::{Policy, ResourceKind, Selector};
-use crate::ports::{AutoScalingPort, CloudWatchPort, ElastiCachePort, KafkaPort, RdsPort, Tags};
+use crate::ports::{
+    AutoScalingPort, CloudWatchPort, ElastiCachePort, KafkaPort, Listing, RdsPort, Tags,
+};
 use crate::signals::Signals;
 
 pub use metrics::metric_queries;
@@ -51,48 +59,187 @@ pub struct Observation {
     /// Alarm states and metric values for their rules.
     pub signals: Signals,
     /// Things the operator should know (a selector that matched nothing, a
-    /// resource of the wrong shape, ...).
+    /// resource of the wrong shape, what could not be read, ...).
     pub notes: Vec<String>,
     /// When each alarm read back entered its state, where CloudWatch said
     /// (an alarm event older than this is stale news).
     pub alarm_since: BTreeMap<String, DateTime<Utc>>,
+    /// What could not be read this run: nothing is decided or done for it,
+    /// and nothing is concluded from its absence.
+    pub not_observed: Vec<NotObserved>,
+}
+
+/// A resource, or every resource of a kind, that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotObserved {
+    /// The kind it would be managed as.
+    pub kind: ResourceKind,
+    /// Its AWS identifier (or ARN); None when the whole describe failed.
+    pub identifier: Option<String>,
+    /// Why, for a person.
+    pub why: String,
+}
+
+impl Observation {
+    /// False when `identifier` of `kind` could not be read this run (itself,
+    /// or its whole service): its absence from the estate says nothing.
+    pub fn could_read(&self, kind: ResourceKind, identifier: &str) -> bool {
+        !self.not_observed.iter().any(|n| {
+            n.kind == kind
+                && n.identifier
+                    .as_deref()
+                    .is_none_or(|id| id == identifier || arn_names(id, identifier))
+        })
+    }
+
+    /// True when `selector` names, by identifier, a resource of `kind` that
+    /// could not be read (so "matched nothing" would be wrong).
+    pub(crate) fn unreadable_named(&self, selector: &Selector, kind: ResourceKind) -> bool {
+        match selector {
+            Selector::Identifier(id) => !self.could_read(kind, id),
+            Selector::Tags(_) => false,
+        }
+    }
+
+    /// Records that `identifier` (None: every resource) of `kind` could not
+    /// be read, with a note in the plan and a log line, when the policy may
+    /// manage it.
+    fn not_read(
+        &mut self,
+        policy: &Policy,
+        kind: ResourceKind,
+        identifier: Option<&str>,
+        why: String,
+    ) {
+        let managed: Vec<&str> = policy
+            .resources
+            .iter()
+            .filter(|r| r.kind == kind)
+            .filter(|r| match (&r.selector, identifier) {
+                (Selector::Identifier(want), Some(id)) => want == id || arn_names(id, want),
+                _ => true,
+            })
+            .map(|r| r.id.as_str())
+            .collect();
+        // A resource no policy resource can select is nobody's business.
+        if managed.is_empty() {
+            tracing::debug!(kind = %kind, identifier, %why, "unmanaged resource not read");
+            return;
+        }
+        let what = match identifier {
+            Some(id) => format!("{kind} {id}"),
+            None => format!("every {kind}"),
+        };
+        tracing::warn!(kind = %kind, identifier, resources = ?managed, %why, "not observed");
+        self.notes.push(format!(
+            "not observed: {what} ({}); nothing is decided for it this run: {why}",
+            managed.join(", ")
+        ));
+        self.not_observed.push(NotObserved {
+            kind,
+            identifier: identifier.map(str::to_owned),
+            why,
+        });
+    }
+
+    /// Records the resources `listing` could not read.
+    fn unreadable<T>(&mut self, policy: &Policy, kind: ResourceKind, listing: &Listing<T>) {
+        for u in &listing.unreadable {
+            let id = (!u.id.is_empty()).then_some(u.id.as_str());
+            self.not_read(policy, kind, id, u.why.clone());
+        }
+    }
+}
+
+/// True when `arn` is an ARN naming `name` (`…:db:NAME`, `…:cluster:NAME`,
+/// `…:cluster/NAME/uuid`, `…autoScalingGroupName/NAME`).
+fn arn_names(arn: &str, name: &str) -> bool {
+    arn.starts_with("arn:")
+        && (arn.ends_with(&format!(":{name}"))
+            || arn.ends_with(&format!("/{name}"))
+            || arn.contains(&format!("/{name}/")))
 }
 
 /// Observes every resource `policy` manages, and the signals of its rules.
-/// A describe that fails fails the observation (nothing is decided on a
-/// partial view of a service); metric reads that fail become notes.
-pub async fn observe(
-    policy: &Policy,
-    ports: Ports<'_>,
-    now: DateTime<Utc>,
-) -> Result<Observation, AwsError> {
+/// One bad resource is one resource: a describe that fails leaves that
+/// service's resources (and only those) not observed; a resource the answer
+/// cannot give whole is not observed, the others are; metric reads that
+/// fail become notes. Each is a note in the plan and a log line.
+pub async fn observe(policy: &Policy, ports: Ports<'_>, now: DateTime<Utc>) -> Observation {
     let mut obs = Observation::default();
     let uses = |k: ResourceKind| policy.resources.iter().any(|r| r.kind == k);
+    let rds = uses(ResourceKind::RdsInstance);
+    let aurora = uses(ResourceKind::AuroraCluster);
 
-    if uses(ResourceKind::RdsInstance) || uses(ResourceKind::AuroraCluster) {
-        let instances = ports.rds.db_instances().await?;
-        if uses(ResourceKind::RdsInstance) {
-            rds::observe(policy, &instances, &mut obs);
-        }
-        if uses(ResourceKind::AuroraCluster) {
-            let clusters = ports.rds.db_clusters().await?;
-            aurora::observe(policy, &clusters, &instances, &mut obs);
+    if rds || aurora {
+        match ports.rds.db_instances().await {
+            Ok(instances) => {
+                if rds {
+                    obs.unreadable(policy, ResourceKind::RdsInstance, &instances);
+                    rds::observe(policy, &instances, &mut obs);
+                }
+                if aurora {
+                    match ports.rds.db_clusters().await {
+                        Ok(clusters) => {
+                            obs.unreadable(policy, ResourceKind::AuroraCluster, &clusters);
+                            aurora::observe(policy, &clusters, &instances, &mut obs);
+                        }
+                        Err(e) => {
+                            obs.not_read(policy, ResourceKind::AuroraCluster, None, e.to_string())
+                        }
+                    }
+                }
+            }
+            // Aurora members are DB instances too: neither kind can be read.
+            Err(e) => {
+                for kind in [ResourceKind::RdsInstance, ResourceKind::AuroraCluster] {
+                    if uses(kind) {
+                        obs.not_read(policy, kind, None, e.to_string());
+                    }
+                }
+            }
         }
     }
     if uses(ResourceKind::ElasticacheRedis) {
-        let groups = ports.elasticache.replication_groups().await?;
-        elasticache::observe(policy, &groups, ports.elasticache, &mut obs).await?;
+        match ports.elasticache.replication_groups().await {
+            Ok(groups) => {
+                obs.unreadable(policy, ResourceKind::ElasticacheRedis, &groups);
+                let untagged =
+                    elasticache::observe(policy, &groups, ports.elasticache, &mut obs).await;
+                for (id, why) in untagged {
+                    // An identifier selector picked it without its tags.
+                    if obs.estate.members.iter().any(|m| m.identifier == id) {
+                        continue;
+                    }
+                    let why = format!(
+                        "its tags could not be read, so no tag selector can match it: {why}"
+                    );
+                    obs.not_read(policy, ResourceKind::ElasticacheRedis, Some(&id), why);
+                }
+            }
+            Err(e) => obs.not_read(policy, ResourceKind::ElasticacheRedis, None, e.to_string()),
+        }
     }
     if uses(ResourceKind::MskCluster) {
-        let clusters = ports.kafka.clusters().await?;
-        kafka::observe(policy, &clusters, &mut obs);
+        match ports.kafka.clusters().await {
+            Ok(clusters) => {
+                obs.unreadable(policy, ResourceKind::MskCluster, &clusters);
+                kafka::observe(policy, &clusters, &mut obs);
+            }
+            Err(e) => obs.not_read(policy, ResourceKind::MskCluster, None, e.to_string()),
+        }
     }
     if uses(ResourceKind::AutoscalingGroup) {
-        let groups = ports.autoscaling.groups().await?;
-        autoscaling::observe(policy, &groups, &mut obs);
+        match ports.autoscaling.groups().await {
+            Ok(groups) => {
+                obs.unreadable(policy, ResourceKind::AutoscalingGroup, &groups);
+                autoscaling::observe(policy, &groups, &mut obs);
+            }
+            Err(e) => obs.not_read(policy, ResourceKind::AutoscalingGroup, None, e.to_string()),
+        }
     }
     metrics::read(policy, ports.cloudwatch, now, &mut obs).await;
-    Ok(obs)
+    obs
 }
 
 /// True when `selector` picks a resource with this identifier (or name /
@@ -125,4 +272,26 @@ pub(crate) fn nothing_found(selector: &Selector, noun: &str) -> String {
 fn tag_list(tags: &BTreeMap<String, String>) -> String {
     let pairs: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
     pairs.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::arn_names;
+
+    #[test]
+    fn an_arn_names_the_resource_at_its_end_or_in_its_path() {
+        assert!(arn_names(
+            "arn:aws:rds:us-east-1:1:db:billing-db",
+            "billing-db"
+        ));
+        assert!(arn_names(
+            "arn:aws:kafka:us-east-1:1:cluster/events/9f1c-2",
+            "events"
+        ));
+        assert!(!arn_names(
+            "arn:aws:rds:us-east-1:1:db:billing-db-2",
+            "billing-db"
+        ));
+        assert!(!arn_names("billing-db", "billing-db"), "not an ARN");
+    }
 }

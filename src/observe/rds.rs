@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use super::{Observation, describe, selects};
-use crate::estate::{Member, Power, Setting, Status};
+use crate::estate::{Member, Power, Setting, Status, StorageFacts};
 use crate::policy::{KnobName, Policy, Resource, ResourceKind};
 use crate::ports::DbInstance;
 
@@ -23,7 +23,8 @@ pub(crate) fn observe(policy: &Policy, instances: &[DbInstance], obs: &mut Obser
             .iter()
             .filter(|i| selects(&resource.selector, &[&i.id, &i.arn], &i.tags))
             .collect();
-        if picked.is_empty() {
+        if picked.is_empty() && !obs.unreadable_named(&resource.selector, ResourceKind::RdsInstance)
+        {
             obs.notes.push(format!(
                 "{}: {} matched no RDS DB instance",
                 resource.id,
@@ -86,6 +87,13 @@ pub(crate) fn member(resource: &Resource, i: &DbInstance) -> Member {
         multi_az: i.multi_az,
         spot_mix: None,
         storage_used_percent: None,
+        storage: resource.storage.map(|_| StorageFacts {
+            allocated_gib: i.allocated_gib,
+            storage_type: i.storage_type.clone(),
+            iops: i.iops,
+            throughput_mibps: i.storage_throughput,
+            engine: i.engine.clone(),
+        }),
         parts: Vec::new(),
         tags: i.tags.clone(),
     }
@@ -147,6 +155,9 @@ resources:
             pending_modifications: false,
             allocated_gib: 100,
             max_allocated_gib: None,
+            storage_type: String::new(),
+            iops: None,
+            storage_throughput: None,
             cluster: None,
             created: None,
             tags: tags
@@ -177,6 +188,8 @@ resources:
         billing.multi_az = true;
         billing.pending_modifications = true;
         billing.max_allocated_gib = Some(500);
+        billing.storage_type = "io1".into();
+        billing.iops = Some(3000);
         let obs = run(&[billing, instance("other", "available", &[])]);
         let m = get(&obs, "billing-db");
         assert_eq!(m.policy_id, "billing-db");
@@ -187,6 +200,17 @@ resources:
             Some(&Setting::Class("db.r6g.large".into()))
         );
         assert_eq!(m.settings.get(&KnobName::Storage), Some(&Setting::Gib(500)));
+        // What the storage rule judges the ceiling by (12.8).
+        assert_eq!(
+            m.storage,
+            Some(StorageFacts {
+                allocated_gib: 100,
+                storage_type: "io1".into(),
+                iops: Some(3000),
+                throughput_mibps: None,
+                engine: "postgres".into(),
+            })
+        );
         // No allow_stop: no power setting, so no schedule ever stops it.
         assert_eq!(m.settings.get(&KnobName::Power), None);
         assert!(obs.estate.members.iter().all(|m| m.identifier != "other"));

@@ -204,6 +204,8 @@ pub enum Guard {
     BudgetHeadroom,
     /// Storage changed too recently (AWS waiting period).
     StorageWait,
+    /// The larger storage would leave its provisioned IOPS invalid.
+    StorageIops,
     /// Another change to the same resource runs first in this plan.
     OneAtATime,
     /// A saved plan's change that the current decision does not make.
@@ -223,6 +225,7 @@ impl Guard {
             Guard::RateLimit => "rate_limit",
             Guard::BudgetHeadroom => "budget_headroom",
             Guard::StorageWait => "storage_wait",
+            Guard::StorageIops => "storage_iops",
             Guard::OneAtATime => "one_at_a_time",
             Guard::Recheck => "recheck",
         }

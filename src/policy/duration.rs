@@ -7,13 +7,18 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A length of time, whole seconds. Written as a sequence of `<n><unit>`
-/// with units `d`, `h`, `m`, `s` (e.g. `1h30m`).
+/// with units `d`, `h`, `m`, `s` (e.g. `1h30m`), at most [`Span::MAX`]:
+/// every duration a policy sets (cooldowns, windows, periods, cache ages)
+/// is far shorter, and a bound here keeps arithmetic on instants in range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Span {
     seconds: u64,
 }
 
 impl Span {
+    /// The longest duration accepted: 366 days.
+    pub const MAX: Span = Span::from_secs(366 * 86_400);
+
     /// A span of `seconds` seconds.
     pub const fn from_secs(seconds: u64) -> Self {
         Span { seconds }
@@ -86,6 +91,11 @@ impl FromStr for Span {
         if !digits.is_empty() {
             return Err(err("the last number has no unit"));
         }
+        if total > Span::MAX.seconds {
+            return Err(err(
+                "longer than 366 days, the longest duration a policy may set",
+            ));
+        }
         Ok(Span { seconds: total })
     }
 }
@@ -147,9 +157,26 @@ mod tests {
 
     #[test]
     fn rejects_bad_spans() {
-        for bad in ["", "15", "m", "15x", "1.5h", "99999999999999999999d"] {
+        for bad in [
+            "",
+            "15",
+            "m",
+            "15x",
+            "1.5h",
+            "99999999999999999999d",
+            "100000000d",
+            "367d",
+            "366d1s",
+        ] {
             assert!(bad.parse::<Span>().is_err(), "{bad} should not parse");
         }
+    }
+
+    #[test]
+    fn the_longest_span_is_366_days() {
+        assert_eq!("366d".parse::<Span>(), Ok(Span::MAX));
+        let err = "100000000d".parse::<Span>().expect_err("too long");
+        assert!(err.to_string().contains("366 days"), "{err}");
     }
 
     #[test]

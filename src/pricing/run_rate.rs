@@ -81,6 +81,7 @@ mod tests {
             multi_az: false,
             spot_mix: None,
             storage_used_percent: None,
+            storage: None,
             tags: BTreeMap::new(),
             parts: Vec::new(),
         };

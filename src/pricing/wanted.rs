@@ -258,6 +258,7 @@ mod tests {
             multi_az: !rds.multi_az,
             spot_mix: None,
             storage_used_percent: None,
+            storage: None,
             tags: BTreeMap::new(),
             parts: Vec::new(),
         };

@@ -21,8 +21,8 @@
 //!    written before each AWS call, outcome after.
 //! 6. **Record** the budget latch, release the leases, send notices.
 
-mod journal;
 mod deadline;
+mod journal;
 mod reconcile;
 mod spot;
 mod trigger;
@@ -377,7 +377,7 @@ impl Runner<'_> {
         now: DateTime<Utc>,
         report: &mut RunReport,
     ) -> Result<(Plan, Estate), RunError> {
-        let mut obs = observe::observe(policy, self.ports, now).await?;
+        let mut obs = observe::observe(policy, self.ports, now).await;
         if let Scope::SpotMix(group) = &trigger.scope {
             obs.estate.members.retain(|m| &m.identifier == group);
         }

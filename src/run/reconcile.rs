@@ -152,7 +152,7 @@ async fn settle(
     if open.is_empty() {
         return Ok(Vec::new());
     }
-    let fresh = observe::observe(runner.policy, runner.ports, now).await?;
+    let fresh = observe::observe(runner.policy, runner.ports, now).await;
     let mut settled = Vec::new();
     for entry in open {
         let a = &entry.action;
@@ -162,6 +162,15 @@ async fn settle(
             .iter()
             .find(|m| m.identifier == a.identifier && m.kind == a.kind);
         let (status, detail) = match member {
+            // Not read this run (a failed describe, a half-described
+            // resource): its absence proves nothing; ask again next run.
+            None if !fresh.could_read(a.kind, &a.identifier) => {
+                notes.push(format!(
+                    "{}: an unfinished change ({} → {}) waits: the resource could not be read",
+                    a.identifier, a.from, a.to
+                ));
+                continue;
+            }
             None => (
                 LoggedStatus::Unknown,
                 format!("{} was not found when reconciling", a.identifier),

@@ -18,7 +18,7 @@ use tidegate::observe::{Ports, observe};
 use tidegate::plan::{Action, Cause};
 use tidegate::policy::{Direction, KnobName, Policy, ResourceKind, SpotMix};
 use tidegate::ports::{
-    AutoScalingGroup, AutoScalingPort, ClusterMember, DbCluster, DbInstance, KafkaCluster,
+    AutoScalingGroup, AutoScalingPort, ClusterMember, DbCluster, DbInstance, KafkaCluster, Listing,
     ReplicationGroup,
 };
 use tidegate::pricing::SnapshotPriceBook;
@@ -100,6 +100,9 @@ fn instance(id: &str, class: &str, cluster: Option<&str>) -> DbInstance {
         pending_modifications: false,
         allocated_gib: 100,
         max_allocated_gib: None,
+        storage_type: String::new(),
+        iops: None,
+        storage_throughput: None,
         cluster: cluster.map(str::to_owned),
         created: Some(now()),
         tags: BTreeMap::new(),
@@ -142,7 +145,7 @@ fn world() -> FakeAws {
         current_version: "K1".into(),
         brokers: 3,
         broker_type: "kafka.m5.xlarge".into(),
-        storage_gib: 1000,
+        storage_gib: Some(1000),
         az_count: 3,
         tags: BTreeMap::new(),
     });
@@ -231,9 +234,7 @@ fn action(
 
 async fn act(aws: &FakeAws, ports: Ports<'_>, a: &Action) -> Outcome {
     let policy = policy();
-    let fresh = observe(&policy, aws.ports(), now())
-        .await
-        .expect("observed");
+    let fresh = observe(&policy, aws.ports(), now()).await;
     apply_action(a, &policy, ports, &fresh.estate, PACE).await
 }
 
@@ -350,7 +351,7 @@ struct Refusing<'a>(&'a dyn AutoScalingPort);
 
 #[async_trait]
 impl AutoScalingPort for Refusing<'_> {
-    async fn groups(&self) -> Result<Vec<AutoScalingGroup>, AwsError> {
+    async fn groups(&self) -> Result<Listing<AutoScalingGroup>, AwsError> {
         self.0.groups().await
     }
     async fn set_capacity(&self, name: &str, _: u32, _: u32, _: u32) -> Result<(), AwsError> {

@@ -109,9 +109,7 @@ impl Adapters {
     }
 
     async fn observe(&self, policy: &Policy) -> Observation {
-        observe::observe(policy, self.ports(), Utc::now())
-            .await
-            .expect("observe")
+        observe::observe(policy, self.ports(), Utc::now()).await
     }
 
     async fn apply(

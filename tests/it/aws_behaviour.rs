@@ -78,6 +78,9 @@ fn instance(id: &str, class: &str, cluster: Option<&str>) -> DbInstance {
         pending_modifications: false,
         allocated_gib: 100,
         max_allocated_gib: None,
+        storage_type: String::new(),
+        iops: None,
+        storage_throughput: None,
         cluster: cluster.map(str::to_owned),
         created: Some(now()),
         tags: BTreeMap::new(),
@@ -111,7 +114,7 @@ fn world() -> FakeAws {
         current_version: "K1".into(),
         brokers: 3,
         broker_type: "kafka.m5.xlarge".into(),
-        storage_gib: 1000,
+        storage_gib: Some(1000),
         az_count: 3,
         tags: BTreeMap::new(),
     });
@@ -328,5 +331,96 @@ async fn msk_is_never_updated_while_not_active() {
         guard_for(&plan(&aws, &policy).await, "events"),
         Some(Guard::Bounds),
         "6 brokers is the top"
+    );
+}
+
+/// 12.4: one bad resource is one resource. RDS answers nothing at all (an
+/// outage of one service) and one of two MSK clusters is listed half
+/// described; the good cluster is still decided on and moved, and the plan
+/// says, for each of the others, that it was not observed and why.
+#[tokio::test]
+async fn a_failed_describe_and_a_malformed_cluster_stop_only_themselves() {
+    let policy = tidegate::policy::load_str(
+        &format!(
+            "{POLICY}{}",
+            r#"
+  - id: events-b
+    kind: msk_cluster
+    identifier: events-b
+    az_count: 3
+    brokers: { min: 3, max: 6 }
+    broker_type: { ladder: [kafka.m5.xlarge, kafka.m5.2xlarge] }
+    scale_up: [{ alarm: events-b-cpu-high, scales: brokers }]
+"#
+        )
+        .replace("APPLY", "true"),
+        "partial.yaml",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let aws = world();
+    aws.kafka.put_unreadable(tidegate::ports::Unreadable {
+        id: "events-b".into(),
+        why: "kafka ListClustersV2: cluster \"events-b\" has no CurrentVersion in the response"
+            .into(),
+    });
+    aws.rds.fail_describes(Some(tidegate::aws::AwsError {
+        service: "rds",
+        operation: "DescribeDBInstances",
+        resource: String::new(),
+        kind: tidegate::aws::ErrorKind::Transient,
+        code: Some("InternalFailure".into()),
+        message: "service unavailable".into(),
+    }));
+    for alarm in [
+        "app-db-cpu-high",
+        "orders-acu-high",
+        "events-cpu-high",
+        "events-b-cpu-high",
+    ] {
+        fire(&aws, alarm);
+    }
+
+    let plan = plan(&aws, &policy).await;
+    let planned: Vec<&str> = plan.planned().map(|a| a.identifier.as_str()).collect();
+    assert_eq!(planned, ["events"], "{:#?}", plan.actions);
+    for (what, who) in [
+        ("every rds_instance", "app-db"),
+        ("every aurora_cluster", "orders"),
+        ("msk_cluster events-b", "events-b"),
+    ] {
+        assert!(
+            plan.notes
+                .iter()
+                .any(|n| n.starts_with(&format!("not observed: {what} ({who})"))),
+            "{what}: {:#?}",
+            plan.notes
+        );
+    }
+    assert!(
+        plan.notes.iter().any(|n| n.contains("service unavailable")),
+        "the cause is given: {:#?}",
+        plan.notes
+    );
+    assert!(
+        !plan.notes.iter().any(|n| n.contains("matched no")),
+        "a resource that could not be read is not one that does not exist: {:#?}",
+        plan.notes
+    );
+
+    let reports = engine::apply(
+        &plan,
+        &policy,
+        aws.ports(),
+        &mut History::default(),
+        Pace::default(),
+        now(),
+    )
+    .await
+    .expect("apply");
+    assert!(
+        reports.iter().any(
+            |r| r.action.identifier == "events" && matches!(r.outcome, Outcome::Applied { .. })
+        ),
+        "{reports:#?}"
     );
 }

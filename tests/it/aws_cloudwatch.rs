@@ -268,9 +268,7 @@ resources:
     let now = Utc::now();
     put_points(&cw, now, &group, &[(3, 80.0), (8, 90.0), (13, 85.0)]).await;
 
-    let obs = observe::observe(&policy, ports, now)
-        .await
-        .expect("observe");
+    let obs = observe::observe(&policy, ports, now).await;
     assert_eq!(obs.signals.alarms.get(&up), Some(&AlarmState::Alarm));
     let down = generated_alarm_name(&id, Direction::Down, "CPUUtilization", 1);
     assert!(

@@ -115,9 +115,7 @@ impl Adapters {
     }
 
     async fn observe(&self, policy: &Policy) -> Observation {
-        observe::observe(policy, self.ports(), Utc::now())
-            .await
-            .expect("observe")
+        observe::observe(policy, self.ports(), Utc::now()).await
     }
 
     /// Observes, then carries out one action from `from` to `to` on `knob`.

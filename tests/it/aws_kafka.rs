@@ -85,6 +85,27 @@ impl Adapters {
         out.cluster_arn().expect("cluster ARN").to_owned()
     }
 
+    /// A cluster of Express brokers: no storage info (AWS manages it).
+    async fn create_express(&self, name: &str) -> String {
+        let group = BrokerNodeGroupInfo::builder()
+            .instance_type("express.m7g.large")
+            .client_subnets("subnet-a")
+            .client_subnets("subnet-b")
+            .client_subnets("subnet-c")
+            .build();
+        let out = self
+            .sdk
+            .create_cluster()
+            .cluster_name(name)
+            .kafka_version("3.6.0")
+            .number_of_broker_nodes(3)
+            .broker_node_group_info(group)
+            .send()
+            .await
+            .expect("create MSK Express cluster");
+        out.cluster_arn().expect("cluster ARN").to_owned()
+    }
+
     /// (brokers, broker type, GiB per broker, current version), described again.
     async fn describe(&self, arn: &str) -> (i32, String, i32, String) {
         let out = self
@@ -109,9 +130,7 @@ impl Adapters {
     }
 
     async fn observe(&self, policy: &Policy) -> Observation {
-        observe::observe(policy, self.ports(), Utc::now())
-            .await
-            .expect("observe")
+        observe::observe(policy, self.ports(), Utc::now()).await
     }
 
     /// Observes, then carries out one action from `from` to `to` on `knob`.
@@ -226,6 +245,69 @@ async fn observes_an_msk_cluster_as_a_member() {
         "{:?}",
         missing.notes
     );
+}
+
+/// 12.4: an Express cluster (no EBS volume info) among provisioned ones is
+/// read without a storage size, and does not stop the others: ListClustersV2
+/// through the real protocol, then an update of the good cluster.
+#[tokio::test]
+async fn an_express_cluster_without_ebs_info_stops_no_other_cluster() {
+    let a = Adapters::new().await;
+    let good = unique("msk-good");
+    let express = unique("msk-express");
+    let arn = a.create(&good, 3, "kafka.m5.xlarge", 100).await;
+    a.create_express(&express).await;
+    let yaml = format!(
+        r#"
+version: 1
+estate: aws-kafka
+guardrails: {{ max_actions_per_hour: 10, oscillation_window: 1h }}
+resources:
+  - id: events
+    kind: msk_cluster
+    identifier: {good}
+    az_count: 3
+    brokers: {{ min: 3, max: 6, step: 3 }}
+    broker_type: {{ ladder: [kafka.m5.xlarge, kafka.m5.2xlarge] }}
+  - id: express
+    kind: msk_cluster
+    identifier: {express}
+    az_count: 3
+    brokers: {{ min: 3, max: 6, step: 3 }}
+    broker_type: {{ ladder: [kafka.m7g.large] }}
+    storage: {{ grow_when_used_percent: 75, grow_by_percent: 10, min_grow_gib: 10, max_gib: 4000 }}
+"#
+    );
+    let policy = load_str(&yaml, "aws_kafka.yaml").expect("valid policy");
+    let obs = a.observe(&policy).await;
+    let e = obs
+        .estate
+        .members_of("express")
+        .next()
+        .expect("express observed");
+    assert_eq!(e.settings.get(&KnobName::Storage), None);
+    assert_eq!(e.settings.get(&KnobName::Brokers), Some(&Setting::Count(3)));
+    assert!(
+        obs.notes
+            .iter()
+            .any(|n| n.starts_with("express: ") && n.contains("no EBS volume")),
+        "{:?}",
+        obs.notes
+    );
+    assert!(obs.not_observed.is_empty(), "{:?}", obs.not_observed);
+
+    let report = a
+        .act_on(
+            &obs,
+            &policy,
+            &good,
+            KnobName::Brokers,
+            Setting::Count(3),
+            Setting::Count(6),
+        )
+        .await;
+    assert!(applied(&report).contains("3 → 6 brokers"), "{report:?}");
+    assert_eq!(a.describe(&arn).await.0, 6);
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use tidegate::backtest::mapping::{self, ValueKind};
 use tidegate::backtest::report::Report;
 use tidegate::backtest::timeline::{self, STEP_SECS};
-use tidegate::backtest::trace::{self, TraceError};
+use tidegate::backtest::trace::{self, Reading, TraceError};
 use tidegate::backtest::{self, BacktestError, Files, InterruptionSource, load, render};
 use tidegate::estate::Setting;
 use tidegate::policy::{self, KnobName};
@@ -18,6 +18,7 @@ use tidegate::pricing::{SnapshotPriceBook, hourly_cost};
 use tidegate::signals::AlarmState;
 
 mod aurora;
+mod bad_input;
 mod cli;
 mod spot;
 
@@ -35,6 +36,7 @@ fn run(policy: &Path, metrics: &Path, slo: f64) -> Result<Report, BacktestError>
         metrics: metrics.to_path_buf(),
         mapping: None,
         interruptions: InterruptionSource::Mapping,
+        limits: backtest::Limits::default(),
     };
     backtest::run_files(&files, &SnapshotPriceBook::embedded(), slo, &mut |_| {})
 }
@@ -58,7 +60,7 @@ fn close(a: f64, b: f64) -> bool {
 
 #[test]
 fn messy_trace_is_sorted_deduplicated_and_its_faults_counted() {
-    let t = trace::load(&fixture("messy.csv")).expect("messy.csv parses");
+    let t = trace::load(&fixture("messy.csv"), Reading::default()).expect("messy.csv parses");
     let q = t.quality;
     assert_eq!(q.rows, 10);
     assert_eq!(t.points.len(), 9, "one duplicate folded away");
@@ -82,17 +84,18 @@ fn messy_trace_is_sorted_deduplicated_and_its_faults_counted() {
 
 #[test]
 fn replay_holds_the_last_value_across_a_gap() {
-    let t = trace::load(&fixture("messy.csv")).expect("parses");
+    let t = trace::load(&fixture("messy.csv"), Reading::default()).expect("parses");
     let spec = mapping::TraceSpec {
         file: "messy.csv".into(),
         metric: "CPUUtilization".into(),
         values: ValueKind::Utilization,
         peak_percent: 90.0,
         shift_weeks: 0,
+        timezone: None,
     };
     let w = timeline::window(&[&t]).expect("one trace covers itself");
     assert_eq!(w.intervals, 14, "00:00 to 01:05 every 5 minutes");
-    let r = timeline::replay(&t, &spec, &w);
+    let r = timeline::replay(&t, &spec, &w, chrono::TimeDelta::hours(1));
     assert_eq!(
         r.percents,
         vec![
@@ -107,6 +110,7 @@ fn count_traces_are_scaled_so_their_peak_is_the_given_percent() {
     let t = trace::parse(
         "c.csv",
         "timestamp,value\n2014-01-01 00:00:00,10\n2014-01-01 00:05:00,40\n2014-01-01 00:10:00,20\n",
+        Reading::default(),
     )
     .expect("parses");
     let spec = mapping::TraceSpec {
@@ -115,9 +119,10 @@ fn count_traces_are_scaled_so_their_peak_is_the_given_percent() {
         values: ValueKind::Count,
         peak_percent: 80.0,
         shift_weeks: 0,
+        timezone: None,
     };
     let w = timeline::window(&[&t]).expect("window");
-    let r = timeline::replay(&t, &spec, &w);
+    let r = timeline::replay(&t, &spec, &w, chrono::TimeDelta::hours(1));
     assert_eq!(r.count_peak, Some(40.0));
     assert_eq!(r.percents, vec![20.0, 80.0, 40.0]);
 }
@@ -125,7 +130,7 @@ fn count_traces_are_scaled_so_their_peak_is_the_given_percent() {
 #[test]
 fn unparsable_line_names_file_line_and_expectation() {
     let path = fixture("bad_line.csv");
-    let err = trace::load(&path).expect_err("line 4 is not a number");
+    let err = trace::load(&path, Reading::default()).expect_err("line 4 is not a number");
     match &err {
         TraceError::Line { line, .. } => assert_eq!(*line, 4),
         other => panic!("expected a line error, got {other}"),
@@ -143,7 +148,7 @@ fn bad_trace_text_is_refused_with_the_reason() {
     let cases: [(&str, &str); 6] = [
         (
             "time,v\n2014-01-01 00:00:00,1\n",
-            "expected the header `timestamp,value`",
+            "the first line is not the header; expected `timestamp,value`",
         ),
         ("timestamp,value\n", "no data rows"),
         (
@@ -164,7 +169,7 @@ fn bad_trace_text_is_refused_with_the_reason() {
         ),
     ];
     for (text, expected) in cases {
-        let msg = match trace::parse("t.csv", text) {
+        let msg = match trace::parse("t.csv", text, Reading::default()) {
             Ok(_) => panic!("should be refused: {text:?}"),
             Err(e) => e.to_string(),
         };
@@ -474,6 +479,7 @@ fn a_mapping_without_traces_is_refused() {
         mapping: "m.yaml".into(),
         price_source: "test".into(),
         slo_percent: 90.0,
+        limits: backtest::Limits::default(),
     };
     let err = backtest::run(
         &p,

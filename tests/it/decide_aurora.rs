@@ -73,6 +73,7 @@ fn orders(min: f64, max: f64) -> Member {
         multi_az: false,
         spot_mix: None,
         storage_used_percent: None,
+        storage: None,
         parts: Vec::new(),
         tags: BTreeMap::new(),
     }

@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, TimeZone, Utc};
 use tidegate::decide::{Inputs, decide};
-use tidegate::estate::{Estate, Member, Setting, Status};
+use tidegate::estate::{Estate, Member, Setting, Status, StorageFacts};
 use tidegate::ledger::{History, PastAction};
 use tidegate::plan::{Action, Cause, Guard, Plan};
 use tidegate::policy::{BudgetPeriod, Direction, KnobName, Policy, ResourceKind};
@@ -81,6 +81,7 @@ fn db(class: &str) -> Member {
         multi_az: false,
         spot_mix: None,
         storage_used_percent: Some(40.0),
+        storage: None,
         parts: Vec::new(),
         tags: BTreeMap::new(),
     }
@@ -100,6 +101,7 @@ fn cache(shards: u32) -> Member {
         multi_az: false,
         spot_mix: None,
         storage_used_percent: None,
+        storage: None,
         parts: Vec::new(),
         tags: BTreeMap::new(),
     }
@@ -422,6 +424,73 @@ fn storage_grows_only_outside_the_six_hour_wait() {
     assert_eq!(a.refused, None);
     // 500 GiB grows by max(20%, 50 GiB) = 600 GiB.
     assert_eq!(a.to, Setting::Gib(600));
+}
+
+/// An RDS member with a storage ceiling of `ceiling` GiB, `allocated` GiB
+/// allocated, `used` percent of it in use.
+fn db_storage(ceiling: u32, allocated: u32, used: f64, kind: &str, iops: Option<u32>) -> Member {
+    let mut m = db("db.r6g.xlarge");
+    m.settings.insert(KnobName::Storage, Setting::Gib(ceiling));
+    m.storage_used_percent = Some(used);
+    m.storage = Some(StorageFacts {
+        allocated_gib: allocated,
+        storage_type: kind.into(),
+        iops,
+        throughput_mibps: None,
+        engine: "postgres".into(),
+    });
+    m
+}
+
+/// 12.8: the ceiling rises only when the allocated storage nears it.
+#[test]
+fn the_storage_ceiling_rises_only_when_allocated_storage_nears_it() {
+    // 500 GiB allocated of a 1,000 GiB ceiling, 90% used: AWS grows the
+    // allocation itself, up to the ceiling; nothing to change.
+    let plan = World::new(db_storage(1000, 500, 90.0, "gp3", Some(12_000)), cpu(50.0)).plan();
+    assert!(
+        !plan.actions.iter().any(|a| a.knob == KnobName::Storage),
+        "{:#?}",
+        plan.actions
+    );
+    // 900 of 1,000 (past the 85% threshold), 90% used: the ceiling rises by
+    // max(20%, 50 GiB).
+    let plan = World::new(db_storage(1000, 900, 90.0, "gp3", Some(12_000)), cpu(50.0)).plan();
+    let a = only(&plan, KnobName::Storage);
+    assert_eq!(a.refused, None);
+    assert_eq!((a.from, a.to), (Setting::Gib(1000), Setting::Gib(1200)));
+    assert!(a.reason.contains("900 GiB allocated"), "{}", a.reason);
+    // Near the ceiling but little used: nothing.
+    let plan = World::new(db_storage(1000, 950, 60.0, "gp3", Some(12_000)), cpu(50.0)).plan();
+    assert!(!plan.actions.iter().any(|a| a.knob == KnobName::Storage));
+}
+
+/// 12.8: io1/io2 keep at least 0.5 IOPS per GiB: the new ceiling stops
+/// where the provisioned IOPS stay valid, or the change is held.
+#[test]
+fn provisioned_iops_storage_grows_only_as_far_as_its_iops_allow() {
+    // 3,000 IOPS: valid up to 6,000 GiB; 1,000 → 1,200 is fine.
+    let plan = World::new(db_storage(1000, 950, 90.0, "io1", Some(3_000)), cpu(50.0)).plan();
+    let a = only(&plan, KnobName::Storage);
+    assert_eq!((a.to.clone(), a.refused), (Setting::Gib(1200), None));
+    // 550 IOPS: valid up to 1,100 GiB; the ceiling stops there.
+    let plan = World::new(db_storage(1000, 950, 90.0, "io2", Some(550)), cpu(50.0)).plan();
+    let a = only(&plan, KnobName::Storage);
+    assert_eq!((a.to.clone(), a.refused), (Setting::Gib(1100), None));
+    assert!(a.reason.contains("held to 1100 GiB"), "{}", a.reason);
+    // 500 IOPS: 1,000 GiB is already the most they allow: held, with why.
+    let plan = World::new(db_storage(1000, 950, 90.0, "io1", Some(500)), cpu(50.0)).plan();
+    let a = only(&plan, KnobName::Storage);
+    let r = a.refused.expect("held");
+    assert_eq!(r.guard, Guard::StorageIops);
+    assert!(
+        r.why.contains("500 IOPS") && r.why.contains("raise IOPS"),
+        "{}",
+        r.why
+    );
+    // gp3 has no IOPS floor per GiB: it grows.
+    let plan = World::new(db_storage(1000, 950, 90.0, "gp3", Some(3_000)), cpu(50.0)).plan();
+    assert_eq!(only(&plan, KnobName::Storage).refused, None);
 }
 
 #[test]

@@ -24,7 +24,7 @@ use tidegate::ledger::{Ledger, LoggedStatus, MemoryLedger};
 use tidegate::observe::Ports;
 use tidegate::plan::Guard;
 use tidegate::policy::Policy;
-use tidegate::ports::{DbCluster, DbInstance, RdsPort};
+use tidegate::ports::{DbCluster, DbInstance, Listing, RdsPort};
 use tidegate::pricing::SnapshotPriceBook;
 use tidegate::run::{RunReport, Runner, Settings, Trigger};
 use tidegate::signals::AlarmState;
@@ -73,6 +73,9 @@ fn world(n: usize) -> FakeAws {
             pending_modifications: false,
             allocated_gib: 100,
             max_allocated_gib: None,
+            storage_type: String::new(),
+            iops: None,
+            storage_throughput: None,
             cluster: None,
             created: Some(now()),
             tags: BTreeMap::new(),
@@ -141,10 +144,10 @@ struct Stalling<'a> {
 
 #[async_trait]
 impl RdsPort for Stalling<'_> {
-    async fn db_instances(&self) -> Result<Vec<DbInstance>, AwsError> {
+    async fn db_instances(&self) -> Result<Listing<DbInstance>, AwsError> {
         self.inner.db_instances().await
     }
-    async fn db_clusters(&self) -> Result<Vec<DbCluster>, AwsError> {
+    async fn db_clusters(&self) -> Result<Listing<DbCluster>, AwsError> {
         self.inner.db_clusters().await
     }
     async fn modify_instance_class(

@@ -62,6 +62,7 @@ fn member(id: &str, class: &str) -> Member {
         multi_az: false,
         spot_mix: None,
         storage_used_percent: None,
+        storage: None,
         parts: Vec::new(),
         tags: BTreeMap::new(),
     }

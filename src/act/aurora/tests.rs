@@ -39,6 +39,9 @@ fn instance(id: &str, minute: Option<u32>) -> DbInstance {
         pending_modifications: false,
         allocated_gib: 1,
         max_allocated_gib: None,
+        storage_type: String::new(),
+        iops: None,
+        storage_throughput: None,
         cluster: Some("c".into()),
         created: minute.and_then(|m| Utc.with_ymd_and_hms(2026, 1, 1, 0, m, 0).single()),
         tags: Default::default(),
@@ -117,9 +120,7 @@ async fn run_with(
     journal: &dyn Journal,
 ) -> Result<Outcome, AwsError> {
     let policy = load_str(POLICY, "t.yaml").expect("valid policy");
-    let obs = crate::observe::observe(&policy, aws.ports(), Utc::now())
-        .await
-        .expect("observed");
+    let obs = crate::observe::observe(&policy, aws.ports(), Utc::now()).await;
     apply(
         &action(knob, to),
         &policy.resources[0],

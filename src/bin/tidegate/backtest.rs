@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use tidegate::backtest::{self, DEFAULT_SLO_PERCENT, Files, InterruptionSource, render};
+use tidegate::backtest::{self, DEFAULT_SLO_PERCENT, Files, InterruptionSource, Limits, render};
 use tidegate::pricing::LivePriceBook;
 
 /// Replay metric traces through a policy and compare with static peak
@@ -37,6 +37,14 @@ pub struct Args {
     /// Utilisation above this percent of capacity counts as an SLO breach.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_SLO_PERCENT)]
     slo_percent: f64,
+    /// Refuse to replay a window longer than this many days (a mistyped
+    /// timestamp stretches a trace); at most 3660.
+    #[arg(long, value_name = "DAYS", default_value_t = Limits::DEFAULT_MAX_WINDOW_DAYS)]
+    max_window_days: u32,
+    /// A gap between two trace points longer than this many minutes is
+    /// missing data (not decided, not costed) instead of the last value held.
+    #[arg(long, value_name = "MIN", default_value_t = Limits::DEFAULT_MAX_GAP_SECS / 60)]
+    max_gap_minutes: i64,
     /// Print the report as JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -57,6 +65,10 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
             (Some(file), _) => InterruptionSource::File(file),
             (None, true) => InterruptionSource::Off,
             (None, false) => InterruptionSource::Mapping,
+        },
+        limits: Limits {
+            max_window_days: args.max_window_days,
+            max_gap_secs: args.max_gap_minutes.saturating_mul(60),
         },
     };
     if files.mapping.is_none() && !files.mapping_path().exists() {

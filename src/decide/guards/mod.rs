@@ -13,6 +13,7 @@ pub(crate) mod oscillation;
 pub(crate) mod profile;
 pub(crate) mod rate_limit;
 pub(crate) mod status;
+pub(crate) mod storage_iops;
 pub(crate) mod storage_wait;
 
 use std::collections::{BTreeMap, HashMap};
@@ -20,7 +21,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 
 use super::knobs::Window;
-use crate::estate::Member;
+use crate::estate::{Member, Setting};
 use crate::ledger::{History, PastAction};
 use crate::plan::{Cause, Refusal};
 use crate::policy::BudgetPeriod;
@@ -35,6 +36,8 @@ pub(crate) struct Proposal<'a> {
     pub resource: &'a Resource,
     /// Which knob.
     pub knob: KnobName,
+    /// The setting asked for.
+    pub to: &'a Setting,
     /// Up, down or neither.
     pub direction: Option<Direction>,
     /// What asked for it.
@@ -123,6 +126,7 @@ pub(crate) fn check(p: &Proposal<'_>, ctx: &Context<'_>) -> Option<Refusal> {
         .or_else(|| floor::check(p))
         .or_else(|| profile::check(p))
         .or_else(|| storage_wait::check(p, ctx))
+        .or_else(|| storage_iops::check(p))
         .or_else(|| cooldown::check(p, ctx))
         .or_else(|| oscillation::check(p, ctx))
         .or_else(|| budget::check(p, ctx))

@@ -110,5 +110,5 @@ fn cli_fails_on_missing_mapping_unknown_resource_and_missing_trace() {
     let out = backtest_in(dir.path());
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("gone.csv: cannot read the trace"), "{err}");
+    assert!(err.contains("gone.csv: cannot read the file"), "{err}");
 }

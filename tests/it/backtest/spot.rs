@@ -35,6 +35,7 @@ fn run_with(
         metrics: metrics.to_path_buf(),
         mapping,
         interruptions,
+        limits: backtest::Limits::default(),
     };
     backtest::run_files(
         &files,
@@ -545,8 +546,7 @@ fn a_bad_interruptions_key_names_the_mapping_line() {
     )
     .expect_err("no such file");
     assert!(
-        err.to_string()
-            .contains("gone.csv: cannot read the interruption trace"),
+        err.to_string().contains("gone.csv: cannot read the file"),
         "{err}"
     );
 }

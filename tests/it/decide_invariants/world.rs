@@ -303,6 +303,7 @@ fn build_resource(i: usize, s: &ResourceSeed) -> (Resource, Member) {
         multi_az: false,
         spot_mix: None,
         storage_used_percent: msk.then_some(s.used_percent),
+        storage: None,
         parts: Vec::new(),
         tags: BTreeMap::new(),
     };
