@@ -290,6 +290,9 @@ impl Runner<'_> {
         report: &mut RunReport,
     ) -> Result<(Plan, Estate), RunError> {
         let mut obs = observe::observe(policy, self.ports, now).await;
+        if let Some(e) = obs.blind() {
+            return Err(e.clone().into());
+        }
         if let Scope::SpotMix(group) = &trigger.scope {
             obs.estate.members.retain(|m| &m.identifier == group);
         }
@@ -423,6 +426,9 @@ impl Runner<'_> {
         mine.actions.retain(|a| leased.contains(&a.identifier));
         let acted = async {
             let fresh = observe::observe(self.policy, self.ports, now).await;
+            if let Some(e) = fresh.blind() {
+                return Err(e.clone().into());
+            }
             self.carry_out(
                 &mine,
                 self.policy,
