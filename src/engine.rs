@@ -58,6 +58,9 @@ pub async fn plan(
     now: DateTime<Utc>,
 ) -> Result<(Plan, Observation), AwsError> {
     let observation = observe::observe(policy, ports, now).await;
+    if let Some(e) = observation.blind() {
+        return Err(e.clone());
+    }
     let mut plan = decide(&Inputs {
         policy,
         estate: &observation.estate,
@@ -84,6 +87,9 @@ pub async fn apply(
     now: DateTime<Utc>,
 ) -> Result<Vec<Report>, AwsError> {
     let fresh = observe::observe(policy, ports, now).await;
+    if let Some(e) = fresh.blind() {
+        return Err(e.clone());
+    }
     let reports = act::apply(plan, policy, ports, &fresh.estate, pace).await;
     for r in &reports {
         if matches!(r.outcome, act::Outcome::Applied { .. }) {

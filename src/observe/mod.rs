@@ -26,6 +26,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
+use crate::aws::AwsError;
 use crate::estate::Estate;
 use crate::policy::{Policy, ResourceKind, Selector};
 use crate::ports::{
@@ -78,9 +79,22 @@ pub struct NotObserved {
     pub identifier: Option<String>,
     /// Why, for a person.
     pub why: String,
+    /// The failed call, when a whole describe failed.
+    pub cause: Option<AwsError>,
 }
 
 impl Observation {
+    /// The failure that left nothing at all observed: no resource was found
+    /// and a whole describe failed (an unreachable endpoint, missing
+    /// credentials). There is nothing to decide on; the caller fails the run
+    /// rather than report an empty estate.
+    pub fn blind(&self) -> Option<&AwsError> {
+        if !self.estate.members.is_empty() {
+            return None;
+        }
+        self.not_observed.iter().find_map(|n| n.cause.as_ref())
+    }
+
     /// False when `identifier` of `kind` could not be read this run (itself,
     /// or its whole service): its absence from the estate says nothing.
     pub fn could_read(&self, kind: ResourceKind, identifier: &str) -> bool {
@@ -111,6 +125,22 @@ impl Observation {
         identifier: Option<&str>,
         why: String,
     ) {
+        self.not_read_because(policy, kind, identifier, why, None);
+    }
+
+    /// [`Observation::not_read`] for a whole describe that failed with `e`.
+    fn describe_failed(&mut self, policy: &Policy, kind: ResourceKind, e: &AwsError) {
+        self.not_read_because(policy, kind, None, e.to_string(), Some(e.clone()));
+    }
+
+    fn not_read_because(
+        &mut self,
+        policy: &Policy,
+        kind: ResourceKind,
+        identifier: Option<&str>,
+        why: String,
+        cause: Option<AwsError>,
+    ) {
         let managed: Vec<&str> = policy
             .resources
             .iter()
@@ -139,6 +169,7 @@ impl Observation {
             kind,
             identifier: identifier.map(str::to_owned),
             why,
+            cause,
         });
     }
 
@@ -184,9 +215,7 @@ pub async fn observe(policy: &Policy, ports: Ports<'_>, now: DateTime<Utc>) -> O
                             obs.unreadable(policy, ResourceKind::AuroraCluster, &clusters);
                             aurora::observe(policy, &clusters, &instances, &mut obs);
                         }
-                        Err(e) => {
-                            obs.not_read(policy, ResourceKind::AuroraCluster, None, e.to_string())
-                        }
+                        Err(e) => obs.describe_failed(policy, ResourceKind::AuroraCluster, &e),
                     }
                 }
             }
@@ -194,7 +223,7 @@ pub async fn observe(policy: &Policy, ports: Ports<'_>, now: DateTime<Utc>) -> O
             Err(e) => {
                 for kind in [ResourceKind::RdsInstance, ResourceKind::AuroraCluster] {
                     if uses(kind) {
-                        obs.not_read(policy, kind, None, e.to_string());
+                        obs.describe_failed(policy, kind, &e);
                     }
                 }
             }
@@ -217,7 +246,7 @@ pub async fn observe(policy: &Policy, ports: Ports<'_>, now: DateTime<Utc>) -> O
                     obs.not_read(policy, ResourceKind::ElasticacheRedis, Some(&id), why);
                 }
             }
-            Err(e) => obs.not_read(policy, ResourceKind::ElasticacheRedis, None, e.to_string()),
+            Err(e) => obs.describe_failed(policy, ResourceKind::ElasticacheRedis, &e),
         }
     }
     if uses(ResourceKind::MskCluster) {
@@ -226,7 +255,7 @@ pub async fn observe(policy: &Policy, ports: Ports<'_>, now: DateTime<Utc>) -> O
                 obs.unreadable(policy, ResourceKind::MskCluster, &clusters);
                 kafka::observe(policy, &clusters, &mut obs);
             }
-            Err(e) => obs.not_read(policy, ResourceKind::MskCluster, None, e.to_string()),
+            Err(e) => obs.describe_failed(policy, ResourceKind::MskCluster, &e),
         }
     }
     if uses(ResourceKind::AutoscalingGroup) {
@@ -235,7 +264,7 @@ pub async fn observe(policy: &Policy, ports: Ports<'_>, now: DateTime<Utc>) -> O
                 obs.unreadable(policy, ResourceKind::AutoscalingGroup, &groups);
                 autoscaling::observe(policy, &groups, &mut obs);
             }
-            Err(e) => obs.not_read(policy, ResourceKind::AutoscalingGroup, None, e.to_string()),
+            Err(e) => obs.describe_failed(policy, ResourceKind::AutoscalingGroup, &e),
         }
     }
     metrics::read(policy, ports.cloudwatch, now, &mut obs).await;

@@ -378,6 +378,9 @@ impl Runner<'_> {
         report: &mut RunReport,
     ) -> Result<(Plan, Estate), RunError> {
         let mut obs = observe::observe(policy, self.ports, now).await;
+        if let Some(e) = obs.blind() {
+            return Err(e.clone().into());
+        }
         if let Scope::SpotMix(group) = &trigger.scope {
             obs.estate.members.retain(|m| &m.identifier == group);
         }

@@ -230,8 +230,9 @@ async fn a_fresh_saved_plan_is_applied_once_and_its_edited_emergency_flag_sets_n
     );
     assert!(run.stdout().contains("Apply: 1 applied"), "{run}");
     assert_eq!(estate.class().await, "db.r6g.2xlarge");
-    let ledger = std::fs::read_to_string(estate.path("ledger.json")).expect("ledger");
-    let ledger: serde_json::Value = serde_json::from_str(&ledger).expect("ledger JSON");
+    // The file ledger is a base file and a journal: read both, as tidegate does.
+    let ledger = tidegate::ledger::file::load(&estate.path("ledger.json")).expect("ledger");
+    let ledger = serde_json::to_value(ledger).expect("ledger JSON");
     assert!(
         ledger["emergency_since"].is_null(),
         "no latch from the file: {ledger:#}"
