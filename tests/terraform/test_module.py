@@ -130,6 +130,16 @@ def test_versions_pin_terraform_and_aws(module):
     assert "<" in aws["version"], "the AWS provider needs an upper bound"
 
 
+def test_aws_provider_floor_has_every_argument_the_module_uses():
+    # `tags` on aws_budgets_budget came in provider 5.50.0 (CHANGELOG,
+    # #37361); 5.40 would reject the module. Module and example agree.
+    for path in (MODULE / "versions.tf", TF / "examples" / "complete" / "versions.tf"):
+        (tf,) = parse(path)["terraform"]
+        version = tf["required_providers"][0]["aws"]["version"]
+        floor = re.search(r">=\s*([0-9.]+)", version).group(1)
+        assert tuple(map(int, floor.split("."))) >= (5, 50, 0), f"{path}: {version}"
+
+
 def test_variables_and_outputs_are_described(module):
     for kind in ("variable", "output"):
         for name, body in module[kind].items():
@@ -351,6 +361,23 @@ def test_budgets_per_period_notify_the_topic_the_budget_function_reads(module, p
     assert sub["protocol"] == "lambda"
     assert sub["endpoint"] == '${aws_lambda_function.this["budget"].arn}'
     assert module["output"]["budgets_not_created"], "weekly has no AWS Budgets period"
+
+
+def test_budgets_name_the_account_and_daily_ones_take_no_forecast(module):
+    """AWS Budgets refuses a FORECASTED notification on a DAILY budget; the
+    account is passed, not left to the provider's caller identity."""
+    budget = res(module, "aws_budgets_budget", "period")
+    assert budget["account_id"] == "${local.account_id}"
+    static = budget.get("notification", [])
+    assert static and all(n["notification_type"] == "ACTUAL" for n in static)
+    forecasts = [
+        d["notification"]
+        for d in budget.get("dynamic", [])
+        if "notification" in d and block(d["notification"], "content")["notification_type"] == "FORECASTED"
+    ]
+    assert len(forecasts) == 1, "one forecasted notification, for the longer periods"
+    assert forecasts[0]["for_each"] == '${each.key == "DAILY" ? [] : [1]}'
+
 
 
 def test_topics_are_kms_encrypted(module):
