@@ -1,7 +1,7 @@
 """Static checks of terraform/: every .tf parses (python-hcl2), and the
 module, walked as parsed, deploys what the policy file and the code need.
 
-No provider, no plan: Terraform cannot download providers here. What the
+No provider here (tests/terraform/deploy.py runs the real one). What the
 walk cannot evaluate (for_each over locals), it checks by the references
 the module makes, and the policy-derived sets are computed here from the
 same YAML file with the same naming rule as the engine
