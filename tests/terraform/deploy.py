@@ -186,13 +186,24 @@ def check_state(state, policy):
         by_type.setdefault(r["type"], []).append(r)
     n = lambda t: len(by_type.get(t, []))  # noqa: E731
     failures = []
+    notices = next((r["values"]["arn"] for r in by_type.get("aws_sns_topic", []) if r["name"] == "notices"), None)
 
     def eq(what, got, exp):
         print(f"   {what}: {got} (expected {exp})")
         if got != exp:
             failures.append(f"{what}: {got} != {exp}")
 
-    eq("metric alarms (one per metric rule)", n("aws_cloudwatch_metric_alarm"), want["alarms"])
+    alarms = by_type.get("aws_cloudwatch_metric_alarm", [])
+    eq("metric alarms (one per metric rule)", sum(1 for r in alarms if r["name"] == "rule"), want["alarms"])
+    eq("operator alarms to the notices topic", sorted(
+        (r["name"], r["values"]["alarm_actions"] == [notices]) for r in alarms if r["name"] != "rule"),
+        sorted([("failure_queue", True)] + [("actions_failed", True)] * len(FUNCTIONS)))
+    eq("dashboards", n("aws_cloudwatch_dashboard"), 1)
+    widgets = json.loads(by_type["aws_cloudwatch_dashboard"][0]["values"]["dashboard_body"])["widgets"] if n(
+        "aws_cloudwatch_dashboard") else []
+    eq("dashboard widgets (one per function, decision time, failure queue)", len(widgets), len(FUNCTIONS) + 2)
+    url = state["values"].get("outputs", {}).get("tidegate", {}).get("value", {}).get("dashboard_url", "")
+    eq("dashboard_url output names the dashboard", url.endswith("#dashboards/dashboard/tidegate-operations"), True)
     budgets = sorted(r["values"]["time_unit"] for r in by_type.get("aws_budgets_budget", []))
     eq("budgets (one per period)", budgets, sorted(want["budgets"]))
     for r in by_type.get("aws_budgets_budget", []):

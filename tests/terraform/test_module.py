@@ -206,8 +206,9 @@ def test_alarms_the_policy_names_are_looked_up_not_created(module, policy):
     assert "x.alarm" in module["locals"]["named_alarms"]
     target = res(module, "aws_cloudwatch_event_target", "named_alarms")
     assert target["arn"] == '${aws_lambda_function.this["alarm"].arn}'
-    # Only one alarm resource, and it is keyed by metric rules alone.
-    assert list(module["resource"]["aws_cloudwatch_metric_alarm"]) == ["rule"]
+    # One alarm resource from the policy, keyed by metric rules alone; the
+    # others are the operator's (dashboard.tf), named after var.name.
+    assert sorted(module["resource"]["aws_cloudwatch_metric_alarm"]) == ["actions_failed", "failure_queue", "rule"]
     assert "x.metric != null" in module["locals"]["metric_rules"]
 
 
@@ -492,3 +493,31 @@ def test_pass_role_only_for_listed_instance_roles_and_only_to_ec2(module):
         "iam:PassedToService",
         ["ec2.amazonaws.com"],
     )
+
+
+# -- operator's view (dashboard.tf) -----------------------------------------
+
+EMF = (ROOT / "src" / "lambda" / "emf.rs").read_text()
+
+
+def test_dashboard_and_alarms_read_the_metrics_the_functions_emit(module):
+    # The names the Lambdas print (src/lambda/emf.rs): a rename there fails here.
+    assert '"Namespace": "Tidegate"' in EMF and '[["Function", "Estate"]]' in EMF
+    assert module["locals"]["emf_namespace"] == "Tidegate"
+    for metric in ("ActionsApplied", "ActionsRefused", "ActionsFailed", "DecisionTime"):
+        assert f'{{"Name": "{metric}"' in EMF, metric
+        assert metric in module["locals"]["emf_metric"], metric
+    assert '"Function", f, "Estate", local.estate' in module["locals"]["emf_metric"]
+    assert res(module, "aws_cloudwatch_dashboard", "this")["dashboard_body"]
+
+    failed = res(module, "aws_cloudwatch_metric_alarm", "actions_failed")
+    assert failed["for_each"] == "${local.functions}"
+    assert (failed["namespace"], failed["metric_name"]) == ("${local.emf_namespace}", "ActionsFailed")
+    assert failed["dimensions"] == {"Function": "${each.key}", "Estate": "${local.estate}"}
+    queue = res(module, "aws_cloudwatch_metric_alarm", "failure_queue")
+    assert (queue["namespace"], queue["metric_name"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    assert queue["dimensions"] == {"QueueName": "${aws_sqs_queue.failures.name}"}
+    for alarm in (failed, queue):
+        assert (alarm["comparison_operator"], alarm["threshold"]) == ("GreaterThanThreshold", 0)
+        assert alarm["alarm_actions"] == ["${aws_sns_topic.notices.arn}"]
+    assert "aws_cloudwatch_dashboard.this.dashboard_name" in module["output"]["dashboard_url"]["value"]
