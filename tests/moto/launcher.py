@@ -653,6 +653,55 @@ for _handler in (
 
 
 # --------------------------------------------------------------------------
+# Budgets: DescribeSubscribersForNotification, which moto lacks and the
+# Terraform provider reads back after creating a budget's notifications
+# (tests/terraform/deploy.py). Answered from moto's stored notifications.
+# --------------------------------------------------------------------------
+
+from moto.budgets.exceptions import NotFoundException as BudgetNotFound  # noqa: E402
+from moto.budgets.responses import BudgetsResponse  # noqa: E402
+
+_NOTIFICATION_KEYS = ("NotificationType", "ComparisonOperator", "ThresholdType")
+
+
+def describe_subscribers_for_notification(self: BudgetsResponse) -> str:
+    account_id = self._get_param("AccountId")
+    budget_name = self._get_param("BudgetName")
+    wanted = self._get_param("Notification") or {}
+    budget = self.backend.budgets.get(account_id, {}).get(budget_name)
+    if budget is None:
+        raise BudgetNotFound("Unable to get subscribers - the budget doesn't exist.")
+    for n in budget.notifications:
+        same = all(n.details.get(k, "PERCENTAGE" if k == "ThresholdType" else None) == wanted.get(k, "PERCENTAGE" if k == "ThresholdType" else None) for k in _NOTIFICATION_KEYS)
+        if same and float(n.details.get("Threshold", 0)) == float(wanted.get("Threshold", 0)):
+            return json.dumps({"Subscribers": n.subscribers, "NextToken": None})
+    raise BudgetNotFound("Unable to get subscribers - the notification doesn't exist.")
+
+
+# Budget tags (CreateBudget ResourceTags, ListTagsForResource), which moto
+# drops and lacks: kept here by budget ARN, read back by the provider.
+_budget_tags: dict[str, list[dict[str, str]]] = {}
+_original_create_budget = BudgetsResponse.create_budget
+
+
+def _create_budget(self: BudgetsResponse) -> str:
+    out = _original_create_budget(self)
+    name = (self._get_param("Budget") or {}).get("BudgetName")
+    arn = f"arn:aws:budgets::{self._get_param('AccountId')}:budget/{name}"
+    _budget_tags[arn] = list(self._get_param("ResourceTags") or [])
+    return out
+
+
+def list_tags_for_resource(self: BudgetsResponse) -> str:
+    return json.dumps({"ResourceTags": _budget_tags.get(self._get_param("ResourceARN"), [])})
+
+
+BudgetsResponse.describe_subscribers_for_notification = describe_subscribers_for_notification  # type: ignore[attr-defined]
+BudgetsResponse.create_budget = _create_budget  # type: ignore[method-assign]
+BudgetsResponse.list_tags_for_resource = list_tags_for_resource  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------
 # CloudWatch over Smithy RPC v2 CBOR. moto parses and serializes requests
 # per protocol from the botocore model, which lists smithy-rpc-v2-cbor
 # first for CloudWatch; give it a CBOR parser and serializer (the JSON ones,

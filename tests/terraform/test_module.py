@@ -1,7 +1,7 @@
 """Static checks of terraform/: every .tf parses (python-hcl2), and the
 module, walked as parsed, deploys what the policy file and the code need.
 
-No provider, no plan: Terraform cannot download providers here. What the
+No provider here (tests/terraform/deploy.py runs the real one). What the
 walk cannot evaluate (for_each over locals), it checks by the references
 the module makes, and the policy-derived sets are computed here from the
 same YAML file with the same naming rule as the engine
@@ -130,6 +130,16 @@ def test_versions_pin_terraform_and_aws(module):
     assert "<" in aws["version"], "the AWS provider needs an upper bound"
 
 
+def test_aws_provider_floor_has_every_argument_the_module_uses():
+    # `tags` on aws_budgets_budget came in provider 5.50.0 (CHANGELOG,
+    # #37361); 5.40 would reject the module. Module and example agree.
+    for path in (MODULE / "versions.tf", TF / "examples" / "complete" / "versions.tf"):
+        (tf,) = parse(path)["terraform"]
+        version = tf["required_providers"][0]["aws"]["version"]
+        floor = re.search(r">=\s*([0-9.]+)", version).group(1)
+        assert tuple(map(int, floor.split("."))) >= (5, 50, 0), f"{path}: {version}"
+
+
 def test_variables_and_outputs_are_described(module):
     for kind in ("variable", "output"):
         for name, body in module[kind].items():
@@ -196,8 +206,9 @@ def test_alarms_the_policy_names_are_looked_up_not_created(module, policy):
     assert "x.alarm" in module["locals"]["named_alarms"]
     target = res(module, "aws_cloudwatch_event_target", "named_alarms")
     assert target["arn"] == '${aws_lambda_function.this["alarm"].arn}'
-    # Only one alarm resource, and it is keyed by metric rules alone.
-    assert list(module["resource"]["aws_cloudwatch_metric_alarm"]) == ["rule"]
+    # One alarm resource from the policy, keyed by metric rules alone; the
+    # others are the operator's (dashboard.tf), named after var.name.
+    assert sorted(module["resource"]["aws_cloudwatch_metric_alarm"]) == ["actions_failed", "failure_queue", "rule"]
     assert "x.metric != null" in module["locals"]["metric_rules"]
 
 
@@ -353,6 +364,23 @@ def test_budgets_per_period_notify_the_topic_the_budget_function_reads(module, p
     assert module["output"]["budgets_not_created"], "weekly has no AWS Budgets period"
 
 
+def test_budgets_name_the_account_and_daily_ones_take_no_forecast(module):
+    """AWS Budgets refuses a FORECASTED notification on a DAILY budget; the
+    account is passed, not left to the provider's caller identity."""
+    budget = res(module, "aws_budgets_budget", "period")
+    assert budget["account_id"] == "${local.account_id}"
+    static = budget.get("notification", [])
+    assert static and all(n["notification_type"] == "ACTUAL" for n in static)
+    forecasts = [
+        d["notification"]
+        for d in budget.get("dynamic", [])
+        if "notification" in d and block(d["notification"], "content")["notification_type"] == "FORECASTED"
+    ]
+    assert len(forecasts) == 1, "one forecasted notification, for the longer periods"
+    assert forecasts[0]["for_each"] == '${each.key == "DAILY" ? [] : [1]}'
+
+
+
 def test_topics_are_kms_encrypted(module):
     for name in ("notices", "budget_alerts"):
         assert res(module, "aws_sns_topic", name)["kms_master_key_id"] == "${aws_kms_key.this.arn}"
@@ -465,3 +493,31 @@ def test_pass_role_only_for_listed_instance_roles_and_only_to_ec2(module):
         "iam:PassedToService",
         ["ec2.amazonaws.com"],
     )
+
+
+# -- operator's view (dashboard.tf) -----------------------------------------
+
+EMF = (ROOT / "src" / "lambda" / "emf.rs").read_text()
+
+
+def test_dashboard_and_alarms_read_the_metrics_the_functions_emit(module):
+    # The names the Lambdas print (src/lambda/emf.rs): a rename there fails here.
+    assert '"Namespace": "Tidegate"' in EMF and '[["Function", "Estate"]]' in EMF
+    assert module["locals"]["emf_namespace"] == "Tidegate"
+    for metric in ("ActionsApplied", "ActionsRefused", "ActionsFailed", "DecisionTime"):
+        assert f'{{"Name": "{metric}"' in EMF, metric
+        assert metric in module["locals"]["emf_metric"], metric
+    assert '"Function", f, "Estate", local.estate' in module["locals"]["emf_metric"]
+    assert res(module, "aws_cloudwatch_dashboard", "this")["dashboard_body"]
+
+    failed = res(module, "aws_cloudwatch_metric_alarm", "actions_failed")
+    assert failed["for_each"] == "${local.functions}"
+    assert (failed["namespace"], failed["metric_name"]) == ("${local.emf_namespace}", "ActionsFailed")
+    assert failed["dimensions"] == {"Function": "${each.key}", "Estate": "${local.estate}"}
+    queue = res(module, "aws_cloudwatch_metric_alarm", "failure_queue")
+    assert (queue["namespace"], queue["metric_name"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    assert queue["dimensions"] == {"QueueName": "${aws_sqs_queue.failures.name}"}
+    for alarm in (failed, queue):
+        assert (alarm["comparison_operator"], alarm["threshold"]) == ("GreaterThanThreshold", 0)
+        assert alarm["alarm_actions"] == ["${aws_sns_topic.notices.arn}"]
+    assert "aws_cloudwatch_dashboard.this.dashboard_name" in module["output"]["dashboard_url"]["value"]

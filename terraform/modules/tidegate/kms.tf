@@ -31,15 +31,16 @@ data "aws_iam_policy_document" "key" {
     }
   }
 
-  # AWS Budgets publishes to the encrypted budget topic; EventBridge sends
-  # undeliverable events to the encrypted failure queue.
+  # AWS Budgets publishes to the encrypted budget topic, CloudWatch alarms
+  # to the encrypted notices topic; EventBridge sends undeliverable events
+  # to the encrypted failure queue.
   statement {
     sid       = "ServicesPublishToEncryptedTopicsAndQueue"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = ["*"]
     principals {
       type        = "Service"
-      identifiers = ["budgets.amazonaws.com", "events.amazonaws.com", "sns.amazonaws.com"]
+      identifiers = ["budgets.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com", "sns.amazonaws.com"]
     }
     condition {
       test     = "StringEquals"

@@ -82,3 +82,13 @@ output "kms_key_arn" {
   description = "The module's KMS key."
   value       = aws_kms_key.this.arn
 }
+
+output "dashboard_url" {
+  description = "The operator's CloudWatch dashboard (actions per function, decision time, failure queue)."
+  value       = "https://${local.region}.console.aws.amazon.com/cloudwatch/home?region=${local.region}#dashboards/dashboard/${aws_cloudwatch_dashboard.this.dashboard_name}"
+}
+
+output "operator_alarms" {
+  description = "Alarms to the notices topic: the failure queue is not empty, a function's ActionsFailed > 0."
+  value       = concat([aws_cloudwatch_metric_alarm.failure_queue.alarm_name], [for a in aws_cloudwatch_metric_alarm.actions_failed : a.alarm_name])
+}
