@@ -8,7 +8,7 @@ mod autoscaling;
 mod cloudwatch;
 #[cfg(feature = "cost-explorer")]
 mod costexplorer;
-mod dynamodb;
+mod dynamodb_ledger;
 mod elasticache;
 mod error;
 mod kafka;
@@ -23,7 +23,7 @@ pub use autoscaling::AutoScalingAdapter;
 pub use cloudwatch::CloudWatchAdapter;
 #[cfg(feature = "cost-explorer")]
 pub use costexplorer::CostExplorerAdapter;
-pub use dynamodb::DynamoDbLedger;
+pub use dynamodb_ledger::DynamoDbLedger;
 pub use elasticache::ElastiCacheAdapter;
 pub use error::{AwsError, ErrorKind, classify_code};
 pub use kafka::KafkaAdapter;

@@ -24,7 +24,6 @@ pub mod mapping;
 pub mod render;
 pub mod report;
 pub mod sim;
-mod spot_report;
 pub mod timeline;
 pub mod trace;
 

@@ -15,6 +15,7 @@
 //!   `replicas`) that are absent are not managed: no knob is built, so the
 //!   engine never changes a dimension the policy does not mention.
 
+mod owner;
 mod profiles;
 mod resources;
 mod rules;

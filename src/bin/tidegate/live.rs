@@ -9,7 +9,7 @@ use tidegate::ledger::file::FileLedger;
 use tidegate::ledger::{Ledger, PriceCache};
 use tidegate::policy::Policy;
 
-use crate::prices::PriceFlags;
+use crate::price_flags::PriceFlags;
 
 /// Policy, endpoint and ledger flags.
 #[derive(Debug, clap::Args)]

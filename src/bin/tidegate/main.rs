@@ -5,6 +5,7 @@ mod apply;
 mod backtest;
 mod live;
 mod plan;
+mod price_flags;
 mod prices;
 mod schema;
 mod validate;

@@ -1,85 +1,22 @@
 //! `tidegate prices`: refresh a price snapshot from the Price List Query
-//! API, show the prices the engine would use for an instance type; and the
-//! price flags `plan` and `apply` share.
+//! API, show the prices the engine would use for an instance type.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use tidegate::aws::{Endpoint, PricingAdapter};
-use tidegate::ledger::PriceCache;
 use tidegate::ledger::file::FileLedger;
-use tidegate::observe::{PriceApi, PriceSources, price_book, price_book_for};
-use tidegate::policy::Policy;
+use tidegate::observe::{PriceApi, PriceSources, price_book_for};
 use tidegate::policy::PriceSettings;
 use tidegate::ports::PricingPort;
 use tidegate::pricing::{
-    LivePriceBook, Origin, PriceBook, PriceKey, ProductSpec, SnapshotPriceBook, Standing, to_csv,
-    wanted_keys,
+    Origin, PriceBook, PriceKey, ProductSpec, SnapshotPriceBook, Standing, to_csv, wanted_keys,
 };
 
-/// Where plan and apply take prices from.
-#[derive(Debug, clap::Args)]
-pub struct PriceFlags {
-    /// Do not ask the AWS Price List Query API: price from the ledger's
-    /// price cache (its last answer, of any age) and the fallback snapshot.
-    #[arg(long)]
-    pub offline: bool,
-    /// Fall back on this snapshot CSV (e.g. one written by `tidegate prices
-    /// refresh`) instead of the built-in us-east-1 snapshot.
-    #[arg(long, value_name = "FILE")]
-    pub price_snapshot: Option<PathBuf>,
-    /// Region of the Price List Query API endpoint (it is served from
-    /// us-east-1, eu-central-1 and ap-south-1, whatever the estate's region).
-    #[arg(long, value_name = "REGION", default_value = "us-east-1")]
-    pub pricing_region: String,
-}
-
-impl PriceFlags {
-    /// The snapshot to fall back on.
-    pub fn fallback(&self) -> anyhow::Result<SnapshotPriceBook> {
-        snapshot(self.price_snapshot.as_deref())
-    }
-
-    /// The book a plan of `policy` is priced with: the API (unless
-    /// `--offline` or the policy turns it off) through `cache`, then the
-    /// fallback snapshot. Says on stderr where the prices come from.
-    pub async fn book(
-        &self,
-        policy: &Policy,
-        sdk: &aws_config::SdkConfig,
-        cache: Option<&dyn PriceCache>,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<LivePriceBook> {
-        let adapter =
-            PricingAdapter::new(&tidegate::aws::pricing_config(sdk, &self.pricing_region));
-        let api = if self.offline {
-            PriceApi::offline()
-        } else {
-            PriceApi::for_policy(policy, &adapter)
-        };
-        let sources = PriceSources {
-            api,
-            cache,
-            fallback: self.fallback()?,
-        };
-        let book = price_book(policy, None, sources, now).await;
-        eprintln!("prices: {}", book.describe());
-        Ok(book)
-    }
-}
-
-/// The snapshot CSV at `path`, or the built-in one.
-pub fn snapshot(path: Option<&std::path::Path>) -> anyhow::Result<SnapshotPriceBook> {
-    let Some(path) = path else {
-        return Ok(SnapshotPriceBook::embedded());
-    };
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading the price snapshot {}", path.display()))?;
-    SnapshotPriceBook::from_csv(&text, &path.display().to_string()).map_err(Into::into)
-}
+use crate::price_flags::PriceFlags;
 
 /// Prices: refresh a snapshot from the Price List Query API, or show what
 /// the engine would price an instance type at, and from where.

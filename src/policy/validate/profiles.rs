@@ -4,8 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::resources::applies_to;
-use super::rules::Owner;
+use super::owner::{Owner, applies_to};
 use super::scales::half_step;
 use super::{Ctx, check_profile, finite, hint};
 use crate::policy::locate;

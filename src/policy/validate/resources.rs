@@ -4,7 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::rules::{self, AlarmNames, Owner};
+use super::owner::{Owner, applies_to, kind_keys};
+use super::rules::{self, AlarmNames};
 use super::scales::{self, CountRules};
 use super::{Ctx, finite, hint, list, profiles};
 use crate::catalog;
@@ -20,42 +21,6 @@ pub(super) struct Env<'a> {
     pub schedules: BTreeSet<String>,
     pub spot_mix: BTreeSet<String>,
     pub default_cooldown: Cooldown,
-}
-
-/// Keys each kind accepts beyond the common ones (`id`, `kind`,
-/// `identifier`, `tags`, `schedule`, `cooldown`, `scale_up`, `scale_down`,
-/// `profiles`).
-pub fn kind_keys(kind: ResourceKind) -> &'static [&'static str] {
-    match kind {
-        ResourceKind::RdsInstance => &[
-            "engine",
-            "multi_az",
-            "instance_class",
-            "storage",
-            "apply_immediately",
-            "allow_stop",
-        ],
-        ResourceKind::AuroraCluster => &["engine", "serverless_v2", "writer_class", "readers"],
-        ResourceKind::MskCluster => &["az_count", "brokers", "broker_type", "storage"],
-        ResourceKind::ElasticacheRedis => &["engine", "node_type", "shards", "replicas"],
-        ResourceKind::AutoscalingGroup => &["capacity", "workload_class"],
-    }
-}
-
-/// The knobs a kind can have, in positional order.
-pub fn kind_knobs(kind: ResourceKind) -> &'static [&'static str] {
-    match kind {
-        ResourceKind::RdsInstance => &["instance_class"],
-        ResourceKind::AuroraCluster => &["serverless_v2", "writer_class", "readers"],
-        ResourceKind::MskCluster => &["brokers", "broker_type"],
-        ResourceKind::ElasticacheRedis => &["node_type", "shards", "replicas"],
-        ResourceKind::AutoscalingGroup => &["capacity"],
-    }
-}
-
-/// Does the kind accept the key (or knob) `name`?
-pub fn applies_to(kind: ResourceKind, name: &str) -> bool {
-    kind_keys(kind).contains(&name)
 }
 
 /// Highest RDS storage (gp3), GiB.

@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use super::owner::Owner;
 use super::{Ctx, finite, hint};
 use crate::policy::Span;
 use crate::policy::locate;
 use crate::policy::model::{
-    Comparison, Direction, Knob, KnobName, MetricThreshold, ResourceKind, Rule, Trigger,
+    Comparison, Direction, KnobName, MetricThreshold, ResourceKind, Rule, Trigger,
 };
 use crate::policy::raw::RuleSpec;
 
@@ -65,30 +66,6 @@ impl AlarmNames {
         let n = self.seen.entry(base).or_insert(0);
         *n += 1;
         generated_alarm_name(id, direction, metric, *n)
-    }
-}
-
-/// Context of the resource whose rules are checked.
-pub(super) struct Owner<'a> {
-    pub path: &'a str,
-    pub id: &'a str,
-    pub kind: ResourceKind,
-    pub knobs: &'a [Knob],
-    /// Kind-specific keys written on the resource (a knob whose block is
-    /// written but invalid is already reported; references to it are not).
-    pub written: &'a [&'a str],
-}
-
-impl Owner<'_> {
-    /// The knobs to offer in messages: the resource's, or when none could be
-    /// built, every knob key of the kind.
-    pub fn knob_names(&self) -> String {
-        let have: Vec<&str> = self.knobs.iter().map(|k| k.name.as_str()).collect();
-        if have.is_empty() {
-            super::resources::kind_knobs(self.kind).join(", ")
-        } else {
-            have.join(", ")
-        }
     }
 }
 

@@ -1,5 +1,5 @@
 # The ledger: cooldown clocks, leases, idempotency and the action log
-# (src/aws/dynamodb.rs: pk S hash, sk S range, TTL on expires_at).
+# (src/aws/dynamodb_ledger/mod.rs: pk S hash, sk S range, TTL on expires_at).
 
 resource "aws_dynamodb_table" "ledger" {
   name         = "${var.name}-ledger"

@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::SpotWarnings;
-use super::interruptions::WarningKind;
-use super::report::{cents, tenths};
-use super::sim::{SpotTally, Subject, Tally};
-use super::timeline::{STEP_SECS, Window};
+use super::format::{cents, tenths};
+use crate::backtest::SpotWarnings;
+use crate::backtest::interruptions::WarningKind;
+use crate::backtest::sim::{SpotTally, Subject, Tally};
+use crate::backtest::timeline::{STEP_SECS, Window};
 use crate::estate::Setting;
 use crate::plan::Guard;
 use crate::policy::{Direction, Policy, SpotClass};

@@ -9,7 +9,9 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::{Condition, DynamoDbLedger, Item, Key, epoch_secs_ceil, expired, n, s};
+use super::DynamoDbLedger;
+use super::codec::{Item, Key, epoch_secs_ceil, expired, n, s};
+use super::table::Condition;
 use crate::ledger::{ALLOWANCE_WINDOW, LedgerError};
 
 const RATE: &str = "RATE";

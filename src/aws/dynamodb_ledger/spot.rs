@@ -5,7 +5,8 @@
 
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 
-use super::{DynamoDbLedger, Item, Key, epoch_secs_ceil, expired, n, record, s, string};
+use super::DynamoDbLedger;
+use super::codec::{Item, Key, epoch_secs_ceil, expired, n, record, s, string};
 use crate::ledger::{LedgerError, SpotWarning};
 
 impl Key {

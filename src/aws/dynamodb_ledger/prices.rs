@@ -7,7 +7,8 @@
 use async_trait::async_trait;
 use chrono::TimeDelta;
 
-use super::{DynamoDbLedger, Item, Key, STATE, epoch_secs_ceil, n, record, s, string};
+use super::DynamoDbLedger;
+use super::codec::{Item, Key, STATE, epoch_secs_ceil, n, record, s, string};
 use crate::ledger::{LedgerError, PriceCache};
 use crate::pricing::CachedPrices;
 
