@@ -14,7 +14,7 @@ use serde_saphyr::budget::{BudgetBreach, EnforcingPolicy};
 use serde_saphyr::{Budget, Error as YamlError, MessageFormatter, Options};
 
 use super::locate::{self, Index, NodeKind, Pos};
-use super::validate::{clip, hint, validate};
+use super::validate::{clip, hint, keys_of_kind, validate};
 use super::{Policy, PolicyError, Problem, raw};
 
 /// Largest policy file accepted, in bytes (4 MiB). A policy with hundreds of
@@ -260,6 +260,18 @@ fn yaml_problem(err: &YamlError, text: &str) -> Problem {
             field, expected, ..
         } => {
             let (path, pos) = find_key(&index, at, field);
+            // A resource accepts every kind's keys in serde's eyes; offer
+            // only those of the kind it names.
+            let owner = locate::parent(&path);
+            let is_resource = owner
+                .strip_prefix("resources[")
+                .and_then(|r| r.strip_suffix(']'))
+                .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()));
+            let of_kind = match index.kind(&locate::key(owner, "kind")) {
+                Some(NodeKind::Scalar(kind)) if is_resource => keys_of_kind(expected, kind),
+                _ => None,
+            };
+            let expected = of_kind.unwrap_or_else(|| expected.to_vec());
             let tip = hint(field, expected.iter().copied());
             problem(
                 pos,

@@ -28,6 +28,7 @@ use super::locate::{self, Index};
 use super::model::{BudgetPeriod, Budgets, Cooldown, Guardrails, Policy, PriceSettings};
 use super::{PolicyError, Problem, Span, raw};
 
+pub(crate) use resources::keys_of_kind;
 pub use rules::generated_alarm_name;
 
 /// Default region when the policy names none.

@@ -444,3 +444,32 @@ fn shipped_policies_use_only_schema_keys_and_kinds() {
         }
     }
 }
+
+#[test]
+fn an_unknown_resource_key_is_offered_only_its_kinds_keys() {
+    let err = refused(&rds("    multiaz: true\n"));
+    assert_eq!(err.problems.len(), 1, "{err}");
+    let p = &err.problems[0];
+    assert_eq!((p.line, p.column), (Some(16), Some(5)), "{err}");
+    assert_eq!(p.path, "resources[0].multiaz");
+    assert!(p.message.contains("(did you mean `multi_az`?)"), "{err}");
+    for own in [
+        "id",
+        "kind",
+        "scale_up",
+        "multi_az",
+        "instance_class",
+        "allow_stop",
+    ] {
+        assert!(p.expected.contains(own), "{own} missing: {err}");
+    }
+    for other in [
+        "serverless_v2",
+        "brokers",
+        "node_type",
+        "capacity",
+        "az_count",
+    ] {
+        assert!(!p.expected.contains(other), "{other} offered: {err}");
+    }
+}
