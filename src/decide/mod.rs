@@ -307,8 +307,19 @@ fn saving_first(a: &Action, b: &Action) -> std::cmp::Ordering {
 /// Walks the ordered candidates: one change per resource per decision, and
 /// no more than the hourly allowance across the estate.
 fn spend_allowance(candidates: Vec<(Action, bool)>, ctx: &Context<'_>) -> Vec<Action> {
-    let limit = ctx.policy.guardrails.max_actions_per_hour;
     let mut used = ctx.history.in_last_hour;
+    // One action per resource is what the plan would take with no limit.
+    let wanted = candidates
+        .iter()
+        .filter(|(a, _)| a.refused.is_none())
+        .map(|(a, _)| a.identifier.as_str())
+        .collect::<HashSet<_>>()
+        .len();
+    let allowance = guards::rate_limit::Allowance {
+        limit: ctx.policy.guardrails.max_actions_per_hour,
+        before: used,
+        wanted,
+    };
     let mut busy: HashSet<String> = HashSet::new();
     candidates
         .into_iter()
@@ -322,7 +333,7 @@ fn spend_allowance(candidates: Vec<(Action, bool)>, ctx: &Context<'_>) -> Vec<Ac
                     why: "one change at a time: another change to this resource runs first"
                         .to_owned(),
                 });
-            } else if let Some(r) = guards::rate_limit::check(used, limit) {
+            } else if let Some(r) = guards::rate_limit::check(used, allowance) {
                 action.refused = Some(r);
             } else {
                 used += 1;

@@ -18,7 +18,7 @@ mod aurora;
 mod autoscaling;
 mod elasticache;
 mod kafka;
-mod metrics;
+pub(crate) mod metrics;
 mod prices;
 mod rds;
 

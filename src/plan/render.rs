@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Action, BudgetLevel, Plan, PriceUsed};
+use super::{Action, BudgetLevel, Guard, Plan, PriceUsed};
 use crate::pricing::HOURS_PER_MONTH;
 use crate::pricing::Origin;
 
@@ -33,10 +33,25 @@ pub fn render(plan: &Plan, estate: &str) -> String {
 
     let planned = plan.planned().count();
     let refused = plan.refused().count();
+    let by_limit = plan
+        .refused()
+        .filter(|a| {
+            a.refused
+                .as_ref()
+                .is_some_and(|r| r.guard == Guard::RateLimit)
+        })
+        .count();
+    // Say how many the hourly limit held: a big plan cut short by it reads
+    // differently from one held by safety guards.
+    let by_limit = if by_limit > 0 {
+        format!(" ({by_limit} of them by the hourly limit, rate_limit)")
+    } else {
+        String::new()
+    };
     let delta = plan.cost_delta_per_hour();
     let _ = writeln!(
         out,
-        "Plan: {planned} to change, {refused} held back by a guard. Cost change if applied: {}/h ({}/month).",
+        "Plan: {planned} to change, {refused} held back by a guard{by_limit}. Cost change if applied: {}/h ({}/month).",
         signed(delta),
         signed(delta * HOURS_PER_MONTH)
     );

@@ -29,6 +29,9 @@ const CLOCK_SKEW: TimeDelta = TimeDelta::minutes(1);
 /// change to a field that decides (bounds, floors, guardrails, schedules,
 /// budgets, prices, resources) gives another hash.
 pub fn policy_hash(policy: &Policy) -> String {
+    // Warnings carry file positions: they follow the layout, not the policy.
+    let mut policy = policy.clone();
+    policy.warnings.clear();
     let digest = Sha256::digest(format!("{policy:?}").as_bytes());
     let mut out = String::with_capacity(7 + 64);
     out.push_str("sha256:");

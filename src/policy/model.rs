@@ -33,6 +33,9 @@ pub struct Policy {
     pub prices: PriceSettings,
     /// Managed resources, in file order.
     pub resources: Vec<Resource>,
+    /// Parts of the file that validate but can never take effect (a profile
+    /// nothing puts in force, a resource nothing changes), in file order.
+    pub warnings: Vec<super::Problem>,
 }
 
 /// Where prices come from.

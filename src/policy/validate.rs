@@ -22,6 +22,7 @@ mod rules;
 mod scales;
 mod schedules;
 mod spot;
+mod warnings;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -29,6 +30,7 @@ use super::locate::{self, Index};
 use super::model::{BudgetPeriod, Budgets, Cooldown, Guardrails, Policy, PriceSettings};
 use super::{PolicyError, Problem, Span, raw};
 
+pub(crate) use owner::keys_of_kind;
 pub use rules::generated_alarm_name;
 
 /// Default region when the policy names none.
@@ -44,6 +46,8 @@ pub const DEFAULT_COOLDOWN: Cooldown = Cooldown {
 pub(crate) struct Ctx<'a> {
     index: &'a Index,
     problems: Vec<Problem>,
+    /// Parts that validate but can never take effect (see [`warnings`]).
+    warnings: Vec<Problem>,
     /// Count positions built so far, against [`scales::MAX_TOTAL_POSITIONS`].
     positions: u64,
 }
@@ -53,6 +57,7 @@ impl<'a> Ctx<'a> {
         Ctx {
             index,
             problems: Vec::new(),
+            warnings: Vec::new(),
             positions: 0,
         }
     }
@@ -73,6 +78,15 @@ impl<'a> Ctx<'a> {
             message: clip(message.into()),
             expected: expected.into(),
         });
+    }
+
+    /// Record a warning at `path`, located as [`Self::at`] locates problems.
+    fn warn(&mut self, path: &str, message: impl Into<String>, expected: impl Into<String>) {
+        let before = self.problems.len();
+        self.at(path, message, expected);
+        if let Some(w) = self.problems.drain(before..).next() {
+            self.warnings.push(w);
+        }
     }
 
     fn count(&self) -> usize {
@@ -134,7 +148,7 @@ pub(crate) fn validate(
     let resources = resources::check(&mut cx, &raw.resources, &env);
 
     if cx.problems.is_empty() {
-        return Ok(Policy {
+        let mut policy = Policy {
             estate: raw.estate.clone(),
             region,
             guardrails,
@@ -144,7 +158,14 @@ pub(crate) fn validate(
             budgets,
             prices,
             resources,
-        });
+            warnings: Vec::new(),
+        };
+        warnings::check(&mut cx, &policy);
+        policy.warnings = cx.warnings;
+        policy
+            .warnings
+            .sort_by_key(|p| (p.line.unwrap_or(0), p.column.unwrap_or(0)));
+        return Ok(policy);
     }
     let mut problems = cx.problems;
     // File order; problems without a location first (they concern the whole

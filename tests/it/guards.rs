@@ -335,14 +335,25 @@ fn rate_limit_counts_past_actions_and_the_plan_itself() {
     ];
     let plan = w.plan();
     assert_eq!(plan.planned().count(), 1, "{:#?}", plan.actions);
+    let held: Vec<_> = plan
+        .refused()
+        .filter_map(|a| a.refused.as_ref())
+        .filter(|r| r.guard == Guard::RateLimit)
+        .collect();
+    assert_eq!(held.len(), 1);
+    // The refusal says what the plan wanted and what the limit left it.
     assert_eq!(
-        plan.refused()
-            .filter(|a| a
-                .refused
-                .as_ref()
-                .is_some_and(|r| r.guard == Guard::RateLimit))
-            .count(),
-        1
+        held[0].why,
+        "this plan would take 2 actions and the limit of 3 per hour leaves 1 \
+         (2 already taken in the last hour)"
+    );
+    // The summary says how many the limit held.
+    let text = tidegate::plan::render(&plan, "guards");
+    assert!(
+        text.contains(
+            "Plan: 1 to change, 1 held back by a guard (1 of them by the hourly limit, rate_limit)."
+        ),
+        "{text}"
     );
     // An hour later the allowance is back.
     w.now = tuesday(10, 21);

@@ -444,3 +444,70 @@ fn shipped_policies_use_only_schema_keys_and_kinds() {
         }
     }
 }
+
+#[test]
+fn an_unknown_resource_key_is_offered_only_its_kinds_keys() {
+    let err = refused(&rds("    multiaz: true\n"));
+    assert_eq!(err.problems.len(), 1, "{err}");
+    let p = &err.problems[0];
+    assert_eq!((p.line, p.column), (Some(16), Some(5)), "{err}");
+    assert_eq!(p.path, "resources[0].multiaz");
+    assert!(p.message.contains("(did you mean `multi_az`?)"), "{err}");
+    for own in [
+        "id",
+        "kind",
+        "scale_up",
+        "multi_az",
+        "instance_class",
+        "allow_stop",
+    ] {
+        assert!(p.expected.contains(own), "{own} missing: {err}");
+    }
+    for other in [
+        "serverless_v2",
+        "brokers",
+        "node_type",
+        "capacity",
+        "az_count",
+    ] {
+        assert!(!p.expected.contains(other), "{other} offered: {err}");
+    }
+}
+
+fn warnings_of(text: &str) -> Vec<(Option<usize>, Option<usize>, String, String)> {
+    let p = policy::load_str(text, "case.yaml").unwrap_or_else(|e| panic!("valid:\n{e}"));
+    p.warnings
+        .into_iter()
+        .map(|w| (w.line, w.column, w.path, w.message))
+        .collect()
+}
+
+#[test]
+fn a_profile_without_a_schedule_is_a_warning_unless_it_is_the_emergency_one() {
+    let text = rds("    profiles:\n      day: { instance_class: { max: db.r6g.xlarge } }\n");
+    let w = warnings_of(&text);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!((w[0].0, w[0].1), (Some(17), Some(7)), "{w:?}");
+    assert_eq!(w[0].2, "resources[0].profiles.day");
+    assert!(
+        w[0].3.contains("profile `day` of db can never be in force"),
+        "{w:?}"
+    );
+    // The budget's emergency profile is put in force by the budget run.
+    let text = format!(
+        "{text}budgets: {{ daily_usd: 100, warn_at_percent: 80, emergency_at_percent: 95, emergency_profile: day }}\n"
+    );
+    assert_eq!(warnings_of(&text), []);
+}
+
+#[test]
+fn a_resource_nothing_could_change_is_a_warning() {
+    let w = warnings_of(&rds(""));
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!((w[0].0, w[0].1), (Some(10), Some(5)), "{w:?}");
+    assert_eq!(w[0].2, "resources[0]");
+    assert!(w[0].3.contains("nothing could ever change db"), "{w:?}");
+    // One rule is enough to be managed.
+    let ruled = rds("    scale_up:\n      - { metric: CPUUtilization, above: 80 }\n");
+    assert_eq!(warnings_of(&ruled), []);
+}

@@ -26,10 +26,12 @@
 //! `KafkaDataLogsDiskUsed` (MSK, percent, Maximum across brokers) and sets
 //! [`Member::storage_used_percent`] (see [`storage`]).
 //!
-//! Split by concern: [`queries`] says what to read, [`storage`] turns the
+//! Split by concern: [`catalog`] lists the metric names each kind's
+//! namespace publishes (for validation), [`queries`] says what to read, [`storage`] turns the
 //! storage metrics into a used percent, this file reads and files the
 //! answers.
 
+pub(crate) mod catalog;
 mod queries;
 mod storage;
 #[cfg(test)]

@@ -29,7 +29,7 @@ pub fn metric_queries(policy: &Policy, estate: &Estate) -> Vec<MetricQuery> {
 }
 
 /// The CloudWatch namespace of a kind's metrics.
-fn namespace(kind: ResourceKind) -> &'static str {
+pub(super) fn namespace(kind: ResourceKind) -> &'static str {
     match kind {
         ResourceKind::RdsInstance | ResourceKind::AuroraCluster => "AWS/RDS",
         ResourceKind::MskCluster => "AWS/Kafka",

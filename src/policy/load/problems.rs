@@ -10,7 +10,7 @@ use serde_saphyr::{Error as YamlError, MessageFormatter};
 use super::{MAX_DEPTH, POLICY_SHAPE, Vetted, safe_index};
 use crate::policy::Problem;
 use crate::policy::locate::{self, Index, NodeKind, Pos};
-use crate::policy::validate::{clip, hint};
+use crate::policy::validate::{clip, hint, keys_of_kind};
 
 fn pos_of(loc: serde_saphyr::Location) -> Option<Pos> {
     let (line, column) = (
@@ -70,6 +70,18 @@ pub(super) fn yaml_problem(err: &YamlError, text: &str) -> Problem {
             field, expected, ..
         } => {
             let (path, pos) = find_key(&index, at, field);
+            // A resource accepts every kind's keys in serde's eyes; offer
+            // only those of the kind it names.
+            let owner = locate::parent(&path);
+            let is_resource = owner
+                .strip_prefix("resources[")
+                .and_then(|r| r.strip_suffix(']'))
+                .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()));
+            let of_kind = match index.kind(&locate::key(owner, "kind")) {
+                Some(NodeKind::Scalar(kind)) if is_resource => keys_of_kind(expected, kind),
+                _ => None,
+            };
+            let expected = of_kind.unwrap_or_else(|| expected.to_vec());
             let tip = hint(field, expected.iter().copied());
             problem(
                 pos,

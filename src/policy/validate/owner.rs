@@ -64,3 +64,25 @@ impl Owner<'_> {
         }
     }
 }
+
+/// Of the keys a resource mapping accepts (`expected`, every kind's), the
+/// ones a resource of kind `kind` (as written) may have: the common keys and
+/// its own. `None` when `kind` is no kind, so the caller keeps them all.
+pub fn keys_of_kind<'e>(expected: &[&'e str], kind: &str) -> Option<Vec<&'e str>> {
+    const KINDS: [ResourceKind; 5] = [
+        ResourceKind::RdsInstance,
+        ResourceKind::AuroraCluster,
+        ResourceKind::MskCluster,
+        ResourceKind::ElasticacheRedis,
+        ResourceKind::AutoscalingGroup,
+    ];
+    let own = KINDS.into_iter().find(|k| k.as_str() == kind)?;
+    let foreign = |key: &str| KINDS.iter().any(|k| kind_keys(*k).contains(&key));
+    Some(
+        expected
+            .iter()
+            .copied()
+            .filter(|key| kind_keys(own).contains(key) || !foreign(key))
+            .collect(),
+    )
+}

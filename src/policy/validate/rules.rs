@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use super::owner::Owner;
 use super::{Ctx, finite, hint};
+use crate::observe::metrics::catalog;
 use crate::policy::Span;
 use crate::policy::locate;
 use crate::policy::model::{
@@ -178,6 +179,24 @@ fn metric_threshold(
             "the metric name is empty",
             "a CloudWatch metric name such as `CPUUtilization`",
         );
+    } else if !catalog::is_known(owner.kind, metric) {
+        // A generated alarm on a name the namespace never publishes stays
+        // INSUFFICIENT_DATA forever: the rule could never fire. (Rules
+        // cannot name their own namespace and dimensions, so there is no
+        // custom-metric escape here.)
+        let ns = catalog::kind_namespace(owner.kind);
+        cx.at(
+            &locate::key(p, "metric"),
+            format!(
+                "`{metric}` is not a metric {ns} publishes for an {}{}",
+                owner.kind,
+                hint(metric, catalog::known_metrics(owner.kind))
+            ),
+            format!(
+                "a metric name of {ns} (case-sensitive), e.g. {}",
+                example_metrics(owner.kind)
+            ),
+        );
     }
     let thresholds: Vec<(&str, f64)> = [
         ("above", spec.above),
@@ -274,6 +293,21 @@ fn metric_threshold(
         period,
         evaluation_periods,
     })
+}
+
+/// A few metrics of the kind, for the expected-value text.
+fn example_metrics(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::RdsInstance => "CPUUtilization, DatabaseConnections, FreeableMemory",
+        ResourceKind::AuroraCluster => {
+            "CPUUtilization, ACUUtilization, ServerlessDatabaseCapacity, DatabaseConnections"
+        }
+        ResourceKind::MskCluster => "CpuUser, KafkaDataLogsDiskUsed, BytesInPerSec",
+        ResourceKind::ElasticacheRedis => {
+            "EngineCPUUtilization, DatabaseMemoryUsagePercentage, CurrConnections"
+        }
+        ResourceKind::AutoscalingGroup => "CPUUtilization, NetworkIn, NetworkOut",
+    }
 }
 
 /// CloudWatch statistics, and extended statistics `pNN` / `pNN.NN`.

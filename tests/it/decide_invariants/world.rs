@@ -389,6 +389,7 @@ fn policy(resources: Vec<Resource>, max_per_hour: u32, window: u64) -> Policy {
         }),
         resources,
         prices: Default::default(),
+        warnings: Vec::new(),
     }
 }
 

@@ -396,6 +396,40 @@ fn cases() -> Vec<Case> {
             "resources[0].scale_down[0]",
             "more than one threshold: above, below",
         ),
+        // --- metric names (issue 21.1) ---
+        case(
+            "British spelling of an RDS metric",
+            rds("    scale_up:\n      - { metric: CPUUtilisation, above: 80 }\n"),
+            (17, 11),
+            "resources[0].scale_up[0].metric",
+            "`CPUUtilisation` is not a metric AWS/RDS publishes for an rds_instance (did you mean `CPUUtilization`?)",
+        ),
+        case(
+            "an Aurora metric on an RDS instance",
+            rds("    scale_up:\n      - { metric: ACUUtilization, above: 80 }\n"),
+            (17, 11),
+            "resources[0].scale_up[0].metric",
+            "a metric name of AWS/RDS (case-sensitive)",
+        ),
+        case(
+            "an MSK metric in the wrong case",
+            head(
+                "resources:\n  - id: k\n    kind: msk_cluster\n    identifier: k\n    az_count: 3\n    brokers: { min: 3, max: 6 }\n    broker_type: { ladder: [kafka.m5.large] }\n    scale_up:\n      - { metric: cpuuser, above: 60 }\n",
+            ),
+            (17, 11),
+            "resources[0].scale_up[0].metric",
+            "is not a metric AWS/Kafka publishes for an msk_cluster (did you mean `CpuUser`?)",
+        ),
+        case(
+            "an RDS metric on an Auto Scaling group",
+            asg(
+                "{ min: 1, max: 4 }\n    scale_up:\n      - { metric: FreeableMemory, below: 100 }",
+                "",
+            ),
+            (16, 11),
+            "resources[0].scale_up[0].metric",
+            "is not a metric AWS/EC2 publishes for an autoscaling_group",
+        ),
         // --- the file as a whole ---
         case(
             "empty file",

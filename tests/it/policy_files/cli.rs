@@ -96,3 +96,28 @@ fn cli_help_explains_the_commands() {
     assert!(help.contains("--out"), "{help}");
     assert!(help.contains("policies/schema.json"), "{help}");
 }
+
+#[test]
+fn cli_validate_prints_warnings_and_strict_makes_them_errors() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("idle.yaml");
+    std::fs::write(&file, super::rds("")).expect("write policy");
+    let name = file.display().to_string();
+    let out = tidegate(&["validate", &name]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(
+        lines[1].starts_with(&format!(
+            "{name}:10:5: resources[0]: warning: nothing could ever change db"
+        )),
+        "{stdout}"
+    );
+    let strict = tidegate(&["validate", "--strict", &name]);
+    assert_eq!(strict.status.code(), Some(1), "{strict:?}");
+    let json = tidegate(&["validate", "--json", &name]);
+    let doc: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&json.stdout).trim()).expect("JSON");
+    assert_eq!(doc["warnings"][0]["line"], 10);
+}
