@@ -58,7 +58,19 @@ pub struct Args {
     /// Print the outcomes as JSON.
     #[arg(long)]
     json: bool,
+    /// How long this run's resource leases last, in seconds (renewed every
+    /// quarter of it while the run acts; a killed run's leases lapse within
+    /// it, after which the next run reconciles what it left). Default 120.
+    /// Short leases are for tests that kill runs; a lease much shorter than
+    /// one AWS call risks losing it to another run mid-change.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u32).range(LEASE_SECS))]
+    lease_secs: Option<u32>,
 }
+
+/// The bounds of `--lease-secs`: under 2 s a heartbeat every quarter lease
+/// is too close to a slow ledger write; over an hour a dead run holds its
+/// resources (and its unfinished changes) off for too long.
+const LEASE_SECS: std::ops::RangeInclusive<i64> = 2..=3600;
 
 /// Runs `tidegate apply`.
 pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
@@ -102,6 +114,9 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         // The CLI waits for a multi-step change and shows each step.
         settings: Settings {
             progress: Some(|line| eprintln!("progress: {line}")),
+            lease: args.lease_secs.map_or(Settings::default().lease, |s| {
+                chrono::TimeDelta::seconds(i64::from(s))
+            }),
             ..Settings::default()
         },
     };

@@ -18,6 +18,10 @@ use crate::support::MotoServer;
 const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 /// Pause between two runs held off by a dead run's lease.
 const LEASE_RETRY: Duration = Duration::from_secs(1);
+/// The runs' lease (`tidegate apply --lease-secs`): short, so a killed
+/// run's leases lapse within a few seconds instead of the default two
+/// minutes, and the next run takes them over and reconciles what it left.
+const LEASE_SECS: u64 = 3;
 const KINDS: [&str; 5] = ["drop", "reset", "delay", "status5xx", "throttle"];
 
 /// A fault mix: what share of requests gets which fault, and how runs are
@@ -233,9 +237,10 @@ pub fn env_u64(name: &str) -> Option<u64> {
 }
 
 /// How long a round waits for a dead run's leases to lapse
-/// (`TIDEGATE_FAULT_LEASE_WAIT_SECS`, default 3 s).
+/// (`TIDEGATE_FAULT_LEASE_WAIT_SECS`, default three leases: a lease taken
+/// over is taken for one more lease by the run that reconciles it).
 fn lease_wait() -> Duration {
-    Duration::from_secs(env_u64("TIDEGATE_FAULT_LEASE_WAIT_SECS").unwrap_or(3))
+    Duration::from_secs(env_u64("TIDEGATE_FAULT_LEASE_WAIT_SECS").unwrap_or(3 * LEASE_SECS))
 }
 
 /// How a run ended.
@@ -256,6 +261,8 @@ fn apply(dir: &Path, moto: &MotoServer, proxy: &FaultProxy, kill: bool) -> RunEn
         .arg(dir.join("policy.yaml"))
         .arg("--ledger")
         .arg(dir.join("ledger.json"))
+        .arg("--lease-secs")
+        .arg(LEASE_SECS.to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(stderr);

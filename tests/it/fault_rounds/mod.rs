@@ -19,31 +19,12 @@ use driver::{Mix, Scenario, run_scenario};
 /// and report their figures, but only fail with `TIDEGATE_FAULTS_STRICT=1`.
 /// Each names the issue item whose fix makes it pass; remove the entry once
 /// that fix is merged.
-pub const KNOWN_FAILING: &[(&str, &str)] = &[
-    (
-        "lost_answers",
-        "issue 12 item 14 (lane `act`): a change whose answer was lost is recorded `failed` \
-         and made again at once, so the ledger disagrees with AWS and the hourly limit is \
-         exceeded; read the resource back after an error",
-    ),
-    (
-        "kill_after_call",
-        "issue 12 item 15 (lane `ledger`): the killed run's 20-minute leases hold every later \
-         run off, so its intent is never reconciled (no outcome, the change missing from the \
-         ledger and from the hourly count)",
-    ),
-    (
-        "kill_before_call",
-        "issue 12 item 15 (lane `ledger`): the killed run's intent (never carried out) stays \
-         without an outcome behind its 20-minute lease; no later run reconciles it",
-    ),
-    (
-        "writer_resize_killed",
-        "issue 12 items 3 (multi-step writer resize, resumable) and 15 (lane `ledger`, leases): \
+pub const KNOWN_FAILING: &[(&str, &str)] = &[(
+    "writer_resize_killed",
+    "issue 12 items 3 (multi-step writer resize, resumable) and 15 (lane `ledger`, leases): \
          a resize killed after creating the new writer leaves a stray instance and an intent \
          without an outcome, and the dead run's lease keeps every later run off the cluster",
-    ),
-];
+)];
 
 fn scenario(name: &'static str, seed: u64, rounds: u32, mix: Mix) -> Scenario {
     Scenario {
