@@ -143,6 +143,13 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     };
     if preview.is_empty() {
         println!("Nothing to apply.");
+        if !acting.guardrails.dry_run {
+            // Nothing new, but a run that died may have left a change
+            // unfinished: the run settles (or carries on) it first.
+            let trigger = Trigger::cli("tidegate apply", Some(Vec::new()));
+            let report = runtime.block_on(runner.run(&trigger, chrono::Utc::now()))?;
+            print_notes(&report, &preview);
+        }
         return Ok(exit_code(0, held_before));
     }
     if acting.guardrails.dry_run {
@@ -179,17 +186,7 @@ fn exit_code(failed: usize, held: usize) -> ExitCode {
 /// Prints notes, each outcome and the summary line; returns how many
 /// changes failed and how many approved ones were held.
 fn print_report(report: &RunReport, preview: &Plan, json: bool) -> anyhow::Result<(usize, usize)> {
-    for note in report.notes.iter().filter(|n| !preview.notes.contains(n)) {
-        eprintln!("note: {note}");
-    }
-    for e in &report.reconciled {
-        if let Some(o) = &e.outcome {
-            eprintln!(
-                "reconciled an unfinished change to {}: {}",
-                e.action.identifier, o.detail
-            );
-        }
-    }
+    print_notes(report, preview);
     let reports = &report.outcomes;
     let held: Vec<&Action> = report.plan.iter().flat_map(Plan::refused).collect();
     let failed = count(reports, |o| matches!(o, Outcome::Failed { .. }));
@@ -223,6 +220,22 @@ fn print_report(report: &RunReport, preview: &Plan, json: bool) -> anyhow::Resul
     );
     print_left(&report.left_to_others, false);
     Ok((failed, held.len()))
+}
+
+/// Prints (on stderr) the run's notes not shown with the preview, and the
+/// unfinished changes of earlier runs it settled.
+fn print_notes(report: &RunReport, preview: &Plan) {
+    for note in report.notes.iter().filter(|n| !preview.notes.contains(n)) {
+        eprintln!("note: {note}");
+    }
+    for e in &report.reconciled {
+        if let Some(o) = &e.outcome {
+            eprintln!(
+                "reconciled an unfinished change to {}: {}",
+                e.action.identifier, o.detail
+            );
+        }
+    }
 }
 
 /// The exit code when changes were left to another live run (sysexits'

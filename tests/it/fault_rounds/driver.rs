@@ -109,7 +109,7 @@ impl Mix {
 /// A named, seeded sequence of rounds under one mix.
 #[derive(Debug, Clone)]
 pub struct Scenario {
-    /// Name (in KNOWN_FAILING and the report).
+    /// Name (in the report).
     pub name: &'static str,
     /// Seeds the alarms, the kill points and the proxy's schedules.
     pub seed: u64,
@@ -377,6 +377,12 @@ pub async fn run_scenario(s: &Scenario) -> Figures {
                     break;
                 }
                 RunEnd::Exited { code, stderr } => {
+                    if std::env::var_os("TIDEGATE_FAULT_VERBOSE").is_some() {
+                        eprintln!(
+                            "{} round {round} run {run}: exit {code:?}\n{stderr}",
+                            s.name
+                        );
+                    }
                     let shown = code.map_or("signal".to_owned(), |c| c.to_string());
                     *f.exits.entry(shown).or_default() += 1;
                     if code.is_none() || code == Some(101) || stderr.contains("panicked at") {
