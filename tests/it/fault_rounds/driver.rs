@@ -139,6 +139,8 @@ pub struct Figures {
     /// Runs that left a resource alone because another (dead) run held
     /// its lease.
     pub lease_blocked: u32,
+    /// Runs that left a multi-step change under way for a later run.
+    pub left_under_way: u32,
     /// Faults the proxy injected, per kind.
     pub injected: BTreeMap<String, u64>,
     /// Exit code → runs.
@@ -171,7 +173,7 @@ impl Figures {
     pub fn report(&self, s: &Scenario) -> String {
         let mut out = format!(
             "fault_rounds {} (seed {}): rounds {}, runs {}, kills {}, invariant violations {}, crashes {}, \
-             ledger corruptions {}; runs blocked by a dead run's lease {}; AWS requests {}, changes moto carried out {} (limit \
+             ledger corruptions {}; runs blocked by a dead run's lease {}, runs that left a change under way {}; AWS requests {}, changes moto carried out {} (limit \
              {MAX_ACTIONS_PER_HOUR}/h; {} unanswered), counted by the ledger {}; injected {:?}; exits {:?}",
             s.name,
             s.seed,
@@ -182,6 +184,7 @@ impl Figures {
             self.crashes.len(),
             self.ledger_corruptions.len(),
             self.lease_blocked,
+            self.left_under_way,
             self.requests,
             self.changes,
             self.unanswered,
@@ -398,12 +401,18 @@ pub async fn run_scenario(s: &Scenario) -> Figures {
                 }
             };
             // After a kill, the dead run's leases may hold the next run
-            // off for a while (short leases, issue 12 item 15): try again
-            // within LEASE_WAIT, then check whatever state that leaves.
-            if !held_off(&stderr) {
+            // off for a while (short leases, issue 12 item 15); and a
+            // multi-step change a run had to leave (a read failed even
+            // after the SDK's retries) is left under way, for a later run.
+            // Either way the round is not over: try again within
+            // LEASE_WAIT, then check whatever state that leaves.
+            if carried_on_later(&stderr) {
+                f.left_under_way += 1;
+            } else if held_off(&stderr) {
+                f.lease_blocked += 1;
+            } else {
                 break;
             }
-            f.lease_blocked += 1;
             if waited >= lease_wait() {
                 break;
             }
@@ -499,6 +508,13 @@ fn check_hourly(f: &mut Figures, started: Instant) {
 
 fn show(s: Option<&Setting>) -> String {
     s.map_or("nothing".to_owned(), ToString::to_string)
+}
+
+/// The run left a multi-step change under way for a later run to carry on.
+fn carried_on_later(stderr: &str) -> bool {
+    stderr
+        .lines()
+        .any(|line| line.contains("a later run carries it on"))
 }
 
 /// The run left resources alone because another run holds their lease
