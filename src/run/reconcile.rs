@@ -48,6 +48,14 @@ pub(super) async fn open_intents(
             .await?
         {
             mine.push(entry);
+        } else {
+            // Said, so a caller that would otherwise see nothing to do
+            // knows to run again once that lease has lapsed or been given
+            // back (a dead run's unfinished change is settled then).
+            report.notes.push(format!(
+                "{id}: an unfinished change ({} {} → {}) waits: another run holds its lease",
+                entry.action.knob, entry.action.from, entry.action.to
+            ));
         }
     }
     let (stepped, plain): (Vec<LogEntry>, Vec<LogEntry>) =

@@ -515,3 +515,45 @@ async fn every_answer_lost_after_aws_carried_the_call_out_still_ends_in_one_appl
     assert_eq!(report.applied().count(), 1, "{:?}", report.outcomes);
     check_invariants(&aws, &ledger, Kill::AfterCall(0), t0()).await;
 }
+
+#[tokio::test]
+async fn an_unfinished_change_behind_a_live_lease_is_left_and_said() {
+    let aws = estate();
+    let ledger = MemoryLedger::default();
+    let hung = Notify::new();
+    let tap = Tapped::new(
+        aws.ports(),
+        HangAfterCall {
+            at: 1,
+            calls: AtomicUsize::new(0),
+            hung: Notify::new(),
+        },
+    );
+    let first = {
+        let work = one_run(&aws, tap.ports(), &ledger, "run-1", t0(), &hung);
+        tokio::select! {
+            out = work => out,
+            () = tap.tap.hung.notified() => None,
+        }
+    };
+    assert!(first.is_none(), "killed after its first call");
+    // Within the dead run's lease: nothing is settled, and the note says
+    // why, so a caller with nothing else to do knows to run again.
+    let soon = t0() + TimeDelta::seconds(30);
+    let second = one_run(&aws, aws.ports(), &ledger, "run-2", soon, &Notify::new())
+        .await
+        .expect("not killed");
+    assert!(second.reconciled.is_empty(), "{:?}", second.reconciled);
+    assert!(
+        second.notes.iter().any(
+            |n| n.contains("an unfinished change") && n.contains("another run holds its lease")
+        ),
+        "{:?}",
+        second.notes
+    );
+    let open = ledger.log_since(t0(), soon).await.expect("log");
+    assert!(
+        open.iter().any(|e| e.outcome.is_none()),
+        "the intent stays open"
+    );
+}

@@ -58,7 +58,19 @@ pub struct Args {
     /// Print the outcomes as JSON.
     #[arg(long)]
     json: bool,
+    /// How long this run's resource leases last, in seconds (renewed every
+    /// quarter of it while the run acts; a killed run's leases lapse within
+    /// it, after which the next run reconciles what it left). Default 120.
+    /// Short leases are for tests that kill runs; a lease much shorter than
+    /// one AWS call risks losing it to another run mid-change.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u32).range(LEASE_SECS))]
+    lease_secs: Option<u32>,
 }
+
+/// The bounds of `--lease-secs`: under 2 s a heartbeat every quarter lease
+/// is too close to a slow ledger write; over an hour a dead run holds its
+/// resources (and its unfinished changes) off for too long.
+const LEASE_SECS: std::ops::RangeInclusive<i64> = 2..=3600;
 
 /// Runs `tidegate apply`.
 pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
@@ -102,6 +114,9 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         // The CLI waits for a multi-step change and shows each step.
         settings: Settings {
             progress: Some(|line| eprintln!("progress: {line}")),
+            lease: args.lease_secs.map_or(Settings::default().lease, |s| {
+                chrono::TimeDelta::seconds(i64::from(s))
+            }),
             ..Settings::default()
         },
     };
@@ -128,6 +143,13 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     };
     if preview.is_empty() {
         println!("Nothing to apply.");
+        if !acting.guardrails.dry_run {
+            // Nothing new, but a run that died may have left a change
+            // unfinished: the run settles (or carries on) it first.
+            let trigger = Trigger::cli("tidegate apply", Some(Vec::new()));
+            let report = runtime.block_on(runner.run(&trigger, chrono::Utc::now()))?;
+            print_notes(&report, &preview);
+        }
         return Ok(exit_code(0, held_before));
     }
     if acting.guardrails.dry_run {
@@ -164,17 +186,7 @@ fn exit_code(failed: usize, held: usize) -> ExitCode {
 /// Prints notes, each outcome and the summary line; returns how many
 /// changes failed and how many approved ones were held.
 fn print_report(report: &RunReport, preview: &Plan, json: bool) -> anyhow::Result<(usize, usize)> {
-    for note in report.notes.iter().filter(|n| !preview.notes.contains(n)) {
-        eprintln!("note: {note}");
-    }
-    for e in &report.reconciled {
-        if let Some(o) = &e.outcome {
-            eprintln!(
-                "reconciled an unfinished change to {}: {}",
-                e.action.identifier, o.detail
-            );
-        }
-    }
+    print_notes(report, preview);
     let reports = &report.outcomes;
     let held: Vec<&Action> = report.plan.iter().flat_map(Plan::refused).collect();
     let failed = count(reports, |o| matches!(o, Outcome::Failed { .. }));
@@ -208,6 +220,22 @@ fn print_report(report: &RunReport, preview: &Plan, json: bool) -> anyhow::Resul
     );
     print_left(&report.left_to_others, false);
     Ok((failed, held.len()))
+}
+
+/// Prints (on stderr) the run's notes not shown with the preview, and the
+/// unfinished changes of earlier runs it settled.
+fn print_notes(report: &RunReport, preview: &Plan) {
+    for note in report.notes.iter().filter(|n| !preview.notes.contains(n)) {
+        eprintln!("note: {note}");
+    }
+    for e in &report.reconciled {
+        if let Some(o) = &e.outcome {
+            eprintln!(
+                "reconciled an unfinished change to {}: {}",
+                e.action.identifier, o.detail
+            );
+        }
+    }
 }
 
 /// The exit code when changes were left to another live run (sysexits'

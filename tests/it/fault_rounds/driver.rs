@@ -18,6 +18,10 @@ use crate::support::MotoServer;
 const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 /// Pause between two runs held off by a dead run's lease.
 const LEASE_RETRY: Duration = Duration::from_secs(1);
+/// The runs' lease (`tidegate apply --lease-secs`): short, so a killed
+/// run's leases lapse within a few seconds instead of the default two
+/// minutes, and the next run takes them over and reconciles what it left.
+const LEASE_SECS: u64 = 3;
 const KINDS: [&str; 5] = ["drop", "reset", "delay", "status5xx", "throttle"];
 
 /// A fault mix: what share of requests gets which fault, and how runs are
@@ -105,7 +109,7 @@ impl Mix {
 /// A named, seeded sequence of rounds under one mix.
 #[derive(Debug, Clone)]
 pub struct Scenario {
-    /// Name (in KNOWN_FAILING and the report).
+    /// Name (in the report).
     pub name: &'static str,
     /// Seeds the alarms, the kill points and the proxy's schedules.
     pub seed: u64,
@@ -135,6 +139,8 @@ pub struct Figures {
     /// Runs that left a resource alone because another (dead) run held
     /// its lease.
     pub lease_blocked: u32,
+    /// Runs that left a multi-step change under way for a later run.
+    pub left_under_way: u32,
     /// Faults the proxy injected, per kind.
     pub injected: BTreeMap<String, u64>,
     /// Exit code → runs.
@@ -167,7 +173,7 @@ impl Figures {
     pub fn report(&self, s: &Scenario) -> String {
         let mut out = format!(
             "fault_rounds {} (seed {}): rounds {}, runs {}, kills {}, invariant violations {}, crashes {}, \
-             ledger corruptions {}; runs blocked by a dead run's lease {}; AWS requests {}, changes moto carried out {} (limit \
+             ledger corruptions {}; runs blocked by a dead run's lease {}, runs that left a change under way {}; AWS requests {}, changes moto carried out {} (limit \
              {MAX_ACTIONS_PER_HOUR}/h; {} unanswered), counted by the ledger {}; injected {:?}; exits {:?}",
             s.name,
             s.seed,
@@ -178,6 +184,7 @@ impl Figures {
             self.crashes.len(),
             self.ledger_corruptions.len(),
             self.lease_blocked,
+            self.left_under_way,
             self.requests,
             self.changes,
             self.unanswered,
@@ -233,9 +240,10 @@ pub fn env_u64(name: &str) -> Option<u64> {
 }
 
 /// How long a round waits for a dead run's leases to lapse
-/// (`TIDEGATE_FAULT_LEASE_WAIT_SECS`, default 3 s).
+/// (`TIDEGATE_FAULT_LEASE_WAIT_SECS`, default three leases: a lease taken
+/// over is taken for one more lease by the run that reconciles it).
 fn lease_wait() -> Duration {
-    Duration::from_secs(env_u64("TIDEGATE_FAULT_LEASE_WAIT_SECS").unwrap_or(3))
+    Duration::from_secs(env_u64("TIDEGATE_FAULT_LEASE_WAIT_SECS").unwrap_or(3 * LEASE_SECS))
 }
 
 /// How a run ended.
@@ -256,6 +264,8 @@ fn apply(dir: &Path, moto: &MotoServer, proxy: &FaultProxy, kill: bool) -> RunEn
         .arg(dir.join("policy.yaml"))
         .arg("--ledger")
         .arg(dir.join("ledger.json"))
+        .arg("--lease-secs")
+        .arg(LEASE_SECS.to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(stderr);
@@ -370,6 +380,12 @@ pub async fn run_scenario(s: &Scenario) -> Figures {
                     break;
                 }
                 RunEnd::Exited { code, stderr } => {
+                    if std::env::var_os("TIDEGATE_FAULT_VERBOSE").is_some() {
+                        eprintln!(
+                            "{} round {round} run {run}: exit {code:?}\n{stderr}",
+                            s.name
+                        );
+                    }
                     let shown = code.map_or("signal".to_owned(), |c| c.to_string());
                     *f.exits.entry(shown).or_default() += 1;
                     if code.is_none() || code == Some(101) || stderr.contains("panicked at") {
@@ -385,12 +401,18 @@ pub async fn run_scenario(s: &Scenario) -> Figures {
                 }
             };
             // After a kill, the dead run's leases may hold the next run
-            // off for a while (short leases, issue 12 item 15): try again
-            // within LEASE_WAIT, then check whatever state that leaves.
-            if !held_off(&stderr) {
+            // off for a while (short leases, issue 12 item 15); and a
+            // multi-step change a run had to leave (a read failed even
+            // after the SDK's retries) is left under way, for a later run.
+            // Either way the round is not over: try again within
+            // LEASE_WAIT, then check whatever state that leaves.
+            if carried_on_later(&stderr) {
+                f.left_under_way += 1;
+            } else if held_off(&stderr) {
+                f.lease_blocked += 1;
+            } else {
                 break;
             }
-            f.lease_blocked += 1;
             if waited >= lease_wait() {
                 break;
             }
@@ -486,6 +508,13 @@ fn check_hourly(f: &mut Figures, started: Instant) {
 
 fn show(s: Option<&Setting>) -> String {
     s.map_or("nothing".to_owned(), ToString::to_string)
+}
+
+/// The run left a multi-step change under way for a later run to carry on.
+fn carried_on_later(stderr: &str) -> bool {
+    stderr
+        .lines()
+        .any(|line| line.contains("a later run carries it on"))
 }
 
 /// The run left resources alone because another run holds their lease

@@ -15,36 +15,6 @@ mod self_test;
 
 use driver::{Mix, Scenario, run_scenario};
 
-/// Scenarios whose violations are fixed in another lane's branch: they run
-/// and report their figures, but only fail with `TIDEGATE_FAULTS_STRICT=1`.
-/// Each names the issue item whose fix makes it pass; remove the entry once
-/// that fix is merged.
-pub const KNOWN_FAILING: &[(&str, &str)] = &[
-    (
-        "lost_answers",
-        "issue 12 item 14 (lane `act`): a change whose answer was lost is recorded `failed` \
-         and made again at once, so the ledger disagrees with AWS and the hourly limit is \
-         exceeded; read the resource back after an error",
-    ),
-    (
-        "kill_after_call",
-        "issue 12 item 15 (lane `ledger`): the killed run's 20-minute leases hold every later \
-         run off, so its intent is never reconciled (no outcome, the change missing from the \
-         ledger and from the hourly count)",
-    ),
-    (
-        "kill_before_call",
-        "issue 12 item 15 (lane `ledger`): the killed run's intent (never carried out) stays \
-         without an outcome behind its 20-minute lease; no later run reconciles it",
-    ),
-    (
-        "writer_resize_killed",
-        "issue 12 items 3 (multi-step writer resize, resumable) and 15 (lane `ledger`, leases): \
-         a resize killed after creating the new writer leaves a stray instance and an intent \
-         without an outcome, and the dead run's lease keeps every later run off the cluster",
-    ),
-];
-
 fn scenario(name: &'static str, seed: u64, rounds: u32, mix: Mix) -> Scenario {
     Scenario {
         name,
@@ -56,24 +26,11 @@ fn scenario(name: &'static str, seed: u64, rounds: u32, mix: Mix) -> Scenario {
     }
 }
 
-/// Runs one scenario and asserts its invariants, unless it is known to fail
-/// on this branch (then it only reports).
+/// Runs one scenario and asserts its invariants: no violation, no crash,
+/// no ledger corruption.
 async fn check(s: Scenario) {
     let figures = run_scenario(&s).await;
     eprintln!("{}", figures.report(&s));
-    let known = KNOWN_FAILING.iter().find(|(name, _)| *name == s.name);
-    let strict = std::env::var_os("TIDEGATE_FAULTS_STRICT").is_some_and(|v| v == "1");
-    if let (Some((_, why)), false) = (known, strict) {
-        if figures.clean() {
-            eprintln!(
-                "fault_rounds {}: no violation any more: take it out of KNOWN_FAILING ({why})",
-                s.name
-            );
-        } else {
-            eprintln!("fault_rounds {}: known to fail until {why}", s.name);
-        }
-        return;
-    }
     assert!(figures.clean(), "{}", figures.report(&s));
 }
 
