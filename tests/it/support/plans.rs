@@ -1,25 +1,10 @@
-//! Plans built by hand, for tests that drive `act` directly.
+//! Changes built by hand, for tests that drive `act` directly.
 
-use chrono::Utc;
 use tidegate::act::{self, Pace, Report};
 use tidegate::estate::Estate;
 use tidegate::observe::Ports;
-use tidegate::plan::{Action, Plan};
+use tidegate::plan::Action;
 use tidegate::policy::Policy;
-
-/// A plan of just `actions`, decided now, outside any emergency.
-pub fn plan_of(actions: Vec<Action>) -> Plan {
-    Plan {
-        at: Utc::now(),
-        actions,
-        profiles: Default::default(),
-        budget: Vec::new(),
-        emergency: false,
-        notes: Vec::new(),
-        prices: String::new(),
-        policy_hash: String::new(),
-    }
-}
 
 /// Carries out each of `actions` through the step the runner takes per
 /// action ([`act::apply_action`]), against `fresh` (an observation taken
