@@ -17,13 +17,13 @@
 //!   interruption warnings and comes back (pure, read by the decision).
 //! - [`plan`]: the decision's output.
 //! - [`ports`]: one trait per AWS service, in domain words; [`aws`]: the
-//!   SDK adapters behind them.
-//! - [`observe`] and [`act`]: the estate and signals from AWS; plans carried
-//!   out through the ports.
-//! - [`engine`]: observe → decide → act for the CLI's plan and apply.
-//! - [`run`]: one unattended run (idempotency, reconcile, leases, intent
-//!   and outcome in the log, notices) as the Lambdas carry it out;
-//!   [`notify`]: the notices it sends.
+//!   SDK adapters behind them ([`aws::Adapters`]: all of them at once).
+//! - [`observe`] and [`act`]: the estate and signals from AWS; one planned
+//!   action carried out through the ports.
+//! - [`run`]: the one observe → decide → act → record path (idempotency,
+//!   reconcile, leases, intent and outcome in the log, notices): the CLI's
+//!   `plan` is its planning half ([`run::Runner::preview`]), `apply` and the
+//!   Lambdas run it whole; [`notify`]: the notices it sends.
 //! - [`backtest`]: replay metric traces through the engine on an in-process
 //!   estate.
 
@@ -33,7 +33,6 @@ pub mod backtest;
 pub mod budget;
 pub mod catalog;
 pub mod decide;
-pub mod engine;
 pub mod estate;
 #[cfg(feature = "test-util")]
 pub mod fake;

@@ -1,12 +1,13 @@
-//! Act: carry out a plan's planned actions through the ports, one resource
-//! at a time, each idempotent.
+//! Act: carry out one planned action through the ports, idempotently. The
+//! runner ([`crate::run::Runner`]) calls it for each action of a plan, in
+//! turn, around the ledger's intent and outcome.
 //!
 //! Before each action the resource is looked up in a fresh observation:
 //! already at the target → nothing to do, and the outcome says so; no longer
 //! at the plan's starting point → skipped (someone else changed it); busy →
 //! skipped. An action AWS rejects fails with the call, the resource and
-//! AWS's code and message, and the rest of the plan goes on; later actions
-//! on the same resource are skipped.
+//! AWS's code and message (the runner goes on with the rest of the plan and
+//! skips later actions on the same resource).
 //!
 //! An error does not say what AWS did: an answer lost after AWS carried the
 //! call out looks like any other failure (and the SDK's retry then hears
@@ -28,7 +29,6 @@ mod rds;
 mod readback;
 pub mod tap;
 
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -38,7 +38,7 @@ use crate::aws::AwsError;
 use crate::estate::{Estate, Member, Setting, Status};
 use crate::ledger::Steps;
 use crate::observe::Ports;
-use crate::plan::{Action, Plan};
+use crate::plan::Action;
 use crate::policy::{KnobName, Policy, Resource, ResourceKind};
 
 /// How long to wait between polls, and at most, in multi-step changes
@@ -82,8 +82,8 @@ pub trait Journal: Send + Sync {
     async fn record(&self, steps: &Steps) -> Result<(), String>;
 }
 
-/// A journal that keeps nothing, for callers without an action log
-/// ([`crate::engine::apply`]): a change is carried out in one go or stops.
+/// A journal that keeps nothing, for callers without an action log (tests
+/// of one kind's changes): a change is carried out in one go or stops.
 pub struct NoJournal;
 
 #[async_trait]
@@ -135,37 +135,6 @@ pub struct Report {
     pub action: Action,
     /// What happened.
     pub outcome: Outcome,
-}
-
-/// Carries out `plan`'s planned actions against the resources as `fresh`
-/// (an observation taken just before) shows them.
-pub async fn apply(
-    plan: &Plan,
-    policy: &Policy,
-    ports: Ports<'_>,
-    fresh: &Estate,
-    pace: Pace,
-) -> Vec<Report> {
-    let mut failed: HashSet<String> = HashSet::new();
-    let mut reports = Vec::new();
-    for action in plan.planned() {
-        let outcome = if failed.contains(&action.identifier) {
-            Outcome::Skipped {
-                why: "an earlier change to this resource failed".to_owned(),
-            }
-        } else {
-            let o = apply_action(action, policy, ports, fresh, pace).await;
-            if matches!(o, Outcome::Failed { .. }) {
-                failed.insert(action.identifier.clone());
-            }
-            o
-        };
-        reports.push(Report {
-            action: action.clone(),
-            outcome,
-        });
-    }
-    reports
 }
 
 /// Carries out one action against the resource as `fresh` shows it: the

@@ -3,6 +3,7 @@
 //! chain, optional endpoint override for tests and AWS-compatible
 //! endpoints) and error classification.
 
+mod adapters;
 mod attempts;
 mod autoscaling;
 mod cloudwatch;
@@ -19,6 +20,7 @@ mod s3;
 #[cfg(feature = "lambda")]
 mod sns;
 
+pub use adapters::Adapters;
 pub use autoscaling::AutoScalingAdapter;
 pub use cloudwatch::CloudWatchAdapter;
 #[cfg(feature = "cost-explorer")]

@@ -40,7 +40,7 @@ use super::timeline::{STEP_SECS, Window};
 use crate::budget;
 use crate::decide::{Inputs, decide};
 use crate::estate::{Estate, Member, Setting, Status};
-use crate::ledger::{History, PastAction};
+use crate::ledger::History;
 use crate::plan::{Action, Cause, Guard};
 use crate::policy::{
     BudgetPeriod, Direction, Knob, KnobName, Policy, Resource, Scale, SpotClass, SpotMix,
@@ -309,6 +309,7 @@ pub fn run(
             now,
         });
         let mut held_back = vec![false; subjects.len()];
+        let mut applied: Vec<&Action> = Vec::new();
         for action in &plan.actions {
             let Some(k) = subjects
                 .iter()
@@ -332,13 +333,7 @@ pub fn run(
                 continue;
             }
             apply(&mut estate.members[k], action);
-            // Reconfigurations count toward the hourly limit too.
-            history.actions.push(PastAction {
-                identifier: action.identifier.clone(),
-                knob: action.knob,
-                direction: action.direction,
-                at: now,
-            });
+            applied.push(action);
             for note in &action.notes {
                 *tallies[k].action_notes.entry(note.clone()).or_insert(0) += 1;
             }
@@ -349,11 +344,10 @@ pub fn run(
         for (t, held) in tallies.iter_mut().zip(held_back) {
             t.refused_decisions += usize::from(held);
         }
+        // The same bookkeeping as a live run's.
+        history.record(&plan, applied, now);
         if plan.emergency {
-            history.emergency_since.get_or_insert(now);
             budget_tally.emergency_intervals += 1;
-        } else {
-            history.emergency_since = None;
         }
 
         // 5. Cost and SLO on the settings the interval runs with.

@@ -30,9 +30,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::act::Pace;
+use crate::aws::Adapters;
 use crate::aws::PricingAdapter;
 use crate::aws::{DynamoDbLedger, S3PolicyStore, SnsNotifier};
-use crate::engine::Adapters;
 use crate::notify;
 use crate::observe::{PriceApi, PriceSources};
 use crate::policy::Policy;

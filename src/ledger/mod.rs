@@ -31,6 +31,7 @@ pub use state::LedgerState;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::plan::{Action, Plan};
 use crate::policy::{Direction, KnobName};
 
 /// Past actions and latches, as the guards need them.
@@ -87,10 +88,71 @@ impl History {
             .count()
     }
 
+    /// What acting on `plan` at `now` leaves for the next decision: each of
+    /// `applied` (the plan's actions carried out; a reconfiguration too,
+    /// for the hourly limit) as done at `now`, and the budget emergency
+    /// latch as the plan leaves it (set when it comes into force, kept from
+    /// its start while it stays, cleared when it ends). The one
+    /// bookkeeping of the runner and of the backtest.
+    pub fn record<'a>(
+        &mut self,
+        plan: &Plan,
+        applied: impl IntoIterator<Item = &'a Action>,
+        now: DateTime<Utc>,
+    ) {
+        self.actions.extend(applied.into_iter().map(|a| PastAction {
+            identifier: a.identifier.clone(),
+            knob: a.knob,
+            direction: a.direction,
+            at: now,
+        }));
+        if plan.emergency {
+            self.emergency_since.get_or_insert(now);
+        } else {
+            self.emergency_since = None;
+        }
+    }
+
     /// Forgets actions older than `keep` before `now` (they no longer
     /// matter to any guard).
     pub fn prune(&mut self, now: DateTime<Utc>, keep: chrono::TimeDelta) {
         let since = now - keep;
         self.actions.retain(|a| a.at >= since);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::History;
+    use crate::plan::Plan;
+
+    fn plan(emergency: bool) -> Plan {
+        Plan {
+            at: Utc::now(),
+            actions: Vec::new(),
+            profiles: Default::default(),
+            budget: Vec::new(),
+            emergency,
+            notes: Vec::new(),
+            prices: String::new(),
+            policy_hash: String::new(),
+        }
+    }
+
+    #[test]
+    fn record_keeps_the_emergency_latch_from_its_start_and_clears_it_after() {
+        let t = |h| {
+            Utc.with_ymd_and_hms(2026, 11, 24, h, 0, 0)
+                .single()
+                .expect("time")
+        };
+        let mut h = History::default();
+        h.record(&plan(true), [], t(1));
+        h.record(&plan(true), [], t(2));
+        assert_eq!(h.emergency_since, Some(t(1)), "kept from its start");
+        h.record(&plan(false), [], t(3));
+        assert_eq!(h.emergency_since, None);
     }
 }

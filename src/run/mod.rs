@@ -675,10 +675,12 @@ impl Runner<'_> {
     ) -> Result<(), RunError> {
         let acting = report.status == RunStatus::Done;
         let was_latched = history.emergency_since.is_some();
-        if acting && plan.emergency != was_latched {
-            self.ledger
-                .set_emergency(plan.emergency.then_some(now))
-                .await?;
+        // The actions carried out are in the log already (intent and
+        // outcome); what the ledger keeps beside them is the latch.
+        let mut after = history.clone();
+        after.record(&plan, report.applied().map(|r| &r.action), now);
+        if acting && after.emergency_since != history.emergency_since {
+            self.ledger.set_emergency(after.emergency_since).await?;
         }
         let estate = &self.policy.estate;
         let mut notices = Vec::new();

@@ -16,7 +16,7 @@ use aws_sdk_autoscaling::types::{
     MixedInstancesPolicy, Tag,
 };
 use chrono::Utc;
-use tidegate::act::{self, Outcome, Pace, Report};
+use tidegate::act::{Outcome, Pace, Report};
 use tidegate::aws::{
     AutoScalingAdapter, CloudWatchAdapter, ElastiCacheAdapter, ErrorKind, KafkaAdapter, RdsAdapter,
 };
@@ -26,7 +26,7 @@ use tidegate::plan::{Action, Cause};
 use tidegate::policy::{Direction, KnobName, Policy, ResourceKind, SpotMix, load_str};
 use tidegate::ports::AutoScalingPort;
 
-use crate::support::{MotoServer, plan_of, unique};
+use crate::support::{MotoServer, act_each, unique};
 
 /// Every adapter on one moto server, for `Ports`, and a plain SDK client to
 /// create and inspect groups.
@@ -118,8 +118,14 @@ impl Adapters {
         actions: Vec<Action>,
         fresh: &Observation,
     ) -> Vec<Report> {
-        let plan = plan_of(actions);
-        act::apply(&plan, policy, self.ports(), &fresh.estate, Pace::default()).await
+        act_each(
+            actions,
+            policy,
+            self.ports(),
+            &fresh.estate,
+            Pace::default(),
+        )
+        .await
     }
 }
 

@@ -1,6 +1,8 @@
 //! AWS behaviours moto server does not show (tests/README.md lists them),
 //! through the ports' stateful fakes (`tidegate::fake`, feature
-//! `test-util`), driving the real engine: observe → decide → act.
+//! `test-util`), driving the real engine: `tidegate plan` and `apply` through
+//! the runner over a memory ledger (a fresh one per step, so no cooldown
+//! hides what AWS shows).
 //!
 //! - a modification leaves the resource `modifying` (moto applies at once);
 //! - `ApplyImmediately=false` leaves it pending until the maintenance window
@@ -12,14 +14,14 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use chrono::{DateTime, TimeZone, Utc};
-use tidegate::act::{Outcome, Pace};
-use tidegate::engine;
+use tidegate::act::{Outcome, Pace, Report};
 use tidegate::fake::FakeAws;
-use tidegate::ledger::History;
 use tidegate::plan::{Guard, Plan};
 use tidegate::policy::{KnobName, Policy};
 use tidegate::ports::{ClusterMember, DbCluster, DbInstance, KafkaCluster};
 use tidegate::pricing::SnapshotPriceBook;
+
+use crate::support::OnePath;
 
 static PRICES: LazyLock<SnapshotPriceBook> = LazyLock::new(SnapshotPriceBook::embedded);
 
@@ -127,10 +129,17 @@ fn fire(aws: &FakeAws, alarm: &str) {
 }
 
 async fn plan(aws: &FakeAws, policy: &Policy) -> Plan {
-    engine::plan(policy, aws.ports(), &*PRICES, &History::default(), now())
+    OnePath::new(policy, aws.ports(), &*PRICES)
+        .plan(now())
         .await
-        .unwrap_or_else(|e| panic!("plan failed: {e}"))
-        .0
+}
+
+/// `tidegate apply` of `plan`: each planned action's outcome.
+async fn apply(aws: &FakeAws, policy: &Policy, plan: &Plan) -> Vec<Report> {
+    OnePath::new(policy, aws.ports(), &*PRICES)
+        .apply(plan, now())
+        .await
+        .outcomes
 }
 
 fn guard_for(plan: &Plan, identifier: &str) -> Option<Guard> {
@@ -146,16 +155,7 @@ async fn a_modifying_instance_is_left_alone_until_it_settles() {
     let policy = policy(true);
     fire(&aws, "app-db-cpu-high");
     let first = plan(&aws, &policy).await;
-    let reports = engine::apply(
-        &first,
-        &policy,
-        aws.ports(),
-        &mut History::default(),
-        Pace::default(),
-        now(),
-    )
-    .await
-    .expect("apply");
+    let reports = apply(&aws, &policy, &first).await;
     assert!(
         reports.iter().any(
             |r| r.action.identifier == "app-db" && matches!(r.outcome, Outcome::Applied { .. })
@@ -205,16 +205,7 @@ async fn a_deferred_change_is_pending_until_the_maintenance_window() {
             .is_some_and(|n| n.contains("maintenance window")),
         "{note:?}"
     );
-    engine::apply(
-        &first,
-        &policy,
-        aws.ports(),
-        &mut History::default(),
-        Pace::default(),
-        now(),
-    )
-    .await
-    .expect("apply");
+    apply(&aws, &policy, &first).await;
     let held = aws.rds.instance("app-db").expect("exists");
     assert_eq!(held.class, "db.r6g.large", "not applied yet");
     assert!(held.pending_modifications);
@@ -250,16 +241,21 @@ async fn an_aws_refusal_fails_one_action_and_the_rest_of_the_plan_runs() {
             };
         }
     }
-    let reports = engine::apply(
-        &tampered,
-        &policy,
-        aws.ports(),
-        &mut History::default(),
-        Pace::default(),
-        now(),
-    )
-    .await
-    .expect("apply");
+    // The runner decides again and never carries a hand-edited change (see
+    // tests/it/recheck.rs), so the tampered plan goes through the step the
+    // runner calls per action, in the runner's order; the untouched change
+    // still runs after the refused one.
+    let fresh = tidegate::observe::observe(&policy, aws.ports(), now()).await;
+    let mut reports = Vec::new();
+    for a in tampered.planned() {
+        let outcome =
+            tidegate::act::apply_action(a, &policy, aws.ports(), &fresh.estate, Pace::default())
+                .await;
+        reports.push(Report {
+            action: a.clone(),
+            outcome,
+        });
+    }
     let outcome = |id: &str| {
         reports
             .iter()
@@ -286,16 +282,7 @@ async fn msk_is_never_updated_while_not_active() {
     let policy = policy(true);
     fire(&aws, "events-cpu-high");
     let first = plan(&aws, &policy).await;
-    engine::apply(
-        &first,
-        &policy,
-        aws.ports(),
-        &mut History::default(),
-        Pace::default(),
-        now(),
-    )
-    .await
-    .expect("apply");
+    apply(&aws, &policy, &first).await;
     // The broker-count update is running: UPDATING until it settles.
     let second = plan(&aws, &policy).await;
     assert_eq!(
@@ -305,26 +292,20 @@ async fn msk_is_never_updated_while_not_active() {
         second.actions
     );
     // Applying the first plan again while UPDATING changes nothing.
-    let again = engine::apply(
-        &first,
-        &policy,
-        aws.ports(),
-        &mut History::default(),
-        Pace::default(),
-        now(),
-    )
-    .await
-    .expect("apply");
-    let events = again
-        .iter()
-        .find(|r| r.action.identifier == "events")
-        .map(|r| r.outcome.clone());
+    let again = apply(&aws, &policy, &first).await;
+    // Decided again, the change is held (UPDATING): nothing is carried out.
     assert!(
-        matches!(
-            events,
-            Some(Outcome::AlreadyInEffect | Outcome::Skipped { .. })
-        ),
-        "{events:?}"
+        again.iter().all(|r| r.action.identifier != "events"
+            || matches!(
+                r.outcome,
+                Outcome::AlreadyInEffect | Outcome::Skipped { .. }
+            )),
+        "{again:?}"
+    );
+    assert_eq!(
+        aws.kafka.cluster("events").map(|c| c.brokers),
+        Some(6),
+        "no second update"
     );
     aws.kafka.settle();
     assert_eq!(
@@ -407,16 +388,7 @@ async fn a_failed_describe_and_a_malformed_cluster_stop_only_themselves() {
         plan.notes
     );
 
-    let reports = engine::apply(
-        &plan,
-        &policy,
-        aws.ports(),
-        &mut History::default(),
-        Pace::default(),
-        now(),
-    )
-    .await
-    .expect("apply");
+    let reports = apply(&aws, &policy, &plan).await;
     assert!(
         reports.iter().any(
             |r| r.action.identifier == "events" && matches!(r.outcome, Outcome::Applied { .. })

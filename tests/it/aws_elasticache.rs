@@ -7,7 +7,7 @@
 
 use aws_sdk_elasticache::types::{ClusterMode, Tag};
 use chrono::Utc;
-use tidegate::act::{self, Outcome, Pace, Report};
+use tidegate::act::{Outcome, Pace, Report};
 use tidegate::aws::{
     AutoScalingAdapter, CloudWatchAdapter, ElastiCacheAdapter, ErrorKind, KafkaAdapter, RdsAdapter,
 };
@@ -17,7 +17,7 @@ use tidegate::plan::{Action, Cause};
 use tidegate::policy::{Direction, KnobName, Policy, ResourceKind, load_str};
 use tidegate::ports::ElastiCachePort;
 
-use crate::support::{MotoServer, plan_of, unique};
+use crate::support::{MotoServer, act_each, unique};
 
 /// Every adapter on one configuration, for `Ports`.
 struct Adapters {
@@ -128,9 +128,14 @@ impl Adapters {
         to: Setting,
     ) -> Report {
         let obs = self.observe(policy).await;
-        let plan = plan_of(vec![action(id, knob, from, to)]);
-        let mut reports =
-            act::apply(&plan, policy, self.ports(), &obs.estate, Pace::default()).await;
+        let mut reports = act_each(
+            vec![action(id, knob, from, to)],
+            policy,
+            self.ports(),
+            &obs.estate,
+            Pace::default(),
+        )
+        .await;
         assert_eq!(reports.len(), 1);
         reports.remove(0)
     }

@@ -15,16 +15,15 @@ use aws_sdk_elasticache::types::ClusterMode;
 use aws_sdk_kafka::types::{BrokerNodeGroupInfo, EbsStorageInfo, StorageInfo};
 use aws_sdk_rds::types::ServerlessV2ScalingConfiguration;
 use chrono::{DateTime, TimeZone, Utc};
-use tidegate::act::{Outcome, Pace};
-use tidegate::engine::{self, Adapters};
+use tidegate::act::Outcome;
+use tidegate::aws::Adapters;
 use tidegate::estate::Setting;
-use tidegate::ledger::History;
 use tidegate::plan::Plan;
 use tidegate::policy::{KnobName, Policy};
 use tidegate::pricing::SnapshotPriceBook;
 
 use crate::aws_autoscaling::create_launch_template;
-use crate::support::MotoServer;
+use crate::support::{MotoServer, OnePath};
 
 /// Tuesday 10:00 UTC: the `office` schedule's business hours.
 fn tuesday_morning() -> DateTime<Utc> {
@@ -201,7 +200,9 @@ async fn the_reference_estate_moves_one_step_per_resource_and_a_second_apply_cha
     let moto = MotoServer::dedicated();
     let config = moto.sdk_config().await;
     create_estate(&moto, &config).await;
-    let policy = estate_policy();
+    let mut policy = estate_policy();
+    // `tidegate apply --live`: the shipped policy is a dry run.
+    policy.guardrails.dry_run = false;
     let cw = aws_sdk_cloudwatch::Client::new(&config);
     fire(&cw, &up_alarm(&policy, "sessions-redis", KnobName::Shards)).await;
     fire(&cw, &up_alarm(&policy, "events-msk", KnobName::Brokers)).await;
@@ -210,10 +211,9 @@ async fn the_reference_estate_moves_one_step_per_resource_and_a_second_apply_cha
     let adapters = Adapters::new(&config);
     let prices = SnapshotPriceBook::embedded();
     let now = tuesday_morning();
+    let path = OnePath::new(&policy, adapters.ports(), &prices);
     moto.reset_calls();
-    let (plan, _) = engine::plan(&policy, adapters.ports(), &prices, &History::default(), now)
-        .await
-        .expect("plan");
+    let plan = path.plan(now).await;
 
     // One batched describe per service per run.
     let calls = moto.calls();
@@ -268,17 +268,8 @@ async fn the_reference_estate_moves_one_step_per_resource_and_a_second_apply_cha
     assert_eq!(desired("batch-workers"), 2);
     assert_eq!(desired("api-fleet"), 6);
 
-    let mut history = History::default();
-    let reports = engine::apply(
-        &plan,
-        &policy,
-        adapters.ports(),
-        &mut history,
-        Pace::default(),
-        now,
-    )
-    .await
-    .expect("apply");
+    let reports = path.apply(&plan, now).await.outcomes;
+    assert_eq!(reports.len(), plan.planned().count(), "{reports:#?}");
     for r in &reports {
         assert!(
             matches!(r.outcome, Outcome::Applied { .. }),
@@ -287,6 +278,7 @@ async fn the_reference_estate_moves_one_step_per_resource_and_a_second_apply_cha
             r.outcome
         );
     }
+    let history = path.ledger.snapshot().history();
     assert_eq!(
         history.actions.len(),
         reports.len(),
@@ -347,16 +339,7 @@ async fn the_reference_estate_moves_one_step_per_resource_and_a_second_apply_cha
     assert_eq!(desired_of("batch-workers"), Some(2));
 
     // The same plan again: everything is already in effect, nothing changes.
-    let again = engine::apply(
-        &plan,
-        &policy,
-        adapters.ports(),
-        &mut history,
-        Pace::default(),
-        now,
-    )
-    .await
-    .expect("apply again");
+    let again = path.apply(&plan, now).await.outcomes;
     for r in &again {
         assert_eq!(
             r.outcome,

@@ -8,7 +8,7 @@
 
 use aws_sdk_kafka::types::{BrokerNodeGroupInfo, EbsStorageInfo, StorageInfo};
 use chrono::Utc;
-use tidegate::act::{self, Outcome, Pace, Report};
+use tidegate::act::{Outcome, Pace, Report};
 use tidegate::aws::{
     AutoScalingAdapter, CloudWatchAdapter, ElastiCacheAdapter, ErrorKind, KafkaAdapter, RdsAdapter,
 };
@@ -18,7 +18,7 @@ use tidegate::plan::{Action, Cause};
 use tidegate::policy::{Direction, KnobName, Policy, ResourceKind, load_str};
 use tidegate::ports::KafkaPort;
 
-use crate::support::{MotoServer, plan_of, unique};
+use crate::support::{MotoServer, act_each, unique};
 
 /// Every adapter on one configuration, for `Ports`.
 struct Adapters {
@@ -155,9 +155,14 @@ impl Adapters {
         from: Setting,
         to: Setting,
     ) -> Report {
-        let plan = plan_of(vec![action(name, knob, from, to)]);
-        let mut reports =
-            act::apply(&plan, policy, self.ports(), &obs.estate, Pace::default()).await;
+        let mut reports = act_each(
+            vec![action(name, knob, from, to)],
+            policy,
+            self.ports(),
+            &obs.estate,
+            Pace::default(),
+        )
+        .await;
         assert_eq!(reports.len(), 1);
         reports.remove(0)
     }

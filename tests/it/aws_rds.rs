@@ -14,7 +14,7 @@ use std::time::Duration;
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::{ServerlessV2ScalingConfiguration, Tag};
 use chrono::Utc;
-use tidegate::act::{self, Outcome, Pace, Report};
+use tidegate::act::{Outcome, Pace, Report};
 use tidegate::aws::{ErrorKind, RdsAdapter};
 use tidegate::estate::{Member, Power, Setting, Status};
 use tidegate::fake::FakeAws;
@@ -23,7 +23,7 @@ use tidegate::plan::{Action, Cause};
 use tidegate::policy::{Direction, KnobName, Policy, ResourceKind, load_str};
 use tidegate::ports::RdsPort;
 
-use crate::support::{MotoServer, plan_of, unique};
+use crate::support::{MotoServer, act_each, unique};
 
 const PACE: Pace = Pace {
     poll: Duration::from_millis(50),
@@ -70,9 +70,8 @@ impl Rig {
 
     /// Applies `actions` as a plan against a fresh observation, as `apply` does.
     async fn apply(&self, policy: &Policy, actions: Vec<Action>) -> Vec<Report> {
-        let plan = plan_of(actions);
         let fresh = self.observe(policy).await;
-        act::apply(&plan, policy, self.ports(), &fresh.estate, PACE).await
+        act_each(actions, policy, self.ports(), &fresh.estate, PACE).await
     }
 
     async fn create_instance(&self, id: &str, class: &str, tags: &[(&str, &str)]) {
@@ -677,7 +676,7 @@ async fn moto_s_already_done_answers_to_a_retried_call_are_applied_and_nothing_i
         let rig = &rig;
         async move {
             let fresh = rig.observe(p).await;
-            act::apply(&plan_of(actions), p, ports, &fresh.estate, PACE).await
+            act_each(actions, p, ports, &fresh.estate, PACE).await
         }
     };
     // CreateDBInstance twice: moto answers DBInstanceAlreadyExists.

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use tidegate::act::Outcome;
-use tidegate::engine::Adapters;
+use tidegate::aws::Adapters;
 use tidegate::plan::{Action, Plan, check_saved, read_saved};
 use tidegate::run::{RunReport, Runner, Settings, Trigger};
 

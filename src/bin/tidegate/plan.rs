@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use tidegate::engine::Adapters;
+use tidegate::aws::Adapters;
 use tidegate::run::{Runner, Settings, Trigger};
 
 use crate::live::Live;

@@ -40,16 +40,22 @@
 //! - [`MotoServer::reset`]: clear all of moto's state (dedicated servers only).
 //! - What Terraform deploys around the Lambdas: [`create_ledger_table`],
 //!   [`subscribed_queue`] (an SQS inbox on an SNS topic).
-//! - [`plan_of`]: a hand-built plan of given actions, for tests of `act`.
+//! - [`act_each`]: hand-built changes through the per-action `act` step,
+//!   for tests of one kind's `act`.
+//! - [`OnePath`]: `tidegate plan` and `apply` through the runner, over a
+//!   memory ledger.
 
 #![allow(dead_code)]
 
 mod deploy;
 mod moto;
 mod plans;
+mod runs;
 
 #[allow(unused_imports)] // the harness's API, whether or not every item is used yet
 pub use deploy::{create_ledger_table, subscribed_queue};
 #[allow(unused_imports)] // the harness's API, whether or not every item is used yet
 pub use moto::{Calls, Fault, MotoServer, python, unique};
-pub use plans::plan_of;
+pub use plans::act_each;
+#[allow(unused_imports)] // the harness's API, whether or not every item is used yet
+pub use runs::OnePath;
