@@ -85,28 +85,7 @@ fn now() -> DateTime<Utc> {
 }
 
 fn instance(id: &str, class: &str, cluster: Option<&str>) -> DbInstance {
-    DbInstance {
-        id: id.into(),
-        arn: format!("arn:aws:rds:us-east-1:000000000000:db:{id}"),
-        class: class.into(),
-        engine: if cluster.is_some() {
-            "aurora-mysql"
-        } else {
-            "postgres"
-        }
-        .into(),
-        status: "available".into(),
-        multi_az: false,
-        pending_modifications: false,
-        allocated_gib: 100,
-        max_allocated_gib: None,
-        storage_type: String::new(),
-        iops: None,
-        storage_throughput: None,
-        cluster: cluster.map(str::to_owned),
-        created: Some(now()),
-        tags: BTreeMap::new(),
-    }
+    crate::support::db_instance(id, class, cluster, now())
 }
 
 fn world() -> FakeAws {

@@ -10,7 +10,6 @@
 //!   live run that acts for longer than one lease keeps its lease (the
 //!   heartbeat), so a second run cannot act on the same resource.
 
-use std::collections::BTreeMap;
 use std::sync::LazyLock;
 use std::time::Duration;
 
@@ -63,23 +62,12 @@ fn world(n: usize) -> FakeAws {
     let aws = FakeAws::default();
     for i in 0..n {
         let id = id(i);
-        aws.rds.put_instance(DbInstance {
-            id: id.clone(),
-            arn: format!("arn:aws:rds:us-east-1:000000000000:db:{id}"),
-            class: "db.r6g.large".into(),
-            engine: "postgres".into(),
-            status: "available".into(),
-            multi_az: false,
-            pending_modifications: false,
-            allocated_gib: 100,
-            max_allocated_gib: None,
-            storage_type: String::new(),
-            iops: None,
-            storage_throughput: None,
-            cluster: None,
-            created: Some(now()),
-            tags: BTreeMap::new(),
-        });
+        aws.rds.put_instance(crate::support::db_instance(
+            &id,
+            "db.r6g.large",
+            None,
+            now(),
+        ));
         aws.cloudwatch
             .set_alarm(&format!("{id}-cpu-high"), AlarmState::Alarm);
     }

@@ -48,12 +48,14 @@
 #![allow(dead_code)]
 
 mod deploy;
+mod fakes;
 mod moto;
 mod plans;
 mod runs;
 
 #[allow(unused_imports)] // the harness's API, whether or not every item is used yet
 pub use deploy::{create_ledger_table, subscribed_queue};
+pub use fakes::db_instance;
 #[allow(unused_imports)] // the harness's API, whether or not every item is used yet
 pub use moto::{Calls, Fault, MotoServer, python, unique};
 pub use plans::act_each;

@@ -1,0 +1,39 @@
+//! Builders for what the ports' fakes hold, shared by the tests that seed them.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use tidegate::ports::DbInstance;
+
+/// An available DB instance `id` of `class` with 100 GiB of storage, created
+/// at `created`: a member of `cluster` (Aurora MySQL) or, with None, a
+/// PostgreSQL instance of its own.
+pub fn db_instance(
+    id: &str,
+    class: &str,
+    cluster: Option<&str>,
+    created: DateTime<Utc>,
+) -> DbInstance {
+    DbInstance {
+        id: id.into(),
+        arn: format!("arn:aws:rds:us-east-1:000000000000:db:{id}"),
+        class: class.into(),
+        engine: if cluster.is_some() {
+            "aurora-mysql"
+        } else {
+            "postgres"
+        }
+        .into(),
+        status: "available".into(),
+        multi_az: false,
+        pending_modifications: false,
+        allocated_gib: 100,
+        max_allocated_gib: None,
+        storage_type: String::new(),
+        iops: None,
+        storage_throughput: None,
+        cluster: cluster.map(str::to_owned),
+        created: Some(created),
+        tags: BTreeMap::new(),
+    }
+}
