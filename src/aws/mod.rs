@@ -2,100 +2,63 @@
 //! for Rust, plus the shared configuration (standard credential and region
 //! chain, optional endpoint override for tests and AWS-compatible
 //! endpoints) and error classification.
+//!
+//! Only the error type ([`AwsError`], [`ErrorKind`]) is here without the
+//! `aws` feature: the ports name it, and the light build has no SDK.
 
+mod error;
+pub use error::{AwsError, ErrorKind, classify_code};
+
+#[cfg(feature = "aws")]
 mod adapters;
+#[cfg(feature = "aws")]
 mod attempts;
+#[cfg(feature = "aws")]
 mod autoscaling;
+#[cfg(feature = "aws")]
 mod cloudwatch;
+#[cfg(feature = "aws")]
+mod config;
 #[cfg(feature = "cost-explorer")]
 mod costexplorer;
+#[cfg(feature = "aws")]
 mod dynamodb_ledger;
+#[cfg(feature = "aws")]
 mod elasticache;
-mod error;
+#[cfg(feature = "aws")]
 mod kafka;
+#[cfg(feature = "aws")]
 mod pricing;
+#[cfg(feature = "aws")]
 mod rds;
 #[cfg(feature = "lambda")]
 mod s3;
+#[cfg(feature = "aws")]
+mod sdk_error;
 #[cfg(feature = "lambda")]
 mod sns;
 
+#[cfg(feature = "aws")]
 pub use adapters::Adapters;
+#[cfg(feature = "aws")]
 pub use autoscaling::AutoScalingAdapter;
+#[cfg(feature = "aws")]
 pub use cloudwatch::CloudWatchAdapter;
+#[cfg(feature = "aws")]
+pub use config::{Endpoint, load_config, pricing_config, with_timeouts};
 #[cfg(feature = "cost-explorer")]
 pub use costexplorer::CostExplorerAdapter;
+#[cfg(feature = "aws")]
 pub use dynamodb_ledger::DynamoDbLedger;
+#[cfg(feature = "aws")]
 pub use elasticache::ElastiCacheAdapter;
-pub use error::{AwsError, ErrorKind, classify_code};
+#[cfg(feature = "aws")]
 pub use kafka::KafkaAdapter;
+#[cfg(feature = "aws")]
 pub use pricing::PricingAdapter;
+#[cfg(feature = "aws")]
 pub use rds::RdsAdapter;
 #[cfg(feature = "lambda")]
 pub use s3::S3PolicyStore;
 #[cfg(feature = "lambda")]
 pub use sns::SnsNotifier;
-
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region, retry::RetryConfig};
-
-use crate::policy::Timeouts;
-
-/// Where and how to reach AWS.
-#[derive(Debug, Clone, Default)]
-pub struct Endpoint {
-    /// Region; the standard chain (`AWS_REGION`, profile) when None.
-    pub region: Option<String>,
-    /// Endpoint override (e.g. a moto server); the standard resolution when None.
-    pub url: Option<String>,
-    /// Maximum attempts per call, retries included (SDK standard retry
-    /// mode, exponential backoff with jitter); the SDK default (3) when None.
-    pub max_attempts: Option<u32>,
-}
-
-/// Loads the shared SDK configuration once; clients are cheap to build from it.
-/// Every call is bounded by the default [`Timeouts`] (no call waits
-/// forever); [`with_timeouts`] applies a policy's own.
-pub async fn load_config(endpoint: &Endpoint) -> aws_config::SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(region) = &endpoint.region {
-        loader = loader.region(Region::new(region.clone()));
-    }
-    if let Some(url) = &endpoint.url {
-        loader = loader.endpoint_url(url.clone());
-    }
-    let retry = RetryConfig::standard().with_max_attempts(endpoint.max_attempts.unwrap_or(3));
-    loader
-        .retry_config(retry)
-        .timeout_config(timeout_config(&Timeouts::default()))
-        .load()
-        .await
-}
-
-/// `sdk` with `timeouts` on every call of the clients built from it:
-/// connect, read (the next bytes of an answer), one attempt, and the whole
-/// call with its retries.
-pub fn with_timeouts(sdk: &aws_config::SdkConfig, timeouts: &Timeouts) -> aws_config::SdkConfig {
-    sdk.to_builder()
-        .timeout_config(timeout_config(timeouts))
-        .build()
-}
-
-fn timeout_config(t: &Timeouts) -> TimeoutConfig {
-    let [connect, read, attempt, call, _run] = t.durations();
-    TimeoutConfig::builder()
-        .connect_timeout(connect)
-        .read_timeout(read)
-        .operation_attempt_timeout(attempt)
-        .operation_timeout(call)
-        .build()
-}
-
-/// The Price List Query API's configuration: `sdk` (credentials, endpoint
-/// override, retries) in `region`. The API is served from us-east-1,
-/// eu-central-1 and ap-south-1 only, whatever region the estate is in.
-pub fn pricing_config(sdk: &aws_config::SdkConfig, region: &str) -> aws_config::SdkConfig {
-    sdk.to_builder()
-        .region(Region::new(region.to_string()))
-        .build()
-}

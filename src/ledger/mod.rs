@@ -25,6 +25,8 @@ pub use records::{
     EventRef, LogEntry, LoggedOutcome, LoggedStatus, Step, StepOp, StepState, Steps,
 };
 pub use spot::{SpotWarning, SpotWarningKind};
+// The DynamoDB ledger counts the hourly allowance with the same window.
+#[cfg(feature = "aws")]
 pub(crate) use state::ALLOWANCE_WINDOW;
 pub use state::LedgerState;
 

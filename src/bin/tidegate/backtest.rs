@@ -77,7 +77,7 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
             files.mapping_path().display()
         );
     }
-    let fallback = crate::price_flags::snapshot(args.price_snapshot.as_deref())?;
+    let fallback = crate::snapshot::snapshot(args.price_snapshot.as_deref())?;
     // The policy's own price settings (spot discount) apply as in plans.
     let policy = tidegate::policy::load_file(&files.policy).map_err(|e| anyhow::anyhow!("{e}"))?;
     let prices = LivePriceBook::snapshot_only(

@@ -1,13 +1,21 @@
 //! `tidegate`: validate a policy, print its schema, backtest it over real
 //! CloudWatch traces, plan and apply against AWS. Each command is a thin wrapper over the library.
+//! Without the `aws` feature (`--no-default-features`) only the commands
+//! that need no AWS are built: validate, schema, backtest.
 
+#[cfg(feature = "aws")]
 mod apply;
 mod backtest;
+#[cfg(feature = "aws")]
 mod live;
+#[cfg(feature = "aws")]
 mod plan;
+#[cfg(feature = "aws")]
 mod price_flags;
+#[cfg(feature = "aws")]
 mod prices;
 mod schema;
+mod snapshot;
 mod validate;
 
 use std::process::ExitCode;
@@ -32,11 +40,14 @@ enum Command {
     /// Replay CloudWatch metric traces through a policy (no AWS account needed).
     Backtest(backtest::Args),
     /// Show what would change in AWS now, and why (exit 0: nothing, 2: changes).
+    #[cfg(feature = "aws")]
     Plan(plan::Args),
     /// Carry a plan out in AWS and report each action's outcome.
+    #[cfg(feature = "aws")]
     Apply(apply::Args),
     /// Refresh a price snapshot from the AWS Price List API, or show the
     /// prices the engine would use and where they came from.
+    #[cfg(feature = "aws")]
     Prices(prices::Args),
 }
 
@@ -46,8 +57,11 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::exec(args),
         Command::Schema(args) => schema::exec(args),
         Command::Backtest(args) => backtest::exec(args),
+        #[cfg(feature = "aws")]
         Command::Plan(args) => plan::exec(args),
+        #[cfg(feature = "aws")]
         Command::Apply(args) => apply::exec(args),
+        #[cfg(feature = "aws")]
         Command::Prices(args) => prices::exec(args),
     };
     match result {

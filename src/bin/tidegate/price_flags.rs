@@ -1,10 +1,9 @@
-//! The price flags `plan`, `apply` and `prices show` share, and the
-//! fallback snapshot they (and `backtest`) read. Apart from `prices.rs` so
-//! that `live.rs` can take them without a circle through `prices`.
+//! The price flags `plan`, `apply` and `prices show` share. Apart from
+//! `prices.rs` so that `live.rs` can take them without a circle through
+//! `prices`.
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use tidegate::aws::PricingAdapter;
 use tidegate::ledger::PriceCache;
@@ -32,7 +31,7 @@ pub struct PriceFlags {
 impl PriceFlags {
     /// The snapshot to fall back on.
     pub fn fallback(&self) -> anyhow::Result<SnapshotPriceBook> {
-        snapshot(self.price_snapshot.as_deref())
+        crate::snapshot::snapshot(self.price_snapshot.as_deref())
     }
 
     /// The book a plan of `policy` is priced with: the API (unless
@@ -61,14 +60,4 @@ impl PriceFlags {
         eprintln!("prices: {}", book.describe());
         Ok(book)
     }
-}
-
-/// The snapshot CSV at `path`, or the built-in one.
-pub fn snapshot(path: Option<&std::path::Path>) -> anyhow::Result<SnapshotPriceBook> {
-    let Some(path) = path else {
-        return Ok(SnapshotPriceBook::embedded());
-    };
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading the price snapshot {}", path.display()))?;
-    SnapshotPriceBook::from_csv(&text, &path.display().to_string()).map_err(Into::into)
 }
