@@ -45,6 +45,7 @@ pub mod plan;
 pub mod policy;
 pub mod ports;
 pub mod pricing;
+pub mod record;
 pub mod run;
 pub mod schedule;
 pub mod signals;

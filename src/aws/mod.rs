@@ -22,7 +22,7 @@ mod sns;
 
 pub use adapters::Adapters;
 pub use autoscaling::AutoScalingAdapter;
-pub use cloudwatch::CloudWatchAdapter;
+pub use cloudwatch::{CloudWatchAdapter, QUERIES_PER_CALL};
 #[cfg(feature = "cost-explorer")]
 pub use costexplorer::CostExplorerAdapter;
 pub use dynamodb_ledger::DynamoDbLedger;

@@ -7,6 +7,7 @@ mod live;
 mod plan;
 mod price_flags;
 mod prices;
+mod record;
 mod schema;
 mod validate;
 
@@ -38,6 +39,9 @@ enum Command {
     /// Refresh a price snapshot from the AWS Price List API, or show the
     /// prices the engine would use and where they came from.
     Prices(prices::Args),
+    /// Read the managed resources' metric history from CloudWatch into
+    /// traces and a mapping that `backtest --metrics DIR` replays.
+    Record(record::Args),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +53,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan::exec(args),
         Command::Apply(args) => apply::exec(args),
         Command::Prices(args) => prices::exec(args),
+        Command::Record(args) => record::exec(args),
     };
     match result {
         Ok(code) => code,
