@@ -45,6 +45,8 @@ pub mod plan;
 pub mod policy;
 pub mod ports;
 pub mod pricing;
+#[cfg(feature = "aws")]
+pub mod record;
 pub mod run;
 pub mod schedule;
 pub mod signals;

@@ -409,7 +409,32 @@ pub trait CloudWatchPort: Send + Sync {
         now: DateTime<Utc>,
         lookback: chrono::TimeDelta,
     ) -> Result<BTreeMap<(String, String), Vec<f64>>, AwsError>;
+    /// The timestamped datapoints of each query from `start` up to `end`,
+    /// oldest first, keyed by (identifier, metric), folded across sources
+    /// as [`CloudWatchPort::recent_values`] does (GetMetricData, batched by
+    /// 500, paginated). For history a caller keeps (`tidegate record`, a
+    /// forecaster's training window): the times say where data is missing.
+    /// Queries without data are absent. Ports that keep no history refuse.
+    async fn history(
+        &self,
+        queries: &[MetricQuery],
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<History, AwsError> {
+        let _ = (queries, start, end);
+        Err(AwsError {
+            service: "cloudwatch",
+            operation: "GetMetricData",
+            resource: String::new(),
+            kind: crate::aws::ErrorKind::Other,
+            code: None,
+            message: "this CloudWatch port keeps no metric history".to_owned(),
+        })
+    }
 }
+
+/// Metric history: per (identifier, metric), (time, value) oldest first.
+pub type History = BTreeMap<(String, String), Vec<(DateTime<Utc>, f64)>>;
 
 /// SNS: notices for the people who run the estate.
 #[async_trait]

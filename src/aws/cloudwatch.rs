@@ -24,7 +24,7 @@ use aws_smithy_types::DateTime as SmithyTime;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{AwsError, ErrorKind};
-use crate::ports::{AlarmReading, CloudWatchPort, Dimensions, MetricQuery};
+use crate::ports::{AlarmReading, CloudWatchPort, Dimensions, History, MetricQuery};
 use crate::signals::AlarmState;
 
 const SERVICE: &str = "cloudwatch";
@@ -131,6 +131,26 @@ impl CloudWatchAdapter {
         }
         Ok(())
     }
+
+    /// Every source of `queries` from `start` to `end`, 500 a call, folded
+    /// per (identifier, metric) and timestamp.
+    async fn folded(
+        &self,
+        queries: &[MetricQuery],
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Folded, AwsError> {
+        let mut merged = BTreeMap::new();
+        if queries.is_empty() || end <= start {
+            return Ok(merged);
+        }
+        let (start, end) = (smithy_time(start), smithy_time(end));
+        let sources = sources(queries);
+        for batch in sources.chunks(QUERIES_PER_CALL) {
+            self.metric_batch(batch, start, end, &mut merged).await?;
+        }
+        Ok(merged)
+    }
 }
 
 #[async_trait]
@@ -164,24 +184,38 @@ impl CloudWatchPort for CloudWatchAdapter {
         now: DateTime<Utc>,
         lookback: TimeDelta,
     ) -> Result<BTreeMap<(String, String), Vec<f64>>, AwsError> {
-        let mut out = BTreeMap::new();
-        if queries.is_empty() || lookback <= TimeDelta::zero() {
-            return Ok(out);
+        if lookback <= TimeDelta::zero() {
+            return Ok(BTreeMap::new());
         }
-        let end = smithy_time(now);
-        let start = smithy_time(now - lookback);
-        let sources = sources(queries);
-        let mut merged = BTreeMap::new();
-        for batch in sources.chunks(QUERIES_PER_CALL) {
-            self.metric_batch(batch, start, end, &mut merged).await?;
-        }
-        for (key, by_time) in merged {
-            if !by_time.is_empty() {
-                // BTreeMap order: oldest first.
-                out.insert(key, by_time.into_values().collect());
-            }
-        }
-        Ok(out)
+        let merged = self.folded(queries, now - lookback, now).await?;
+        // BTreeMap order: oldest first.
+        Ok(merged
+            .into_iter()
+            .filter(|(_, by_time)| !by_time.is_empty())
+            .map(|(key, by_time)| (key, by_time.into_values().collect()))
+            .collect())
+    }
+
+    async fn history(
+        &self,
+        queries: &[MetricQuery],
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<History, AwsError> {
+        let merged = self.folded(queries, start, end).await?;
+        Ok(merged
+            .into_iter()
+            .map(|(key, by_time)| {
+                let points: Vec<(DateTime<Utc>, f64)> = by_time
+                    .into_iter()
+                    .filter_map(|((secs, nanos), v)| {
+                        DateTime::<Utc>::from_timestamp(secs, nanos).map(|t| (t, v))
+                    })
+                    .collect();
+                (key, points)
+            })
+            .filter(|(_, points)| !points.is_empty())
+            .collect())
     }
 }
 

@@ -43,7 +43,7 @@ pub use adapters::Adapters;
 #[cfg(feature = "aws")]
 pub use autoscaling::AutoScalingAdapter;
 #[cfg(feature = "aws")]
-pub use cloudwatch::CloudWatchAdapter;
+pub use cloudwatch::{CloudWatchAdapter, QUERIES_PER_CALL};
 #[cfg(feature = "aws")]
 pub use config::{Endpoint, load_config, pricing_config, with_timeouts};
 #[cfg(feature = "cost-explorer")]

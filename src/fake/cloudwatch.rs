@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::lock;
 use crate::aws::AwsError;
-use crate::ports::{AlarmReading, CloudWatchPort, MetricQuery};
+use crate::ports::{AlarmReading, CloudWatchPort, History, MetricQuery};
 use crate::signals::AlarmState;
 
 /// CloudWatch with alarm states and metric series set by the test.
@@ -17,6 +17,7 @@ pub struct FakeCloudWatch {
     alarms: Mutex<BTreeMap<String, AlarmState>>,
     since: Mutex<BTreeMap<String, DateTime<Utc>>>,
     series: Mutex<BTreeMap<(String, String), Vec<f64>>>,
+    history: Mutex<History>,
 }
 
 impl FakeCloudWatch {
@@ -34,6 +35,12 @@ impl FakeCloudWatch {
     /// Sets the recent values of a metric for an identifier.
     pub fn set_series(&self, identifier: &str, metric: &str, values: Vec<f64>) {
         lock(&self.series).insert((identifier.to_owned(), metric.to_owned()), values);
+    }
+
+    /// Sets the timestamped history of a metric for an identifier (what
+    /// [`CloudWatchPort::history`] reads, filtered to its window).
+    pub fn set_history(&self, identifier: &str, metric: &str, points: Vec<(DateTime<Utc>, f64)>) {
+        lock(&self.history).insert((identifier.to_owned(), metric.to_owned()), points);
     }
 }
 
@@ -77,6 +84,28 @@ impl CloudWatchPort for FakeCloudWatch {
             .filter_map(|q| {
                 let key = (q.identifier.clone(), q.metric.clone());
                 series.get(&key).map(|v| (key, v.clone()))
+            })
+            .collect())
+    }
+
+    async fn history(
+        &self,
+        queries: &[MetricQuery],
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<History, AwsError> {
+        let history = lock(&self.history);
+        Ok(queries
+            .iter()
+            .filter_map(|q| {
+                let key = (q.identifier.clone(), q.metric.clone());
+                let points: Vec<_> = history
+                    .get(&key)?
+                    .iter()
+                    .filter(|(t, _)| *t >= start && *t < end)
+                    .copied()
+                    .collect();
+                (!points.is_empty()).then_some((key, points))
             })
             .collect())
     }

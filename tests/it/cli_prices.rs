@@ -26,7 +26,8 @@ resources:
     scale_up: [{ alarm: IDENT-cpu-high }]
 "#;
 
-fn tidegate(moto: &MotoServer, args: &[&str]) -> Output {
+/// Runs the `tidegate` binary with `args` against `moto`.
+pub(crate) fn tidegate(moto: &MotoServer, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tidegate"));
     cmd.args(args);
     for (k, v) in moto.cli_env() {

@@ -32,6 +32,7 @@ mod aws_timeouts;
 mod cli_apply;
 mod cli_ledger;
 mod cli_prices;
+mod cli_record;
 mod lambda;
 mod ledger_runs;
 mod support;

@@ -13,7 +13,13 @@ Everything runs on a copy of terraform/ and policies/ in a temp dir, so
 clone. Overrides (moto endpoints, and the shims for what moto lacks) are
 `*_override.tf` files written into the copy only.
 
-Usage: deploy.py --moto-python VENV/bin/python [--plugin-dir DIR]
+With `--lambdas DIR` (the folder of the tidegate-{alarm,scheduler,budget,
+spot} binaries, e.g. `$CARGO_TARGET_DIR/debug` after `cargo build
+--workspace`), the copy's policy goes live (`dry_run: false`) before the
+apply, and after the checks tests/terraform/lambdas_e2e.py runs each
+function on what Terraform built (issue 16.3).
+
+Usage: deploy.py --moto-python VENV/bin/python [--plugin-dir DIR] [--lambdas DIR]
 Needs `terraform` on PATH (or $TERRAFORM) and PyYAML.
 """
 
@@ -21,6 +27,7 @@ import argparse
 import glob
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -229,6 +236,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--moto-python", required=True)
     ap.add_argument("--plugin-dir", default=None)
+    ap.add_argument("--lambdas", default=None, help="run the functions' binaries from DIR on the applied state")
     a = ap.parse_args()
     mirror = a.plugin_dir or find_mirror()
     env = dict(os.environ, TF_IN_AUTOMATION="1", TF_INPUT="0", CHECKPOINT_DISABLE="1")
@@ -241,6 +249,14 @@ def main():
         tmp = Path(tmp)
         shutil.copytree(ROOT / "terraform", tmp / "terraform")
         shutil.copytree(ROOT / "policies", tmp / "policies")
+        uploaded = tmp / "policies/estate.yaml"
+        if a.lambdas:
+            # The functions must act for the end-to-end run to show anything;
+            # only the copy Terraform uploads goes live.
+            text, n = re.subn(r"(?m)^(\s*dry_run:\s*)true\b", r"\g<1>false", uploaded.read_text())
+            if n != 1:
+                sys.exit("deploy.py: no `dry_run: true` in policies/estate.yaml to turn off")
+            uploaded.write_text(text)
         module = tmp / "terraform/modules/tidegate"
         examples = sorted(p for p in (tmp / "terraform/examples").iterdir() if p.is_dir())
 
@@ -268,7 +284,8 @@ def main():
             run([TERRAFORM, "apply", "-auto-approve", *tfvars], complete, env, capture=True)
             print(f"   (apply into moto took {time.monotonic() - t0:.0f} s)")
             shown, _ = run([TERRAFORM, "show", "-json"], complete, env, capture=True)
-            failures = check_state(json.loads(shown.stdout), yaml.safe_load((ROOT / "policies/estate.yaml").read_text()))
+            state = json.loads(shown.stdout)
+            failures = check_state(state, yaml.safe_load((ROOT / "policies/estate.yaml").read_text()))
 
             t0 = time.monotonic()
             plan, _ = run([TERRAFORM, "plan", "-detailed-exitcode", "-out=again", *tfvars], complete, env,
@@ -284,6 +301,17 @@ def main():
                 if unexpected:
                     failures.append(f"plan after apply changes {unexpected}")
             print(f"   (plan after apply took {time.monotonic() - t0:.0f} s)")
+
+            if a.lambdas and not failures:
+                t0 = time.monotonic()
+                (tmp / "state.json").write_text(json.dumps(state))
+                e2e, _ = run([a.moto_python, str(ROOT / "tests/terraform/lambdas_e2e.py"),
+                              "--endpoint", endpoint, "--state", str(tmp / "state.json"),
+                              "--bin", a.lambdas, "--logs", str(Path(a.lambdas).parent / "tmp/lambdas-e2e"),
+                              "--policy", str(uploaded)], tmp, env, check=False)
+                if e2e.returncode != 0:
+                    failures.append("the functions did not run as the policy says on the applied state")
+                print(f"   (the Lambdas on the applied state took {time.monotonic() - t0:.0f} s)")
         finally:
             moto.kill()
             moto.wait()

@@ -220,7 +220,7 @@ def test_four_functions_each_with_role_log_group_and_failure_destination(module)
     fn = res(module, "aws_lambda_function", "this")
     assert fn["for_each"] == "${local.functions}"
     assert fn["runtime"] == "provided.al2023"
-    assert fn["architectures"] == ["arm64"]
+    assert fn["architectures"] == ["${var.architecture}"]
     assert fn["handler"] == "bootstrap"
     assert fn["filename"] == "${var.artifacts[each.key]}"
     assert fn["role"] == "${aws_iam_role.function[each.key].arn}"
@@ -269,6 +269,13 @@ def test_environment_is_what_the_code_reads(module):
     assert wanted <= set(module["locals"]["environment"])
     assert module["locals"]["environment"]["TIDEGATE_PRICING_REGION"] == "${var.pricing_region}"
     assert module["variable"]["pricing_region"]["default"] == "us-east-1"
+
+
+def test_architecture_is_arm64_unless_set_and_only_what_lambda_runs(module):
+    var = module["variable"]["architecture"]
+    assert var["default"] == "arm64"
+    condition = var["validation"][0]["condition"]
+    assert '"arm64"' in condition and '"x86_64"' in condition
 
 
 # -- spot warnings --------------------------------------------------------------

@@ -14,6 +14,8 @@ mod plan;
 mod price_flags;
 #[cfg(feature = "aws")]
 mod prices;
+#[cfg(feature = "aws")]
+mod record;
 mod schema;
 mod snapshot;
 mod validate;
@@ -49,6 +51,10 @@ enum Command {
     /// prices the engine would use and where they came from.
     #[cfg(feature = "aws")]
     Prices(prices::Args),
+    /// Read the managed resources' metric history from CloudWatch into
+    /// traces and a mapping that `backtest --metrics DIR` replays.
+    #[cfg(feature = "aws")]
+    Record(record::Args),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +69,8 @@ fn main() -> ExitCode {
         Command::Apply(args) => apply::exec(args),
         #[cfg(feature = "aws")]
         Command::Prices(args) => prices::exec(args),
+        #[cfg(feature = "aws")]
+        Command::Record(args) => record::exec(args),
     };
     match result {
         Ok(code) => code,

@@ -1,4 +1,4 @@
-# The four functions: provided.al2023 on arm64, from the cargo-lambda zips.
+# The four functions: provided.al2023 on var.architecture (arm64 by default), from the cargo-lambda zips.
 
 locals {
   environment = {
@@ -48,7 +48,7 @@ resource "aws_lambda_function" "this" {
   description                    = "tidegate ${each.key} function"
   role                           = aws_iam_role.function[each.key].arn
   runtime                        = "provided.al2023"
-  architectures                  = ["arm64"]
+  architectures                  = [var.architecture]
   handler                        = "bootstrap"
   filename                       = var.artifacts[each.key]
   source_code_hash               = filebase64sha256(var.artifacts[each.key])

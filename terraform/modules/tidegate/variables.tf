@@ -59,6 +59,17 @@ variable "instance_role_arns" {
   }
 }
 
+variable "architecture" {
+  description = "Instruction set of the functions, and of the cargo-lambda zips in `artifacts`: arm64 (`cargo lambda build --arm64`) or x86_64 (`--x86-64`)."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.architecture)
+    error_message = "architecture must be arm64 or x86_64, the architecture the zips were built for."
+  }
+}
+
 variable "pricing_region" {
   description = "Region of the AWS Price List Query API endpoint the functions ask for list prices (TIDEGATE_PRICING_REGION). The API is served from us-east-1, eu-central-1 and ap-south-1 only, whatever region the estate is in."
   type        = string
