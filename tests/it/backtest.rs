@@ -20,6 +20,7 @@ use tidegate::signals::AlarmState;
 mod aurora;
 mod bad_input;
 mod cli;
+mod html;
 mod spot;
 
 fn root() -> PathBuf {
