@@ -27,12 +27,17 @@ pub struct Progress {
 
 impl Progress {
     /// Draws on stderr when stderr is a terminal (and `TIDEGATE_NO_PROGRESS`
-    /// is unset); draws nothing otherwise.
+    /// is unset); draws nothing otherwise. `TIDEGATE_PROGRESS_DELAY_MS`
+    /// sets the delay (tests on a pseudo-terminal use 0).
     pub fn stderr() -> Progress {
+        let delay = std::env::var("TIDEGATE_PROGRESS_DELAY_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map_or(DEFAULT_DELAY, Duration::from_millis);
         Progress {
             enabled: std::io::stderr().is_terminal()
                 && std::env::var_os("TIDEGATE_NO_PROGRESS").is_none(),
-            delay: DEFAULT_DELAY,
+            delay,
         }
     }
 

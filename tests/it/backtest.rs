@@ -21,6 +21,7 @@ mod aurora;
 mod bad_input;
 mod cli;
 mod html;
+mod progress;
 mod spot;
 
 fn root() -> PathBuf {

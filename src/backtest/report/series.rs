@@ -200,14 +200,11 @@ pub(super) fn resource_series(
         None => Vec::new(),
     };
     ResourceSeries {
-        utilisation_percent: buckets
-            .fold(
-                s.iter()
-                    .filter_map(|x| Some((x.interval, finite(x.utilisation)?))),
-                f64::max,
-            )
-            .into_iter()
-            .collect(),
+        utilisation_percent: buckets.fold(
+            s.iter()
+                .filter_map(|x| Some((x.interval, finite(x.utilisation)?))),
+            f64::max,
+        ),
         capacity_units: buckets.fold(
             s.iter().filter_map(|x| Some((x.interval, x.units?))),
             |_, new| new,

@@ -175,7 +175,7 @@ fn the_series_end_at_the_report_figures() {
             let shaded: usize = rs.breaches.iter().map(|b| b.intervals).sum();
             assert_eq!(shaded, slo.tidegate.intervals, "{}", res.id);
         }
-        assert_eq!(rs.held.len() >= 1, true);
+        assert!(!rs.held.is_empty(), "{}", res.id);
         assert_eq!(rs.on_demand_percent.is_some(), res.spot_mix.is_some());
     }
     for (b, line) in s.budgets.iter().zip(&r.budgets.periods) {

@@ -34,7 +34,7 @@ impl Frame {
             },
             height,
             left: 60.0,
-            right: WIDTH - 70.0,
+            right: WIDTH - 150.0,
             top: 24.0,
             bottom: height - 28.0,
             y_max: if y_max.is_finite() && y_max > 0.0 {
