@@ -26,6 +26,8 @@
 //!   Lambdas run it whole; [`notify`]: the notices it sends.
 //! - [`backtest`]: replay metric traces through the engine on an in-process
 //!   estate.
+//! - [`progress`]: progress bars on stderr for long work, drawn only on a
+//!   terminal.
 
 pub mod act;
 pub mod aws;
@@ -45,6 +47,7 @@ pub mod plan;
 pub mod policy;
 pub mod ports;
 pub mod pricing;
+pub mod progress;
 #[cfg(feature = "aws")]
 pub mod record;
 pub mod run;

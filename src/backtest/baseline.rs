@@ -36,6 +36,9 @@ pub struct Baseline {
     pub breach_intervals: usize,
     /// True when even the top of the scale cannot hold the peak.
     pub peak_exceeds_scale: bool,
+    /// USD per interval of the window (0 for missing ones), for the
+    /// report's cumulative cost chart.
+    pub interval_usd: Vec<f64>,
 }
 
 /// The baseline for `subject` over `window`, costed over the same
@@ -92,7 +95,8 @@ pub fn choose(
     let units = load::capacity_units(subject.resource, &settings)?;
     let mut cost_usd = 0.0;
     let mut breach_intervals = 0;
-    for i in 0..window.intervals {
+    let mut interval_usd = vec![0.0; window.intervals];
+    for (i, slot) in interval_usd.iter_mut().enumerate() {
         if missing.get(i).copied().unwrap_or(false) {
             continue;
         }
@@ -107,6 +111,7 @@ pub fn choose(
             )
             .map_err(|error| SimError::unpriced(subject.resource, &settings, error))?;
         cost_usd += usd * hours;
+        *slot = usd * hours;
         if demand.is_some_and(|d| load::utilisation(d, units) > slo_percent) {
             breach_intervals += 1;
         }
@@ -117,6 +122,7 @@ pub fn choose(
         cost_usd,
         breach_intervals,
         peak_exceeds_scale,
+        interval_usd,
     })
 }
 

@@ -206,6 +206,18 @@ pub fn run_files(
     slo_percent: f64,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Report, BacktestError> {
+    run_files_observed(files, prices, slo_percent, progress, &mut |_, _| {})
+}
+
+/// [`run_files`], telling `tick` the decision intervals done and the total
+/// as the replay goes (for a progress bar).
+pub fn run_files_observed(
+    files: &Files,
+    prices: &dyn PriceBook,
+    slo_percent: f64,
+    progress: &mut dyn FnMut(&str),
+    tick: &mut dyn FnMut(usize, usize),
+) -> Result<Report, BacktestError> {
     let policy = policy::load_file(&files.policy)?;
     let mapping = mapping::load(&files.mapping_path(), &policy)?;
     let mut traces = Vec::new();
@@ -254,7 +266,7 @@ pub fn run_files(
         slo_percent,
         limits: files.limits,
     };
-    run(&policy, &mapping, traces, warnings, prices, header)
+    run_observed(&policy, &mapping, traces, warnings, prices, header, tick)
 }
 
 /// The interruption trace `files` asks for, read.
@@ -299,6 +311,27 @@ pub fn run(
     warnings: Option<SpotWarnings>,
     prices: &dyn PriceBook,
     header: Header,
+) -> Result<Report, BacktestError> {
+    run_observed(
+        policy,
+        mapping,
+        traces,
+        warnings,
+        prices,
+        header,
+        &mut |_, _| {},
+    )
+}
+
+/// [`run`], telling `tick` the decision intervals done and the total.
+pub fn run_observed(
+    policy: &Policy,
+    mapping: &Mapping,
+    traces: Vec<(String, Trace)>,
+    warnings: Option<SpotWarnings>,
+    prices: &dyn PriceBook,
+    header: Header,
+    tick: &mut dyn FnMut(usize, usize),
 ) -> Result<Report, BacktestError> {
     let slo_percent = header.slo_percent;
     if !(slo_percent.is_finite() && slo_percent > 0.0) {
@@ -424,7 +457,16 @@ pub fn run(
         notes.push(resource_notes);
     }
 
-    let outcome = sim::run(policy, &subjects, &window, &missing, prices, slo_percent)?;
+    let total = window.intervals;
+    let outcome = sim::run_observed(
+        policy,
+        &subjects,
+        &window,
+        &missing,
+        prices,
+        slo_percent,
+        &mut |done| tick(done, total),
+    )?;
     let baselines = subjects
         .iter()
         .map(|s| baseline::choose(policy, s, &window, &missing, prices, slo_percent))

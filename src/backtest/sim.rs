@@ -125,6 +125,24 @@ pub struct Tally {
     pub prices: BTreeMap<PriceKey, Quote>,
     /// The spot mix over the replay (groups with a workload class).
     pub spot: Option<SpotTally>,
+    /// Each interval replayed, in order (missing ones absent), for the
+    /// report's charts.
+    pub samples: Vec<Sample>,
+}
+
+/// One replayed interval of one resource, on the settings it ran with.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    /// Interval index on the window.
+    pub interval: usize,
+    /// Uncapped utilisation, percent (traced resources only).
+    pub utilisation: Option<f64>,
+    /// Capacity units in force (None when the load model has none).
+    pub units: Option<f64>,
+    /// USD spent in the interval.
+    pub usd: f64,
+    /// On-demand share above the base in force (groups with a spot mix).
+    pub on_demand_percent: Option<u32>,
 }
 
 /// What the spot mix of one group did.
@@ -168,6 +186,10 @@ pub struct BudgetTally {
     pub peak_forecast_percent: BTreeMap<BudgetPeriod, f64>,
     /// Intervals the emergency profile was in force.
     pub emergency_intervals: usize,
+    /// Per period, each replayed interval's forecast, percent of its limit.
+    pub forecast_percent: BTreeMap<BudgetPeriod, Vec<(usize, f64)>>,
+    /// The intervals the emergency profile was in force.
+    pub emergency_at: Vec<usize>,
 }
 
 /// Why the replay stopped.
@@ -207,6 +229,28 @@ pub fn run(
     missing: &[bool],
     prices: &dyn PriceBook,
     slo_percent: f64,
+) -> Result<Outcome, SimError> {
+    run_observed(
+        policy,
+        subjects,
+        window,
+        missing,
+        prices,
+        slo_percent,
+        &mut |_| {},
+    )
+}
+
+/// [`run`], telling `tick` the intervals done after each one (for a
+/// progress bar; the replay itself reads no clock).
+pub fn run_observed(
+    policy: &Policy,
+    subjects: &[Subject<'_>],
+    window: &Window,
+    missing: &[bool],
+    prices: &dyn PriceBook,
+    slo_percent: f64,
+    tick: &mut dyn FnMut(usize),
 ) -> Result<Outcome, SimError> {
     let mut estate = Estate {
         members: subjects.iter().map(member).collect(),
@@ -248,6 +292,7 @@ pub fn run(
 
     for i in 0..window.intervals {
         let now = window.at(i);
+        tick(i);
         // No data: nothing to decide on and nothing to cost.
         if missing.get(i).copied().unwrap_or(false) {
             continue;
@@ -285,6 +330,11 @@ pub fn run(
                     .entry(period)
                     .or_insert(0.0);
                 *peak = peak.max(pct);
+                budget_tally
+                    .forecast_percent
+                    .entry(period)
+                    .or_default()
+                    .push((i, pct));
                 signals.spend.insert(period, f);
             }
         }
@@ -348,6 +398,7 @@ pub fn run(
         history.record(&plan, applied, now);
         if plan.emergency {
             budget_tally.emergency_intervals += 1;
+            budget_tally.emergency_at.push(i);
         }
 
         // 5. Cost and SLO on the settings the interval runs with.
@@ -359,11 +410,20 @@ pub fn run(
             run_rate += usd_per_hour;
             let t = &mut tallies[k];
             t.cost_usd += usd_per_hour * hours_per_interval;
+            let units = load::capacity_units(s.resource, &m.settings).ok();
+            let mut sample = Sample {
+                interval: i,
+                utilisation: None,
+                units,
+                usd: usd_per_hour * hours_per_interval,
+                on_demand_percent: None,
+            };
             if let Some(spot) = t.spot.as_mut() {
                 let share = m
                     .spot_mix
                     .as_ref()
                     .map_or(100, |x| x.on_demand_percent_above_base);
+                sample.on_demand_percent = Some(share);
                 *spot.intervals_at.entry(share).or_insert(0) += 1;
                 let at_class_mix = if m.spot_mix == s.spot_mix {
                     usd_per_hour
@@ -381,7 +441,9 @@ pub fn run(
                 if u > slo_percent {
                     t.breach_intervals += 1;
                 }
+                sample.utilisation = Some(u);
             }
+            t.samples.push(sample);
         }
         let interval_usd = run_rate * hours_per_interval;
         for entry in spend.values_mut() {

@@ -45,7 +45,7 @@ use crate::estate::Estate;
 use crate::ledger::{Claim, EventRef, History, Ledger, LedgerError, LogEntry, LoggedOutcome};
 use crate::notify::{self, Notice};
 use crate::observe::{self, Observation, Ports};
-use crate::plan::{BudgetLevel, Cause, Guard, Plan, Refusal};
+use crate::plan::{Action, BudgetLevel, Cause, Guard, Plan, Refusal};
 use crate::policy::Policy;
 use crate::ports::NotifyPort;
 use crate::pricing::{PriceBook, run_rate};
@@ -79,6 +79,10 @@ pub struct Settings {
     /// Where a multi-step change's progress is shown as each step is
     /// recorded (the CLI prints it); None: nowhere.
     pub progress: Option<fn(&str)>,
+    /// Told before each planned action is carried out: its number (from
+    /// 1), how many are planned, and the action (the CLI's progress); None:
+    /// nobody.
+    pub on_action: Option<fn(usize, usize, &Action)>,
     /// The caller's deadline for the run (a Lambda's, less a margin), if it
     /// has one; the policy's `guardrails.timeouts.run` bounds it anyway.
     pub deadline: Option<Instant>,
@@ -93,6 +97,7 @@ impl Default for Settings {
             claim_keep: TimeDelta::days(1),
             reconcile_within: TimeDelta::days(2),
             progress: None,
+            on_action: None,
             deadline: None,
         }
     }
@@ -481,7 +486,16 @@ impl Runner<'_> {
     ) -> Result<(), RunError> {
         let mut failed: BTreeSet<String> = BTreeSet::new();
         let limit = policy.guardrails.max_actions_per_hour;
-        for action in plan.actions.iter_mut().filter(|a| a.refused.is_none()) {
+        let planned = plan.actions.iter().filter(|a| a.refused.is_none()).count();
+        for (n, action) in plan
+            .actions
+            .iter_mut()
+            .filter(|a| a.refused.is_none())
+            .enumerate()
+        {
+            if let Some(tell) = self.settings.on_action {
+                tell(n + 1, planned, action);
+            }
             let entry = LogEntry::intent(action, event, self.holder, now);
             let journal = journal::LogJournal::new(self.ledger, &entry, self.settings.progress);
             let outcome = if failed.contains(&action.identifier) {

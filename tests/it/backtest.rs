@@ -20,6 +20,8 @@ use tidegate::signals::AlarmState;
 mod aurora;
 mod bad_input;
 mod cli;
+mod html;
+mod progress;
 mod spot;
 
 fn root() -> PathBuf {

@@ -4,6 +4,7 @@
 use super::WarningsReport;
 use super::format::{at_position, cents, change_text, summary, tenths};
 use super::schema::*;
+use super::series::{Buckets, report_series, resource_series};
 use super::spot::spot_mix_report;
 use crate::backtest::sim::{BudgetTally, Taken, Tally};
 use crate::backtest::timeline::{STEP_SECS, Window};
@@ -20,8 +21,15 @@ pub fn build(
     budgets: Option<&crate::policy::Budgets>,
     missing_intervals: usize,
 ) -> Report {
-    let resources: Vec<ResourceReport> = facts.into_iter().map(resource).collect();
+    let buckets = Buckets::new(window);
+    let slo = header.slo_percent;
+    let resources: Vec<ResourceReport> = facts
+        .into_iter()
+        .map(|f| resource(f, buckets, window, slo))
+        .collect();
     let totals = totals(&resources);
+    let per_resource: Vec<_> = resources.iter().map(|r| r.series.clone()).collect();
+    let series = report_series(buckets, window, &per_resource, budget, budgets);
     Report {
         policy: header.policy,
         estate: header.estate,
@@ -63,11 +71,13 @@ pub fn build(
                 .unwrap_or_default(),
             emergency_decisions: budget.emergency_intervals,
         },
+        series,
     }
 }
 
-fn resource(f: SubjectFacts<'_>) -> ResourceReport {
+fn resource(f: SubjectFacts<'_>, buckets: Buckets, window: &Window, slo: f64) -> ResourceReport {
     let r = f.subject.resource;
+    let series = resource_series(buckets, window, f.subject, f.tally, f.baseline, slo);
     let t = f.tally;
     let mut notes = f.notes;
     let slo = f.subject.driven.as_ref().map(|_| SloCompare {
@@ -126,6 +136,7 @@ fn resource(f: SubjectFacts<'_>) -> ResourceReport {
             _ => None,
         },
         priced_from: t.prices.iter().map(|(k, q)| PriceUsed::new(k, q)).collect(),
+        series,
     }
 }
 
@@ -230,6 +241,7 @@ impl StepReport {
             change: change_text(a.knob, &a.from, &a.to),
             cause: a.cause.clone(),
             reason: a.reason.clone(),
+            direction: a.direction,
         }
     }
 }

@@ -11,14 +11,20 @@
 //!
 //! The folder: `schema.rs` the serialised shape, `build.rs` the builder,
 //! `format.rs` how settings and figures are written, `spot.rs` the
-//! spot-mix part (its shape and its builder).
+//! spot-mix part (its shape and its builder), `series.rs` the report over
+//! time for charts, `html/` the page `--html` writes.
 
 mod build;
 mod format;
+pub mod html;
 mod schema;
+mod series;
 mod spot;
 
 pub use build::build;
 pub use format::{cents, change_text, short, summary, tenths};
 pub use schema::*;
+pub use series::{
+    BudgetSeries, CostSeries, Held, MAX_POINTS, ReportSeries, ResourceSeries, Span, Threshold,
+};
 pub use spot::{ClassWarnings, MixChange, MixLevel, SpotMixReport, WarningsReport};

@@ -13,7 +13,7 @@ use crate::backtest::mapping::ValueKind;
 use crate::backtest::sim::{Subject, Tally};
 use crate::backtest::trace::TraceQuality;
 use crate::plan::{Guard, PriceUsed};
-use crate::policy::{KnobName, ResourceKind};
+use crate::policy::{Direction, KnobName, ResourceKind};
 
 /// The whole report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -44,6 +44,8 @@ pub struct Report {
     pub totals: Totals,
     /// Budget standing over the replay.
     pub budgets: BudgetReport,
+    /// The estate over time (cost, budgets), for charts.
+    pub series: super::ReportSeries,
 }
 
 /// The replayed period (UTC).
@@ -103,6 +105,8 @@ pub struct ResourceReport {
     /// The prices its replayed cost was computed from, each with its source
     /// and date.
     pub priced_from: Vec<PriceUsed>,
+    /// The resource over time (utilisation, capacity, cost), for charts.
+    pub series: super::ResourceSeries,
 }
 
 /// A note and how many actions carried it.
@@ -215,6 +219,8 @@ pub struct StepReport {
     pub cause: String,
     /// The plan's reason.
     pub reason: String,
+    /// Up, down, or None for a reconfiguration.
+    pub direction: Option<Direction>,
 }
 
 /// Sums over every resource.

@@ -4,11 +4,13 @@
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use tidegate::act::Outcome;
 use tidegate::aws::Adapters;
 use tidegate::plan::{Action, Plan, check_saved, read_saved};
+use tidegate::progress::{Progress, Task};
 use tidegate::run::{RunReport, Runner, Settings, Trigger};
 
 use crate::live::Live;
@@ -113,7 +115,8 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         holder: &holder,
         // The CLI waits for a multi-step change and shows each step.
         settings: Settings {
-            progress: Some(|line| eprintln!("progress: {line}")),
+            progress: Some(show_step),
+            on_action: Some(show_action),
             lease: args.lease_secs.map_or(Settings::default().lease, |s| {
                 chrono::TimeDelta::seconds(i64::from(s))
             }),
@@ -163,13 +166,44 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
 
     let approved: Vec<Action> = preview.planned().cloned().collect();
     let now = chrono::Utc::now();
-    let report =
-        runtime.block_on(runner.run(&Trigger::cli("tidegate apply", Some(approved)), now))?;
+    let report = runtime.block_on(runner.run(&Trigger::cli("tidegate apply", Some(approved)), now));
+    if let Some(s) = SPINNER.get() {
+        s.finish();
+    }
+    let report = report?;
     let (failed, held) = print_report(&report, &preview, args.json)?;
     if failed == 0 && !report.left_to_others.is_empty() {
         return Ok(ExitCode::from(LEFT_TO_ANOTHER_RUN));
     }
     Ok(exit_code(failed, held_before + held))
+}
+
+/// The apply's spinner (drawn only when stderr is a terminal): what it
+/// does now, and for a multi-step change the step it waits for.
+static SPINNER: std::sync::OnceLock<Task> = std::sync::OnceLock::new();
+
+fn spinner() -> &'static Task {
+    SPINNER.get_or_init(|| {
+        Progress::stderr()
+            .with_delay(Duration::ZERO)
+            .spinner("applying")
+    })
+}
+
+/// Each step of a multi-step change as it is recorded: a line (as logs
+/// have always had it), and the spinner's message.
+fn show_step(line: &str) {
+    let s = spinner();
+    s.println(&format!("progress: {line}"));
+    s.message(&format!("waiting: {line}"));
+}
+
+/// Each action as it starts: only the spinner's message (no log line).
+fn show_action(n: usize, of: usize, a: &Action) {
+    spinner().message(&format!(
+        "action {n}/{of}: {} {}: {} → {}",
+        a.identifier, a.knob, a.from, a.to
+    ));
 }
 
 /// 1 when a change failed, [`EXIT_HELD`] when one was held, else 0.

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use tidegate::backtest::{self, DEFAULT_SLO_PERCENT, Files, InterruptionSource, Limits, render};
 use tidegate::pricing::LivePriceBook;
+use tidegate::progress::Progress;
 
 /// Replay metric traces through a policy and compare with static peak
 /// provisioning.
@@ -48,6 +49,10 @@ pub struct Args {
     /// Print the report as JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// Also write the report as one self-contained HTML page with charts
+    /// (no network needed to view it).
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Price with this snapshot CSV (e.g. one written by `tidegate prices
     /// refresh --region R`) instead of the built-in us-east-1 snapshot. A
     /// backtest asks no AWS API.
@@ -88,14 +93,38 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     )
     .with_spot_discount(policy.prices.spot_discount_percent);
     let started = std::time::Instant::now();
-    let report = backtest::run_files(&files, &prices, args.slo_percent, &mut |line| {
-        eprintln!("{line}");
-    })?;
+    let progress = Progress::stderr();
+    let mut task = None;
+    let report = backtest::run_files_observed(
+        &files,
+        &prices,
+        args.slo_percent,
+        &mut |line| eprintln!("{line}"),
+        &mut |done, total| {
+            let t = task.get_or_insert_with(|| {
+                let t = progress.bar("replay", total as u64);
+                t.prefix("decisions");
+                t
+            });
+            // Every 64 intervals is plenty for a bar redrawn a few times a second.
+            if done % 64 == 0 {
+                t.set(done as u64);
+            }
+        },
+    )?;
+    if let Some(t) = task {
+        t.finish();
+    }
     eprintln!(
         "replayed {} decisions in {:.1} s",
         report.period.decisions,
         started.elapsed().as_secs_f64()
     );
+    if let Some(path) = &args.html {
+        let page = backtest::report::html::page(&report).context("writing the report as HTML")?;
+        std::fs::write(path, page).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
     if args.json {
         let text = serde_json::to_string_pretty(&report).context("writing the report as JSON")?;
         println!("{text}");

@@ -141,21 +141,26 @@ async fn refresh(args: RefreshArgs) -> anyhow::Result<ExitCode> {
     );
     let mut quotes = BTreeMap::new();
     let mut unpriced = BTreeMap::new();
+    let bar = tidegate::progress::Progress::stderr().bar("prices", by_service.len() as u64);
+    bar.prefix("services");
     for (service, keys) in by_service {
+        bar.message(&format!("asking for {} {service} prices", keys.len()));
         let answer = api.quotes(&args.region, &keys).await.with_context(|| {
             format!(
                 "{service} prices: nothing written to {}",
                 args.out.display()
             )
         })?;
-        eprintln!(
+        bar.println(&format!(
             "  {service}: {} of {} priced",
             answer.quotes.len(),
             keys.len()
-        );
+        ));
+        bar.inc();
         quotes.extend(answer.quotes);
         unpriced.extend(answer.unpriced);
     }
+    bar.finish();
     if quotes.is_empty() {
         bail!(
             "the Pricing API priced none of the {total} prices asked in {}: nothing written",
