@@ -123,6 +123,22 @@ pub(crate) fn describe(knob: &Knob, pos: usize) -> String {
     }
 }
 
+/// Resume latency of a paused Serverless v2 instance, for the plan when a
+/// change sets the minimum to 0 ACU. AWS (Aurora User Guide, "Scaling to
+/// Zero ACUs with automatic pause and resume"): resuming takes about 15
+/// seconds (AWS Database Blog, "Introducing scaling to 0 capacity with
+/// Amazon Aurora Serverless v2": "up to 15 seconds"), longer after an
+/// instance has been paused for more than 24 hours.
+pub(crate) fn auto_pause_note(to: &Setting, resource: &Resource) -> Option<String> {
+    match to {
+        Setting::Acu { min, .. } if *min == 0.0 => Some(format!(
+            "min 0 ACU: Aurora pauses each instance after {} s without connections (compute then bills $0, storage still bills); the first connection waits for the resume, about 15 s, longer after more than a day paused",
+            resource.auto_pause_seconds.unwrap_or(300)
+        )),
+        _ => None,
+    }
+}
+
 /// Operator notes that go with changing `knob` of `resource`.
 pub(crate) fn notes(knob: KnobName, resource: &Resource, multi_az: bool) -> Vec<String> {
     let mut notes = Vec::new();

@@ -273,6 +273,9 @@ pub struct Resource {
     pub az_count: Option<u32>,
     /// ASG: workload class.
     pub workload_class: Option<String>,
+    /// Aurora: SecondsUntilAutoPause sent with a minimum of 0 ACU (set when
+    /// the resource's `min_acu` is 0; AWS's default 300 when not written).
+    pub auto_pause_seconds: Option<u32>,
 }
 
 impl Resource {

@@ -312,6 +312,14 @@ impl<'a> Pricer<'a> {
                     ));
                 }
             }
+            (_, Some(min)) if min == 0.0 => {
+                // Auto-pause: "You aren't charged for instance capacity while
+                // an instance is in the paused state" (Aurora User Guide,
+                // Scaling to Zero ACUs); cluster storage still bills.
+                self.note(format!(
+                    "{who} paused at 0 ACU: compute is not billed (cluster storage still is)"
+                ));
+            }
             (_, Some(min)) => {
                 let acu = "db.serverless(ACU)";
                 let key = PriceKey::new("aurora", acu, engine, "serverless-v2-standard");

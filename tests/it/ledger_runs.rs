@@ -173,9 +173,10 @@ impl RdsPort for Stalling<'_> {
         cluster: &str,
         min_acu: f64,
         max_acu: f64,
+        seconds_until_auto_pause: Option<u32>,
     ) -> Result<(), AwsError> {
         self.inner
-            .modify_serverless_capacity(cluster, min_acu, max_acu)
+            .modify_serverless_capacity(cluster, min_acu, max_acu, seconds_until_auto_pause)
             .await
     }
     async fn create_cluster_instance(

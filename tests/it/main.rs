@@ -3,6 +3,7 @@
 
 mod backtest;
 mod decide_aurora;
+mod decide_aurora_pause;
 mod decide_invariants;
 mod fault_rounds;
 mod guards;

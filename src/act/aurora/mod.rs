@@ -10,12 +10,16 @@
 //! never taken for a reader.
 //!
 //! - Serverless v2: one ModifyDBCluster with the new min and max ACU
-//!   (min > max is refused here, as AWS does).
+//!   (min > max is refused here, as AWS does; so is a range the engine
+//!   version cannot take, see [`check_version_limits`]). A minimum of 0
+//!   carries the policy's SecondsUntilAutoPause.
 
 mod readers;
 mod view;
 mod writer;
 
+#[cfg(all(test, feature = "test-util"))]
+mod pause_tests;
 #[cfg(all(test, feature = "test-util"))]
 mod tests;
 
@@ -56,9 +60,18 @@ pub(crate) async fn apply(
             }
             let view = View::read(ports, id, "ModifyDBCluster").await?;
             view.check_available("ModifyDBCluster")?;
-            ports.rds.modify_serverless_capacity(id, *min, *max).await?;
+            check_version_limits(ports, id, *min, *max).await?;
+            // AWS keeps SecondsUntilAutoPause only while the minimum is 0.
+            let pause = (*min == 0.0)
+                .then_some(resource.auto_pause_seconds)
+                .flatten();
+            ports
+                .rds
+                .modify_serverless_capacity(id, *min, *max, pause)
+                .await?;
+            let paused = pause.map_or(String::new(), |s| format!(" (auto-pause after {s} s idle)"));
             Ok(applied(format!(
-                "ModifyDBCluster {id} ServerlessV2ScalingConfiguration {} → {min}–{max} ACU",
+                "ModifyDBCluster {id} ServerlessV2ScalingConfiguration {} → {min}–{max} ACU{paused}",
                 action.from
             )))
         }
@@ -75,6 +88,51 @@ pub(crate) async fn apply(
             format!("an Aurora cluster has no {knob} setting {to}"),
         )),
     }
+}
+
+/// Highest maximum ACU every Serverless v2 version accepts ("256 for recent
+/// Aurora versions, or 128 for older versions", RDS API Reference,
+/// ServerlessV2ScalingConfiguration.MaxCapacity).
+const OLDER_VERSION_MAX_ACU: f64 = 128.0;
+
+/// Refuses, before any call, a range the cluster's engine version does not
+/// allow: a minimum of 0 ACU (auto-pause) or a maximum above 128 ACU needs
+/// a recent version, which only the cluster knows (ServerlessV2FeaturesSupport).
+/// Asked only then, so an ordinary range costs no extra call; when AWS does
+/// not say, ModifyDBCluster itself is the judge.
+async fn check_version_limits(
+    ports: Ports<'_>,
+    id: &str,
+    min: f64,
+    max: f64,
+) -> Result<(), AwsError> {
+    if min > 0.0 && max <= OLDER_VERSION_MAX_ACU {
+        return Ok(());
+    }
+    let Some((lo, hi)) = ports.rds.serverless_v2_limits(id).await? else {
+        return Ok(());
+    };
+    if min < lo {
+        return Err(refuse(
+            "ModifyDBCluster",
+            id,
+            ErrorKind::Other,
+            format!(
+                "the cluster's engine version has no Serverless v2 auto-pause: its lowest minimum is {lo} ACU, not {min} (upgrade the engine for min_acu 0)"
+            ),
+        ));
+    }
+    if max > hi {
+        return Err(refuse(
+            "ModifyDBCluster",
+            id,
+            ErrorKind::Other,
+            format!(
+                "the cluster's engine version allows at most {hi} ACU, not {max} (256 needs a recent Aurora version)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Carries on the recorded `steps` of `action` (a writer resize an earlier

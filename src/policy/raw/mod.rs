@@ -359,6 +359,10 @@ pub struct AcuSpec {
     /// How far one scale step moves the maximum ACU (default 2).
     #[serde(default)]
     pub step_acu: Option<f64>,
+    /// With `min_acu: 0`: idle seconds before Aurora pauses an instance
+    /// (300–86,400; AWS's default 300).
+    #[serde(default)]
+    pub seconds_until_auto_pause: Option<u32>,
 }
 
 /// Grow-only storage rule.
