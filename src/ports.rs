@@ -162,6 +162,10 @@ pub trait RdsPort: Send + Sync {
     async fn stop_instance(&self, id: &str) -> Result<(), AwsError>;
     /// StartDBInstance.
     async fn start_instance(&self, id: &str) -> Result<(), AwsError>;
+    /// StopDBCluster.
+    async fn stop_cluster(&self, cluster: &str) -> Result<(), AwsError>;
+    /// StartDBCluster.
+    async fn start_cluster(&self, cluster: &str) -> Result<(), AwsError>;
     /// ModifyDBCluster ServerlessV2ScalingConfiguration; with a minimum of 0
     /// ACU, `seconds_until_auto_pause` goes with it.
     async fn modify_serverless_capacity(

@@ -153,6 +153,18 @@ impl<T: Tap> RdsPort for Tapped<'_, T> {
             .await
     }
 
+    async fn stop_cluster(&self, cluster: &str) -> Result<(), AwsError> {
+        let rds = self.inner.rds;
+        self.call("StopDBCluster", cluster, || rds.stop_cluster(cluster))
+            .await
+    }
+
+    async fn start_cluster(&self, cluster: &str) -> Result<(), AwsError> {
+        let rds = self.inner.rds;
+        self.call("StartDBCluster", cluster, || rds.start_cluster(cluster))
+            .await
+    }
+
     async fn modify_serverless_capacity(
         &self,
         cluster: &str,

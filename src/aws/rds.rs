@@ -159,6 +159,26 @@ impl RdsPort for RdsAdapter {
         Ok(())
     }
 
+    async fn stop_cluster(&self, cluster: &str) -> Result<(), AwsError> {
+        self.client
+            .stop_db_cluster()
+            .db_cluster_identifier(cluster)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(SERVICE, "StopDBCluster", cluster, e))?;
+        Ok(())
+    }
+
+    async fn start_cluster(&self, cluster: &str) -> Result<(), AwsError> {
+        self.client
+            .start_db_cluster()
+            .db_cluster_identifier(cluster)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(SERVICE, "StartDBCluster", cluster, e))?;
+        Ok(())
+    }
+
     async fn modify_serverless_capacity(
         &self,
         cluster: &str,

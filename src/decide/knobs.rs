@@ -2,7 +2,7 @@
 //! profile in force allows, and the setting at a position. Pure.
 
 use crate::estate::Setting;
-use crate::policy::{Knob, KnobName, ProfileLimits, Resource, Scale};
+use crate::policy::{Knob, KnobName, ProfileLimits, Resource, ResourceKind, Scale};
 
 /// The range a knob may occupy right now, as positions on its scale.
 #[derive(Debug, Clone, PartialEq)]
@@ -162,6 +162,13 @@ pub(crate) fn notes(knob: KnobName, resource: &Resource, multi_az: bool) -> Vec<
         KnobName::NodeType => notes.push("ElastiCache scales the node type online".to_owned()),
         KnobName::Shards => notes.push("ElastiCache reshards online (slots move between shards)".to_owned()),
         KnobName::SpotMix => notes.push(crate::spot::REPLACEMENT_NOTE.to_owned()),
+        // "You can stop a DB cluster for up to seven days. If you don't
+        // manually start your DB cluster after seven days, your DB cluster
+        // is automatically started" (Aurora User Guide, Stopping and
+        // starting an Amazon Aurora DB cluster; RDS the same for instances).
+        KnobName::Power if resource.kind == ResourceKind::AuroraCluster => notes.push(
+            "Aurora restarts a stopped cluster by itself after 7 days; tidegate stops it again while the profile says stopped (storage bills while stopped, compute does not)".to_owned(),
+        ),
         KnobName::Power => notes.push(
             "RDS restarts a stopped instance by itself after 7 days; tidegate stops it again while the profile says stopped".to_owned(),
         ),

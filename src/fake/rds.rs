@@ -102,6 +102,39 @@ impl FakeRds {
         lock(&self.state).calls.clone()
     }
 
+    fn power_cluster(
+        &self,
+        operation: &'static str,
+        cluster: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<(), AwsError> {
+        let mut s = lock(&self.state);
+        s.calls.push(format!("{operation} {cluster}"));
+        let Some(c) = s.clusters.get_mut(cluster) else {
+            return Err(refuse(
+                "rds",
+                operation,
+                cluster,
+                ErrorKind::NotFound,
+                "DBClusterNotFoundFault",
+                "DBCluster not found.",
+            ));
+        };
+        if c.status != from {
+            return Err(refuse(
+                "rds",
+                operation,
+                cluster,
+                ErrorKind::InvalidState,
+                "InvalidDBClusterStateFault",
+                &format!("DbCluster {cluster} is in {} state.", c.status),
+            ));
+        }
+        c.status = to.to_owned();
+        Ok(())
+    }
+
     fn with_instance<R>(
         &self,
         operation: &'static str,
@@ -214,6 +247,16 @@ impl RdsPort for FakeRds {
             i.status = "available".to_owned();
             Ok(())
         })
+    }
+
+    /// AWS: a cluster stops only from `available` and starts only from
+    /// `stopped` (InvalidDBClusterStateFault otherwise).
+    async fn stop_cluster(&self, cluster: &str) -> Result<(), AwsError> {
+        self.power_cluster("StopDBCluster", cluster, "available", "stopped")
+    }
+
+    async fn start_cluster(&self, cluster: &str) -> Result<(), AwsError> {
+        self.power_cluster("StartDBCluster", cluster, "stopped", "available")
     }
 
     async fn modify_serverless_capacity(

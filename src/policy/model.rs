@@ -267,7 +267,7 @@ pub struct Resource {
     pub profiles: BTreeMap<String, ProfileLimits>,
     /// RDS: apply class changes immediately.
     pub apply_immediately: bool,
-    /// RDS: may be stopped by a profile.
+    /// RDS, Aurora: may be stopped by a profile.
     pub allow_stop: bool,
     /// MSK: availability zones.
     pub az_count: Option<u32>,
@@ -359,7 +359,7 @@ pub struct ProfileLimits {
     pub ranges: BTreeMap<KnobName, (usize, usize)>,
     /// Serverless v2 minimum ACU while in force.
     pub min_acu: Option<f64>,
-    /// RDS: stopped while in force.
+    /// RDS, Aurora: stopped while in force.
     pub stopped: Option<bool>,
 }
 

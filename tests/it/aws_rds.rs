@@ -26,6 +26,7 @@ use tidegate::ports::RdsPort;
 use crate::support::{MotoServer, act_each, unique};
 
 mod pause;
+mod stop;
 
 const PACE: Pace = Pace {
     poll: Duration::from_millis(50),

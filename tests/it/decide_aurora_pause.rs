@@ -9,9 +9,11 @@ use tidegate::decide::{Inputs, decide};
 use tidegate::estate::{Estate, Member, Setting, Status};
 use tidegate::ledger::History;
 use tidegate::plan::Action;
-use tidegate::policy::{KnobName, Policy, ResourceKind};
+use tidegate::policy::{KnobName, Policy};
 use tidegate::pricing::{SnapshotPriceBook, at_running_acu, hourly_cost};
 use tidegate::signals::Signals;
+
+use crate::support::aurora_member;
 
 const POLICY: &str = r#"
 version: 1
@@ -49,20 +51,11 @@ fn at(h: u32) -> DateTime<Utc> {
 }
 
 fn dev(min: f64, max: f64) -> Member {
-    Member {
-        policy_id: "dev-db".into(),
-        identifier: "dev-db".into(),
-        kind: ResourceKind::AuroraCluster,
-        status: Status::Available,
-        pending_changes: false,
-        settings: BTreeMap::from([(KnobName::ServerlessV2, Setting::Acu { min, max })]),
-        multi_az: false,
-        spot_mix: None,
-        storage_used_percent: None,
-        storage: None,
-        parts: Vec::new(),
-        tags: BTreeMap::new(),
-    }
+    aurora_member(
+        "dev-db",
+        Status::Available,
+        BTreeMap::from([(KnobName::ServerlessV2, Setting::Acu { min, max })]),
+    )
 }
 
 /// The one action for `member` at `now`, the cluster idle (0 ACU in use).

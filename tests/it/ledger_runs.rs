@@ -168,6 +168,12 @@ impl RdsPort for Stalling<'_> {
     async fn start_instance(&self, id: &str) -> Result<(), AwsError> {
         self.inner.start_instance(id).await
     }
+    async fn stop_cluster(&self, cluster: &str) -> Result<(), AwsError> {
+        self.inner.stop_cluster(cluster).await
+    }
+    async fn start_cluster(&self, cluster: &str) -> Result<(), AwsError> {
+        self.inner.start_cluster(cluster).await
+    }
     async fn modify_serverless_capacity(
         &self,
         cluster: &str,

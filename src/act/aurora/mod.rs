@@ -13,19 +13,18 @@
 //!   (min > max is refused here, as AWS does; so is a range the engine
 //!   version cannot take, see [`check_version_limits`]). A minimum of 0
 //!   carries the policy's SecondsUntilAutoPause.
+//! - Power: StopDBCluster / StartDBCluster (a profile's `stopped`).
 
 mod readers;
 mod view;
 mod writer;
 
 #[cfg(all(test, feature = "test-util"))]
-mod pause_tests;
-#[cfg(all(test, feature = "test-util"))]
 mod tests;
 
 use super::{Journal, Outcome, Pace};
 use crate::aws::{AwsError, ErrorKind};
-use crate::estate::{Member, Setting};
+use crate::estate::{Member, Power, Setting};
 use crate::ledger::Steps;
 use crate::observe::Ports;
 use crate::plan::Action;
@@ -74,6 +73,18 @@ pub(crate) async fn apply(
                 "ModifyDBCluster {id} ServerlessV2ScalingConfiguration {} → {min}–{max} ACU{paused}",
                 action.from
             )))
+        }
+        // A stopped cluster is not `available`: the stop needs it so, the
+        // start needs it stopped (AWS refuses otherwise, and says so).
+        (KnobName::Power, Setting::Power(Power::Stopped)) => {
+            let view = View::read(ports, id, "StopDBCluster").await?;
+            view.check_available("StopDBCluster")?;
+            ports.rds.stop_cluster(id).await?;
+            Ok(applied(format!("StopDBCluster {id}")))
+        }
+        (KnobName::Power, Setting::Power(Power::Running)) => {
+            ports.rds.start_cluster(id).await?;
+            Ok(applied(format!("StartDBCluster {id}")))
         }
         (KnobName::Readers, Setting::Count(n)) => {
             readers::readers(resource, ports, id, *n).await.map(applied)

@@ -406,6 +406,33 @@ fn cases() -> Vec<Case> {
             "resources[0].profiles.night.stopped",
             "allow_stop: true",
         ),
+        case(
+            "ElastiCache asked to stop",
+            head(
+                "resources:\n  - id: cache\n    kind: elasticache_redis\n    identifier: cache\n    node_type: { ladder: [cache.r6g.large] }\n    profiles:\n      night: { stopped: true }\n",
+            ),
+            (15, 16),
+            "resources[0].profiles.night.stopped",
+            "ElastiCache has no stop",
+        ),
+        case(
+            "MSK asked to stop",
+            head(
+                "resources:\n  - id: events\n    kind: msk_cluster\n    identifier: events\n    az_count: 2\n    brokers: { min: 2, max: 8 }\n    broker_type: { ladder: [kafka.m5.large] }\n    profiles:\n      night: { stopped: true }\n",
+            ),
+            (17, 16),
+            "resources[0].profiles.night.stopped",
+            "MSK has no stop",
+        ),
+        case(
+            "Aurora stopped without allow_stop",
+            head(
+                "resources:\n  - id: orders\n    kind: aurora_cluster\n    identifier: orders\n    serverless_v2: { min_acu: 1, max_acu: 8 }\n    profiles:\n      night: { stopped: true }\n",
+            ),
+            (15, 16),
+            "resources[0].profiles.night.stopped",
+            "allow_stop: true",
+        ),
         // --- rules ---
         case(
             "rule scales storage",
