@@ -61,14 +61,14 @@ pub(crate) async fn apply(
             view.check_available("ModifyDBCluster")?;
             check_version_limits(ports, id, *min, *max).await?;
             // AWS keeps SecondsUntilAutoPause only while the minimum is 0.
-            let pause = (*min == 0.0)
-                .then_some(resource.auto_pause_seconds)
-                .flatten();
+            let pause = resource.auto_pause_seconds.filter(|_| *min == 0.0);
             ports
                 .rds
                 .modify_serverless_capacity(id, *min, *max, pause)
                 .await?;
-            let paused = pause.map_or(String::new(), |s| format!(" (auto-pause after {s} s idle)"));
+            let paused = pause
+                .map(|s| format!(" (auto-pause after {s} s idle)"))
+                .unwrap_or_default();
             Ok(applied(format!(
                 "ModifyDBCluster {id} ServerlessV2ScalingConfiguration {} → {min}–{max} ACU{paused}",
                 action.from
