@@ -110,7 +110,7 @@ const OLDER_VERSION_MAX_ACU: f64 = 128.0;
 /// allow: a minimum of 0 ACU (auto-pause) or a maximum above 128 ACU needs
 /// a recent version, which only the cluster knows (ServerlessV2FeaturesSupport).
 /// Asked only then, so an ordinary range costs no extra call; when AWS does
-/// not say, ModifyDBCluster itself is the judge.
+/// not say (or the lookup fails), ModifyDBCluster itself is the judge.
 async fn check_version_limits(
     ports: Ports<'_>,
     id: &str,
@@ -120,7 +120,10 @@ async fn check_version_limits(
     if min > 0.0 && max <= OLDER_VERSION_MAX_ACU {
         return Ok(());
     }
-    let Some((lo, hi)) = ports.rds.serverless_v2_limits(id).await? else {
+    // The lookup only saves a call AWS would refuse: when it fails (moto
+    // answers DescribeDBEngineVersions with HTTP 500), ModifyDBCluster is
+    // still the judge, so a failed lookup does not hold the change.
+    let Ok(Some((lo, hi))) = ports.rds.serverless_v2_limits(id).await else {
         return Ok(());
     };
     if min < lo {

@@ -409,9 +409,9 @@ fn cases() -> Vec<Case> {
         case(
             "ElastiCache asked to stop",
             head(
-                "resources:\n  - id: cache\n    kind: elasticache_redis\n    identifier: cache\n    node_type: { ladder: [cache.r6g.large] }\n    profiles:\n      night: { stopped: true }\n",
+                "resources:\n  - id: cache\n    kind: elasticache_redis\n    identifier: cache\n    engine: valkey\n    node_type: { ladder: [cache.r6g.large] }\n    profiles:\n      night: { stopped: true }\n",
             ),
-            (15, 16),
+            (16, 16),
             "resources[0].profiles.night.stopped",
             "ElastiCache has no stop",
         ),
@@ -427,9 +427,9 @@ fn cases() -> Vec<Case> {
         case(
             "Aurora stopped without allow_stop",
             head(
-                "resources:\n  - id: orders\n    kind: aurora_cluster\n    identifier: orders\n    serverless_v2: { min_acu: 1, max_acu: 8 }\n    profiles:\n      night: { stopped: true }\n",
+                "resources:\n  - id: orders\n    kind: aurora_cluster\n    identifier: orders\n    engine: aurora-mysql\n    serverless_v2: { min_acu: 1, max_acu: 8 }\n    profiles:\n      night: { stopped: true }\n",
             ),
-            (15, 16),
+            (16, 16),
             "resources[0].profiles.night.stopped",
             "allow_stop: true",
         ),
