@@ -162,13 +162,25 @@ pub trait RdsPort: Send + Sync {
     async fn stop_instance(&self, id: &str) -> Result<(), AwsError>;
     /// StartDBInstance.
     async fn start_instance(&self, id: &str) -> Result<(), AwsError>;
-    /// ModifyDBCluster ServerlessV2ScalingConfiguration.
+    /// StopDBCluster.
+    async fn stop_cluster(&self, cluster: &str) -> Result<(), AwsError>;
+    /// StartDBCluster.
+    async fn start_cluster(&self, cluster: &str) -> Result<(), AwsError>;
+    /// ModifyDBCluster ServerlessV2ScalingConfiguration; with a minimum of 0
+    /// ACU, `seconds_until_auto_pause` goes with it.
     async fn modify_serverless_capacity(
         &self,
         cluster: &str,
         min_acu: f64,
         max_acu: f64,
+        seconds_until_auto_pause: Option<u32>,
     ) -> Result<(), AwsError>;
+    /// The Serverless v2 capacity limits (lowest minimum, highest maximum
+    /// ACU) of the cluster's engine version: DescribeDBEngineVersions'
+    /// ServerlessV2FeaturesSupport. None when AWS does not say.
+    async fn serverless_v2_limits(&self, _cluster: &str) -> Result<Option<(f64, f64)>, AwsError> {
+        Ok(None)
+    }
     /// CreateDBInstance into a cluster (a reader).
     async fn create_cluster_instance(
         &self,

@@ -153,17 +153,34 @@ impl<T: Tap> RdsPort for Tapped<'_, T> {
             .await
     }
 
+    async fn stop_cluster(&self, cluster: &str) -> Result<(), AwsError> {
+        let rds = self.inner.rds;
+        self.call("StopDBCluster", cluster, || rds.stop_cluster(cluster))
+            .await
+    }
+
+    async fn start_cluster(&self, cluster: &str) -> Result<(), AwsError> {
+        let rds = self.inner.rds;
+        self.call("StartDBCluster", cluster, || rds.start_cluster(cluster))
+            .await
+    }
+
     async fn modify_serverless_capacity(
         &self,
         cluster: &str,
         min_acu: f64,
         max_acu: f64,
+        seconds_until_auto_pause: Option<u32>,
     ) -> Result<(), AwsError> {
         let rds = self.inner.rds;
         self.call("ModifyDBCluster", cluster, || {
-            rds.modify_serverless_capacity(cluster, min_acu, max_acu)
+            rds.modify_serverless_capacity(cluster, min_acu, max_acu, seconds_until_auto_pause)
         })
         .await
+    }
+
+    async fn serverless_v2_limits(&self, cluster: &str) -> Result<Option<(f64, f64)>, AwsError> {
+        self.inner.rds.serverless_v2_limits(cluster).await
     }
 
     async fn create_cluster_instance(

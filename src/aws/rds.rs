@@ -159,15 +159,39 @@ impl RdsPort for RdsAdapter {
         Ok(())
     }
 
+    async fn stop_cluster(&self, cluster: &str) -> Result<(), AwsError> {
+        self.client
+            .stop_db_cluster()
+            .db_cluster_identifier(cluster)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(SERVICE, "StopDBCluster", cluster, e))?;
+        Ok(())
+    }
+
+    async fn start_cluster(&self, cluster: &str) -> Result<(), AwsError> {
+        self.client
+            .start_db_cluster()
+            .db_cluster_identifier(cluster)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(SERVICE, "StartDBCluster", cluster, e))?;
+        Ok(())
+    }
+
     async fn modify_serverless_capacity(
         &self,
         cluster: &str,
         min_acu: f64,
         max_acu: f64,
+        seconds_until_auto_pause: Option<u32>,
     ) -> Result<(), AwsError> {
         let scaling = ServerlessV2ScalingConfiguration::builder()
             .min_capacity(min_acu)
             .max_capacity(max_acu)
+            .set_seconds_until_auto_pause(
+                seconds_until_auto_pause.and_then(|s| i32::try_from(s).ok()),
+            )
             .build();
         self.client
             .modify_db_cluster()
@@ -178,6 +202,40 @@ impl RdsPort for RdsAdapter {
             .await
             .map_err(|e| AwsError::from_sdk(SERVICE, "ModifyDBCluster", cluster, e))?;
         Ok(())
+    }
+
+    /// DescribeDBClusters for the engine and version, then
+    /// DescribeDBEngineVersions' ServerlessV2FeaturesSupport ("Specifies any
+    /// Aurora Serverless v2 properties or limits that differ between Aurora
+    /// engine versions": MinCapacity 0 means auto-pause, MaxCapacity 256 or
+    /// 128).
+    async fn serverless_v2_limits(&self, cluster: &str) -> Result<Option<(f64, f64)>, AwsError> {
+        let out = self
+            .client
+            .describe_db_clusters()
+            .db_cluster_identifier(cluster)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(SERVICE, "DescribeDBClusters", cluster, e))?;
+        let Some(c) = out.db_clusters().first() else {
+            return Ok(None);
+        };
+        let (Some(engine), Some(version)) = (c.engine(), c.engine_version()) else {
+            return Ok(None);
+        };
+        let out = self
+            .client
+            .describe_db_engine_versions()
+            .engine(engine)
+            .engine_version(version)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(SERVICE, "DescribeDBEngineVersions", cluster, e))?;
+        let support = out
+            .db_engine_versions()
+            .iter()
+            .find_map(|v| v.serverless_v2_features_support());
+        Ok(support.and_then(|s| Some((s.min_capacity()?, s.max_capacity()?))))
     }
 
     /// Creates the instance with promotion tier [`READER_PROMOTION_TIER`].

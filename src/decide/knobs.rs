@@ -2,7 +2,7 @@
 //! profile in force allows, and the setting at a position. Pure.
 
 use crate::estate::Setting;
-use crate::policy::{Knob, KnobName, ProfileLimits, Resource, Scale};
+use crate::policy::{Knob, KnobName, ProfileLimits, Resource, ResourceKind, Scale};
 
 /// The range a knob may occupy right now, as positions on its scale.
 #[derive(Debug, Clone, PartialEq)]
@@ -123,6 +123,22 @@ pub(crate) fn describe(knob: &Knob, pos: usize) -> String {
     }
 }
 
+/// Resume latency of a paused Serverless v2 instance, for the plan when a
+/// change sets the minimum to 0 ACU. AWS (Aurora User Guide, "Scaling to
+/// Zero ACUs with automatic pause and resume"): resuming takes about 15
+/// seconds (AWS Database Blog, "Introducing scaling to 0 capacity with
+/// Amazon Aurora Serverless v2": "up to 15 seconds"), longer after an
+/// instance has been paused for more than 24 hours.
+pub(crate) fn auto_pause_note(to: &Setting, resource: &Resource) -> Option<String> {
+    match to {
+        Setting::Acu { min, .. } if *min == 0.0 => Some(format!(
+            "min 0 ACU: Aurora pauses each instance after {} s without connections (compute then bills $0, storage still bills); the first connection waits for the resume, about 15 s, longer after more than a day paused",
+            resource.auto_pause_seconds.unwrap_or(300)
+        )),
+        _ => None,
+    }
+}
+
 /// Operator notes that go with changing `knob` of `resource`.
 pub(crate) fn notes(knob: KnobName, resource: &Resource, multi_az: bool) -> Vec<String> {
     let mut notes = Vec::new();
@@ -146,6 +162,13 @@ pub(crate) fn notes(knob: KnobName, resource: &Resource, multi_az: bool) -> Vec<
         KnobName::NodeType => notes.push("ElastiCache scales the node type online".to_owned()),
         KnobName::Shards => notes.push("ElastiCache reshards online (slots move between shards)".to_owned()),
         KnobName::SpotMix => notes.push(crate::spot::REPLACEMENT_NOTE.to_owned()),
+        // "You can stop a DB cluster for up to seven days. If you don't
+        // manually start your DB cluster after seven days, your DB cluster
+        // is automatically started" (Aurora User Guide, Stopping and
+        // starting an Amazon Aurora DB cluster; RDS the same for instances).
+        KnobName::Power if resource.kind == ResourceKind::AuroraCluster => notes.push(
+            "Aurora restarts a stopped cluster by itself after 7 days; tidegate stops it again while the profile says stopped (storage bills while stopped, compute does not)".to_owned(),
+        ),
         KnobName::Power => notes.push(
             "RDS restarts a stopped instance by itself after 7 days; tidegate stops it again while the profile says stopped".to_owned(),
         ),

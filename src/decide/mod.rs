@@ -249,6 +249,7 @@ fn judge(
         )
     };
     let mut notes = knobs::notes(p.knob, resource, member.multi_az);
+    notes.extend(knobs::auto_pause_note(&p.to, resource));
     if let (Setting::Mix(from), Setting::Mix(to)) = (&p.from, &p.to)
         && let Some(class) = resource
             .workload_class

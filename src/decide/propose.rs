@@ -10,7 +10,7 @@ use super::knobs::{self, Window};
 use super::rules;
 use crate::estate::{Member, Power, Setting};
 use crate::plan::Cause;
-use crate::policy::{Direction, Knob, KnobName, Policy, Resource, SpotMix};
+use crate::policy::{Direction, Knob, KnobName, Policy, Resource, ResourceKind, SpotMix};
 use crate::signals::Signals;
 
 /// The profiles in force for one resource.
@@ -348,7 +348,14 @@ fn power(resource: &Resource, member: &Member, in_force: &InForce<'_>) -> Option
             schedule: (*schedule).to_owned(),
             profile: (*profile).to_owned(),
         },
-        reason: format!("{profile} ({why}) {verb} the instance"),
+        reason: format!(
+            "{profile} ({why}) {verb} the {}",
+            if resource.kind == ResourceKind::AuroraCluster {
+                "cluster"
+            } else {
+                "instance"
+            }
+        ),
         critical: false,
         step: None,
         mix: None,

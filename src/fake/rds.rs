@@ -25,6 +25,10 @@ struct RdsState {
     calls: Vec<String>,
     /// When set, every describe fails with it (an outage, a missing permission).
     describe_failure: Option<AwsError>,
+    /// Per cluster: its engine version's ServerlessV2FeaturesSupport (min, max).
+    serverless_limits: BTreeMap<String, (f64, f64)>,
+    /// Per cluster: SecondsUntilAutoPause in force (only while min is 0).
+    auto_pause: BTreeMap<String, u32>,
 }
 
 impl FakeRds {
@@ -36,6 +40,19 @@ impl FakeRds {
     /// Adds or replaces a cluster.
     pub fn put_cluster(&self, c: DbCluster) {
         lock(&self.state).clusters.insert(c.id.clone(), c);
+    }
+
+    /// Gives `cluster`'s engine version the Serverless v2 limits `(min, max)`
+    /// (e.g. `(0.5, 128.0)` for an older version without auto-pause).
+    pub fn put_serverless_limits(&self, cluster: &str, limits: (f64, f64)) {
+        lock(&self.state)
+            .serverless_limits
+            .insert(cluster.to_owned(), limits);
+    }
+
+    /// SecondsUntilAutoPause in force on `cluster` (None unless its minimum is 0).
+    pub fn auto_pause_seconds(&self, cluster: &str) -> Option<u32> {
+        lock(&self.state).auto_pause.get(cluster).copied()
     }
 
     /// Makes every describe fail with `e` from now on (None: answer again).
@@ -83,6 +100,39 @@ impl FakeRds {
     /// Mutating calls made, in order (`Operation id`).
     pub fn calls(&self) -> Vec<String> {
         lock(&self.state).calls.clone()
+    }
+
+    fn power_cluster(
+        &self,
+        operation: &'static str,
+        cluster: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<(), AwsError> {
+        let mut s = lock(&self.state);
+        s.calls.push(format!("{operation} {cluster}"));
+        let Some(c) = s.clusters.get_mut(cluster) else {
+            return Err(refuse(
+                "rds",
+                operation,
+                cluster,
+                ErrorKind::NotFound,
+                "DBClusterNotFoundFault",
+                "DBCluster not found.",
+            ));
+        };
+        if c.status != from {
+            return Err(refuse(
+                "rds",
+                operation,
+                cluster,
+                ErrorKind::InvalidState,
+                "InvalidDBClusterStateFault",
+                &format!("DbCluster {cluster} is in {} state.", c.status),
+            ));
+        }
+        c.status = to.to_owned();
+        Ok(())
     }
 
     fn with_instance<R>(
@@ -199,24 +249,35 @@ impl RdsPort for FakeRds {
         })
     }
 
+    /// AWS: a cluster stops only from `available` and starts only from
+    /// `stopped` (InvalidDBClusterStateFault otherwise).
+    async fn stop_cluster(&self, cluster: &str) -> Result<(), AwsError> {
+        self.power_cluster("StopDBCluster", cluster, "available", "stopped")
+    }
+
+    async fn start_cluster(&self, cluster: &str) -> Result<(), AwsError> {
+        self.power_cluster("StartDBCluster", cluster, "stopped", "available")
+    }
+
     async fn modify_serverless_capacity(
         &self,
         cluster: &str,
         min_acu: f64,
         max_acu: f64,
+        seconds_until_auto_pause: Option<u32>,
     ) -> Result<(), AwsError> {
         let mut s = lock(&self.state);
         s.calls.push(format!("ModifyDBCluster {cluster}"));
-        let c = s.clusters.get_mut(cluster).ok_or_else(|| {
-            refuse(
+        if !s.clusters.contains_key(cluster) {
+            return Err(refuse(
                 "rds",
                 "ModifyDBCluster",
                 cluster,
                 ErrorKind::NotFound,
                 "DBClusterNotFoundFault",
                 "DBCluster not found.",
-            )
-        })?;
+            ));
+        }
         // AWS refuses what moto accepts.
         if min_acu > max_acu {
             return Err(refuse(
@@ -228,9 +289,48 @@ impl RdsPort for FakeRds {
                 "The maximum capacity must be greater than or equal to the minimum capacity.",
             ));
         }
+        // AWS refuses a range outside the engine version's limits, and an
+        // auto-pause delay outside 300–86,400 s.
+        if let Some(&(lo, hi)) = s.serverless_limits.get(cluster)
+            && (min_acu < lo || max_acu > hi)
+        {
+            return Err(refuse(
+                "rds",
+                "ModifyDBCluster",
+                cluster,
+                ErrorKind::Other,
+                "InvalidParameterValue",
+                &format!("The engine version supports capacity from {lo} to {hi} ACUs."),
+            ));
+        }
+        if seconds_until_auto_pause.is_some_and(|v| !(300..=86_400).contains(&v)) {
+            return Err(refuse(
+                "rds",
+                "ModifyDBCluster",
+                cluster,
+                ErrorKind::Other,
+                "InvalidParameterValue",
+                "SecondsUntilAutoPause must be between 300 and 86400.",
+            ));
+        }
+        let Some(c) = s.clusters.get_mut(cluster) else {
+            return Ok(());
+        };
         c.serverless_v2 = Some((min_acu, max_acu));
         c.status = "modifying".to_owned();
+        // AWS shows SecondsUntilAutoPause only while the minimum is 0
+        // (default 300 when not given).
+        if min_acu == 0.0 {
+            let secs = seconds_until_auto_pause.unwrap_or(300);
+            s.auto_pause.insert(cluster.to_owned(), secs);
+        } else {
+            s.auto_pause.remove(cluster);
+        }
         Ok(())
+    }
+
+    async fn serverless_v2_limits(&self, cluster: &str) -> Result<Option<(f64, f64)>, AwsError> {
+        Ok(lock(&self.state).serverless_limits.get(cluster).copied())
     }
 
     async fn create_cluster_instance(

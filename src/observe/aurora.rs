@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::{Observation, describe, selects};
-use crate::estate::{Member, Setting, Status};
+use crate::estate::{Member, Power, Setting, Status};
 use crate::policy::{KnobName, Policy, Resource, ResourceKind};
 use crate::ports::{DbCluster, DbInstance};
 
@@ -139,6 +139,13 @@ pub(crate) fn member(
                 resource.id, c.id
             )),
         }
+    }
+    if resource.allow_stop {
+        let power = match c.status.as_str() {
+            "stopped" | "stopping" => Power::Stopped,
+            _ => Power::Running,
+        };
+        settings.insert(KnobName::Power, Setting::Power(power));
     }
     let pending = c.pending_modifications
         || c.members.iter().any(|m| {

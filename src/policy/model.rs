@@ -267,12 +267,15 @@ pub struct Resource {
     pub profiles: BTreeMap<String, ProfileLimits>,
     /// RDS: apply class changes immediately.
     pub apply_immediately: bool,
-    /// RDS: may be stopped by a profile.
+    /// RDS, Aurora: may be stopped by a profile.
     pub allow_stop: bool,
     /// MSK: availability zones.
     pub az_count: Option<u32>,
     /// ASG: workload class.
     pub workload_class: Option<String>,
+    /// Aurora: SecondsUntilAutoPause sent with a minimum of 0 ACU (set when
+    /// the resource's `min_acu` is 0; AWS's default 300 when not written).
+    pub auto_pause_seconds: Option<u32>,
 }
 
 impl Resource {
@@ -356,7 +359,7 @@ pub struct ProfileLimits {
     pub ranges: BTreeMap<KnobName, (usize, usize)>,
     /// Serverless v2 minimum ACU while in force.
     pub min_acu: Option<f64>,
-    /// RDS: stopped while in force.
+    /// RDS, Aurora: stopped while in force.
     pub stopped: Option<bool>,
 }
 

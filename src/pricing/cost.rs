@@ -24,7 +24,8 @@
 //!   storage *ceiling*: AWS bills the allocated storage, which is at most
 //!   the ceiling, so the storage line is an upper bound. The volume type is
 //!   assumed gp3.
-//! - **Aurora cluster**: instances are 1 writer + `readers` (0 readers when
+//! - **Aurora cluster**: stopped (`power: stopped`) costs 0/h; paused
+//!   (MinCapacity 0 with no demand) too. Instances are 1 writer + `readers` (0 readers when
 //!   the resource does not manage readers). With a provisioned writer
 //!   (`writer_class` set to a class other than `db.serverless`), every
 //!   instance is priced at the writer's class (`provisioned-instance`).
@@ -301,6 +302,13 @@ impl<'a> Pricer<'a> {
         let readers = self.count_or(KnobName::Readers, 0)?;
         let instances = 1.0 + f64::from(readers);
         let who = format!("(writer + {readers} readers)");
+        // A stopped cluster bills storage only ("While your DB cluster is
+        // stopped, you are charged only for cluster storage", Aurora User
+        // Guide, Stopping and starting an Amazon Aurora DB cluster).
+        if self.settings.get(&KnobName::Power) == Some(&Setting::Power(Power::Stopped)) {
+            self.note("stopped: compute is not billed (cluster storage still is)".into());
+            return Ok(());
+        }
         let writer = self.class(KnobName::WriterClass)?;
         match (writer, self.acu(KnobName::ServerlessV2)?) {
             (Some(class), acu) if class != "db.serverless" => {
@@ -311,6 +319,14 @@ impl<'a> Pricer<'a> {
                         "provisioned writer {class}: readers priced at its class, serverless_v2 ignored"
                     ));
                 }
+            }
+            (_, Some(min)) if min == 0.0 => {
+                // Auto-pause: "You aren't charged for instance capacity while
+                // an instance is in the paused state" (Aurora User Guide,
+                // Scaling to Zero ACUs); cluster storage still bills.
+                self.note(format!(
+                    "{who} paused at 0 ACU: compute is not billed (cluster storage still is)"
+                ));
             }
             (_, Some(min)) => {
                 let acu = "db.serverless(ACU)";

@@ -32,6 +32,7 @@ fn resource(kind: ResourceKind, engine: Option<&str>, knobs: &[KnobName]) -> Res
         allow_stop: false,
         az_count: None,
         workload_class: None,
+        auto_pause_seconds: None,
     }
 }
 

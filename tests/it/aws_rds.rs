@@ -25,6 +25,9 @@ use tidegate::ports::RdsPort;
 
 use crate::support::{MotoServer, act_each, unique};
 
+mod pause;
+mod stop;
+
 const PACE: Pace = Pace {
     poll: Duration::from_millis(50),
     timeout: Duration::from_secs(30),
@@ -136,6 +139,24 @@ impl Rig {
             .send()
             .await
             .expect("CreateDBInstance into the cluster");
+    }
+
+    /// The cluster's ServerlessV2ScalingConfiguration as AWS describes it.
+    async fn scaling(
+        &self,
+        cluster: &str,
+    ) -> aws_sdk_rds::types::ServerlessV2ScalingConfigurationInfo {
+        let out = self
+            .sdk
+            .describe_db_clusters()
+            .db_cluster_identifier(cluster)
+            .send()
+            .await
+            .expect("DescribeDBClusters");
+        let c = out.db_clusters().first().cloned().expect("the cluster");
+        c.serverless_v2_scaling_configuration()
+            .cloned()
+            .expect("a Serverless v2 configuration")
     }
 
     /// (instance id, writer?) of the cluster's members, sorted.

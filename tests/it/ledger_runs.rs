@@ -168,14 +168,21 @@ impl RdsPort for Stalling<'_> {
     async fn start_instance(&self, id: &str) -> Result<(), AwsError> {
         self.inner.start_instance(id).await
     }
+    async fn stop_cluster(&self, cluster: &str) -> Result<(), AwsError> {
+        self.inner.stop_cluster(cluster).await
+    }
+    async fn start_cluster(&self, cluster: &str) -> Result<(), AwsError> {
+        self.inner.start_cluster(cluster).await
+    }
     async fn modify_serverless_capacity(
         &self,
         cluster: &str,
         min_acu: f64,
         max_acu: f64,
+        seconds_until_auto_pause: Option<u32>,
     ) -> Result<(), AwsError> {
         self.inner
-            .modify_serverless_capacity(cluster, min_acu, max_acu)
+            .modify_serverless_capacity(cluster, min_acu, max_acu, seconds_until_auto_pause)
             .await
     }
     async fn create_cluster_instance(

@@ -3,6 +3,8 @@
 
 mod backtest;
 mod decide_aurora;
+mod decide_aurora_pause;
+mod decide_aurora_stop;
 mod decide_invariants;
 mod fault_rounds;
 mod guards;

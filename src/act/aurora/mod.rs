@@ -10,7 +10,10 @@
 //! never taken for a reader.
 //!
 //! - Serverless v2: one ModifyDBCluster with the new min and max ACU
-//!   (min > max is refused here, as AWS does).
+//!   (min > max is refused here, as AWS does; so is a range the engine
+//!   version cannot take, see [`check_version_limits`]). A minimum of 0
+//!   carries the policy's SecondsUntilAutoPause.
+//! - Power: StopDBCluster / StartDBCluster (a profile's `stopped`).
 
 mod readers;
 mod view;
@@ -21,7 +24,7 @@ mod tests;
 
 use super::{Journal, Outcome, Pace};
 use crate::aws::{AwsError, ErrorKind};
-use crate::estate::{Member, Setting};
+use crate::estate::{Member, Power, Setting};
 use crate::ledger::Steps;
 use crate::observe::Ports;
 use crate::plan::Action;
@@ -56,11 +59,32 @@ pub(crate) async fn apply(
             }
             let view = View::read(ports, id, "ModifyDBCluster").await?;
             view.check_available("ModifyDBCluster")?;
-            ports.rds.modify_serverless_capacity(id, *min, *max).await?;
+            check_version_limits(ports, id, *min, *max).await?;
+            // AWS keeps SecondsUntilAutoPause only while the minimum is 0.
+            let pause = resource.auto_pause_seconds.filter(|_| *min == 0.0);
+            ports
+                .rds
+                .modify_serverless_capacity(id, *min, *max, pause)
+                .await?;
+            let paused = pause
+                .map(|s| format!(" (auto-pause after {s} s idle)"))
+                .unwrap_or_default();
             Ok(applied(format!(
-                "ModifyDBCluster {id} ServerlessV2ScalingConfiguration {} → {min}–{max} ACU",
+                "ModifyDBCluster {id} ServerlessV2ScalingConfiguration {} → {min}–{max} ACU{paused}",
                 action.from
             )))
+        }
+        // A stopped cluster is not `available`: the stop needs it so, the
+        // start needs it stopped (AWS refuses otherwise, and says so).
+        (KnobName::Power, Setting::Power(Power::Stopped)) => {
+            let view = View::read(ports, id, "StopDBCluster").await?;
+            view.check_available("StopDBCluster")?;
+            ports.rds.stop_cluster(id).await?;
+            Ok(applied(format!("StopDBCluster {id}")))
+        }
+        (KnobName::Power, Setting::Power(Power::Running)) => {
+            ports.rds.start_cluster(id).await?;
+            Ok(applied(format!("StartDBCluster {id}")))
         }
         (KnobName::Readers, Setting::Count(n)) => {
             readers::readers(resource, ports, id, *n).await.map(applied)
@@ -75,6 +99,54 @@ pub(crate) async fn apply(
             format!("an Aurora cluster has no {knob} setting {to}"),
         )),
     }
+}
+
+/// Highest maximum ACU every Serverless v2 version accepts ("256 for recent
+/// Aurora versions, or 128 for older versions", RDS API Reference,
+/// ServerlessV2ScalingConfiguration.MaxCapacity).
+const OLDER_VERSION_MAX_ACU: f64 = 128.0;
+
+/// Refuses, before any call, a range the cluster's engine version does not
+/// allow: a minimum of 0 ACU (auto-pause) or a maximum above 128 ACU needs
+/// a recent version, which only the cluster knows (ServerlessV2FeaturesSupport).
+/// Asked only then, so an ordinary range costs no extra call; when AWS does
+/// not say (or the lookup fails), ModifyDBCluster itself is the judge.
+async fn check_version_limits(
+    ports: Ports<'_>,
+    id: &str,
+    min: f64,
+    max: f64,
+) -> Result<(), AwsError> {
+    if min > 0.0 && max <= OLDER_VERSION_MAX_ACU {
+        return Ok(());
+    }
+    // The lookup only saves a call AWS would refuse: when it fails (moto
+    // answers DescribeDBEngineVersions with HTTP 500), ModifyDBCluster is
+    // still the judge, so a failed lookup does not hold the change.
+    let Ok(Some((lo, hi))) = ports.rds.serverless_v2_limits(id).await else {
+        return Ok(());
+    };
+    if min < lo {
+        return Err(refuse(
+            "ModifyDBCluster",
+            id,
+            ErrorKind::Other,
+            format!(
+                "the cluster's engine version has no Serverless v2 auto-pause: its lowest minimum is {lo} ACU, not {min} (upgrade the engine for min_acu 0)"
+            ),
+        ));
+    }
+    if max > hi {
+        return Err(refuse(
+            "ModifyDBCluster",
+            id,
+            ErrorKind::Other,
+            format!(
+                "the cluster's engine version allows at most {hi} ACU, not {max} (256 needs a recent Aurora version)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Carries on the recorded `steps` of `action` (a writer resize an earlier

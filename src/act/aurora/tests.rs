@@ -18,6 +18,8 @@ use crate::plan::Cause;
 use crate::policy::{Direction, ResourceKind, load_str};
 use crate::ports::{ClusterMember, DbCluster, DbInstance};
 
+mod pause;
+
 const POLICY: &str = "version: 1\nestate: t\nguardrails: { max_actions_per_hour: 9, oscillation_window: 1h, dry_run: false }\nresources:\n  - { id: c, kind: aurora_cluster, identifier: c, engine: aurora-mysql, writer_class: { ladder: [db.r6g.large, db.r6g.xlarge] }, readers: { min: 0, max: 5 }, scale_up: [{ alarm: hi, scales: readers }] }\n";
 
 const PACE: Pace = Pace {

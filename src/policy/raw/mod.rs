@@ -224,7 +224,7 @@ impl std::fmt::Display for ResourceKind {
 /// | kind | blocks |
 /// |---|---|
 /// | `rds_instance` | `instance_class`, `storage`, `apply_immediately`, `allow_stop` |
-/// | `aurora_cluster` | `serverless_v2`, `writer_class`, `readers` |
+/// | `aurora_cluster` | `serverless_v2`, `writer_class`, `readers`, `allow_stop` |
 /// | `msk_cluster` | `az_count`, `brokers`, `broker_type`, `storage` |
 /// | `elasticache_redis` | `node_type`, `shards`, `replicas` |
 /// | `autoscaling_group` | `capacity`, `workload_class` |
@@ -272,7 +272,8 @@ pub struct ResourceSpec {
     /// RDS: apply class changes now (true) or in the maintenance window.
     #[serde(default)]
     pub apply_immediately: Option<bool>,
-    /// RDS: the instance may be stopped by a profile (non-production only).
+    /// RDS, Aurora: the instance or cluster may be stopped by a profile
+    /// (non-production only).
     #[serde(default)]
     pub allow_stop: Option<bool>,
     /// RDS storage ceiling / MSK broker storage: grow-only rule.
@@ -359,6 +360,10 @@ pub struct AcuSpec {
     /// How far one scale step moves the maximum ACU (default 2).
     #[serde(default)]
     pub step_acu: Option<f64>,
+    /// With `min_acu: 0`: idle seconds before Aurora pauses an instance
+    /// (300–86,400; AWS's default 300).
+    #[serde(default)]
+    pub seconds_until_auto_pause: Option<u32>,
 }
 
 /// Grow-only storage rule.
@@ -446,7 +451,7 @@ pub enum KnobName {
     Replicas,
     /// ASG desired capacity.
     Capacity,
-    /// RDS running or stopped (set by a profile's `stopped`, never by a rule).
+    /// RDS instance or Aurora cluster running or stopped (set by a profile's `stopped`, never by a rule).
     Power,
     /// ASG instances distribution (set from the workload class, never by a rule).
     SpotMix,
@@ -514,8 +519,8 @@ pub struct OverridesSpec {
     /// Desired-capacity range (ASG).
     #[serde(default)]
     pub capacity: Option<RangeSpec>,
-    /// RDS: stop the instance while this profile is in force (needs
-    /// `allow_stop: true`).
+    /// RDS, Aurora: stop the instance or cluster while this profile is in
+    /// force (needs `allow_stop: true`). ElastiCache and MSK cannot be stopped.
     #[serde(default)]
     pub stopped: Option<bool>,
 }

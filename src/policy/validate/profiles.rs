@@ -67,11 +67,11 @@ pub(super) fn check(
         }
         if let Some(stopped) = ov.stopped {
             let path = locate::key(&pp, "stopped");
-            if kind != ResourceKind::RdsInstance {
+            if let Some(why) = cannot_stop(kind) {
                 cx.at(
                     &path,
-                    format!("`stopped` does not apply to {kind}"),
-                    "`stopped` only on rds_instance resources",
+                    format!("`stopped` does not apply to {kind}: {why}"),
+                    "`stopped` only on rds_instance and aurora_cluster resources (scale down instead)",
                 );
             } else if stopped && !allow_stop {
                 cx.at(
@@ -85,6 +85,24 @@ pub(super) fn check(
         out.insert(pname.clone(), limits);
     }
     out
+}
+
+/// Why a kind cannot be stopped by a profile, or None when it can (RDS
+/// StopDBInstance, Aurora StopDBCluster).
+fn cannot_stop(kind: ResourceKind) -> Option<&'static str> {
+    match kind {
+        ResourceKind::RdsInstance | ResourceKind::AuroraCluster => None,
+        // The ElastiCache API has no stop for a replication group or cache
+        // cluster (only create, modify, delete); nodes bill until deleted.
+        ResourceKind::ElasticacheRedis => {
+            Some("ElastiCache has no stop: a replication group bills until it is deleted")
+        }
+        // The MSK API has no stop for a cluster (only create, update, delete).
+        ResourceKind::MskCluster => {
+            Some("MSK has no stop: brokers bill until the cluster is deleted")
+        }
+        ResourceKind::AutoscalingGroup => Some("set its capacity to 0 instead"),
+    }
 }
 
 /// The resource's knob an override narrows, or a problem.

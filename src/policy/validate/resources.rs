@@ -166,6 +166,14 @@ fn resource(
         allow_stop,
         az_count: spec.az_count,
         workload_class: spec.workload_class.clone(),
+        auto_pause_seconds: spec
+            .serverless_v2
+            .as_ref()
+            .filter(|a| a.min_acu == 0.0)
+            .map(|a| {
+                a.seconds_until_auto_pause
+                    .unwrap_or(scales::MIN_AUTO_PAUSE_SECONDS)
+            }),
     })
 }
 

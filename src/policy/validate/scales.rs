@@ -17,12 +17,26 @@ pub const MAX_POSITIONS: u64 = 10_000;
 /// full of wide ranges can claim).
 pub const MAX_TOTAL_POSITIONS: u64 = 1_000_000;
 
-/// Highest Aurora Serverless v2 capacity, ACUs.
+/// Highest Aurora Serverless v2 capacity, ACUs. AWS: "The largest value that
+/// you can use is 256 for recent Aurora versions, or 128 for older versions"
+/// (RDS API Reference, ServerlessV2ScalingConfiguration.MaxCapacity). The
+/// policy cannot know the engine version: the cluster's own limit
+/// (ServerlessV2FeaturesSupport) is checked when acting.
 pub const MAX_ACU: f64 = 256.0;
 
-/// Lowest Serverless v2 minimum tidegate accepts (0 means auto-pause, which
-/// the engine does not model yet).
+/// Lowest nonzero Serverless v2 capacity. A minimum of 0 turns auto-pause on
+/// ("For Aurora versions that support the Aurora Serverless v2 auto-pause
+/// feature, the smallest value that you can use is 0 ... otherwise 0.5",
+/// ServerlessV2ScalingConfiguration.MinCapacity).
 pub const MIN_ACU: f64 = 0.5;
+
+/// Shortest `seconds_until_auto_pause` AWS accepts (ServerlessV2ScalingConfiguration
+/// .SecondsUntilAutoPause: "between 300 seconds (five minutes) and 86,400
+/// seconds (one day). The default is 300 seconds").
+pub const MIN_AUTO_PAUSE_SECONDS: u32 = 300;
+
+/// Longest `seconds_until_auto_pause` AWS accepts (one day).
+pub const MAX_AUTO_PAUSE_SECONDS: u32 = 86_400;
 
 /// Default `step_acu`.
 pub const DEFAULT_STEP_ACU: f64 = 2.0;
@@ -291,10 +305,12 @@ pub(super) fn half_step(v: f64) -> bool {
     (v * 2.0).fract() == 0.0
 }
 
-/// Serverless v2 capacity: 0.5 ≤ min_acu ≤ max_acu ≤ 256 in 0.5 steps, the
-/// floor (for the maximum ACU; default `min_acu`) within, step (default 2)
-/// a positive multiple of 0.5. Positions are the maximum ACU values
-/// `min_acu, min_acu + step, ...`, always ending at `max_acu`.
+/// Serverless v2 capacity: min_acu 0 (auto-pause, with an optional
+/// `seconds_until_auto_pause` of 300–86,400) or 0.5 ≤ min_acu, min_acu ≤
+/// max_acu ≤ 256 in 0.5 steps, the floor (for the maximum ACU; default the
+/// first position) within, step (default 2) a positive multiple of 0.5.
+/// Positions are the maximum ACU values `min_acu, min_acu + step, ...`
+/// (from `step` when min_acu is 0), always ending at `max_acu`.
 pub(super) fn acu(cx: &mut Ctx<'_>, path: &str, spec: &AcuSpec) -> Option<Knob> {
     let before = cx.count();
     let minp = locate::key(path, "min_acu");
@@ -302,18 +318,31 @@ pub(super) fn acu(cx: &mut Ctx<'_>, path: &str, spec: &AcuSpec) -> Option<Knob> 
     let (min, max) = (spec.min_acu, spec.max_acu);
     let ok_min = finite(cx, &minp, min);
     let ok_max = finite(cx, &maxp, max);
-    if ok_min && min == 0.0 {
-        cx.at(
-            &minp,
-            "min_acu 0 (auto-pause) is not modelled yet",
-            "min_acu of 0.5 or more",
-        );
-    } else if ok_min && (min < MIN_ACU || !half_step(min)) {
+    // 0 is auto-pause; otherwise at least 0.5.
+    if ok_min && min != 0.0 && (min < MIN_ACU || !half_step(min)) {
         cx.at(
             &minp,
             format!("min_acu {min} is not a valid capacity"),
-            "0.5 or more, in steps of 0.5",
+            "0 (auto-pause), or 0.5 or more, in steps of 0.5",
         );
+    }
+    if let Some(secs) = spec.seconds_until_auto_pause {
+        let pp = locate::key(path, "seconds_until_auto_pause");
+        if ok_min && min != 0.0 {
+            cx.at(
+                &pp,
+                format!(
+                    "seconds_until_auto_pause is set but min_acu is {min}: the cluster never pauses"
+                ),
+                "min_acu: 0, or no seconds_until_auto_pause",
+            );
+        } else if !(MIN_AUTO_PAUSE_SECONDS..=MAX_AUTO_PAUSE_SECONDS).contains(&secs) {
+            cx.at(
+                &pp,
+                format!("seconds_until_auto_pause {secs} is outside what AWS accepts"),
+                "300 to 86400 seconds (AWS's limits)",
+            );
+        }
     }
     if ok_max && (max > MAX_ACU || !half_step(max) || max < MIN_ACU) {
         cx.at(
@@ -342,13 +371,15 @@ pub(super) fn acu(cx: &mut Ctx<'_>, path: &str, spec: &AcuSpec) -> Option<Knob> 
         return None;
     }
     let mut values = Vec::new();
-    let mut v = min;
+    // A maximum of 0 ACU is no capacity at all: with auto-pause (min 0) the
+    // first maximum is one step up.
+    let mut v = if min == 0.0 { step.min(max) } else { min };
     while v < max {
         values.push(v);
         v += step;
     }
     values.push(max);
-    let floor = spec.floor_acu.unwrap_or(min);
+    let floor = spec.floor_acu.unwrap_or(values[0]);
     let fp = locate::key(path, "floor_acu");
     if !finite(cx, &fp, floor) {
         return None;

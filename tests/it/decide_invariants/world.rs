@@ -288,6 +288,7 @@ fn build_resource(i: usize, s: &ResourceSeed) -> (Resource, Member) {
         allow_stop: false,
         az_count: None,
         workload_class: (kind == ResourceKind::AutoscalingGroup).then(|| "api".to_owned()),
+        auto_pause_seconds: None,
     };
     let member = Member {
         policy_id: id.clone(),

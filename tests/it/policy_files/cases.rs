@@ -243,13 +243,49 @@ fn cases() -> Vec<Case> {
             "max ≤ 15",
         ),
         case(
-            "Serverless v2 at 0 ACU",
+            "Serverless v2 auto-pause sooner than AWS allows",
             head(
-                "resources:\n  - id: orders\n    kind: aurora_cluster\n    identifier: orders\n    engine: aurora-postgresql\n    serverless_v2: { min_acu: 0, max_acu: 8 }\n",
+                "resources:\n  - id: orders\n    kind: aurora_cluster\n    identifier: orders\n    engine: aurora-postgresql\n    serverless_v2: { min_acu: 0, max_acu: 8, seconds_until_auto_pause: 60 }\n",
+            ),
+            (14, 46),
+            "resources[0].serverless_v2.seconds_until_auto_pause",
+            "300 to 86400",
+        ),
+        case(
+            "Serverless v2 auto-pause longer than a day",
+            head(
+                "resources:\n  - id: orders\n    kind: aurora_cluster\n    identifier: orders\n    engine: aurora-postgresql\n    serverless_v2: { min_acu: 0, max_acu: 8, seconds_until_auto_pause: 86401 }\n",
+            ),
+            (14, 46),
+            "resources[0].serverless_v2.seconds_until_auto_pause",
+            "300 to 86400",
+        ),
+        case(
+            "Serverless v2 auto-pause delay on a cluster that never pauses",
+            head(
+                "resources:\n  - id: orders\n    kind: aurora_cluster\n    identifier: orders\n    engine: aurora-postgresql\n    serverless_v2: { min_acu: 1, max_acu: 8, seconds_until_auto_pause: 600 }\n",
+            ),
+            (14, 46),
+            "resources[0].serverless_v2.seconds_until_auto_pause",
+            "never pauses",
+        ),
+        case(
+            "Serverless v2 above 256 ACU",
+            head(
+                "resources:\n  - id: orders\n    kind: aurora_cluster\n    identifier: orders\n    engine: aurora-postgresql\n    serverless_v2: { min_acu: 1, max_acu: 256.5 }\n",
+            ),
+            (14, 34),
+            "resources[0].serverless_v2.max_acu",
+            "at most 256",
+        ),
+        case(
+            "Serverless v2 minimum between 0 and 0.5",
+            head(
+                "resources:\n  - id: orders\n    kind: aurora_cluster\n    identifier: orders\n    engine: aurora-postgresql\n    serverless_v2: { min_acu: 0.25, max_acu: 8 }\n",
             ),
             (14, 22),
             "resources[0].serverless_v2.min_acu",
-            "auto-pause",
+            "0 (auto-pause)",
         ),
         // --- storage ---
         case(
@@ -367,6 +403,33 @@ fn cases() -> Vec<Case> {
             "stopped without allow_stop",
             rds("    profiles:\n      night: { stopped: true }\n"),
             (17, 16),
+            "resources[0].profiles.night.stopped",
+            "allow_stop: true",
+        ),
+        case(
+            "ElastiCache asked to stop",
+            head(
+                "resources:\n  - id: cache\n    kind: elasticache_redis\n    identifier: cache\n    engine: valkey\n    node_type: { ladder: [cache.r6g.large] }\n    profiles:\n      night: { stopped: true }\n",
+            ),
+            (16, 16),
+            "resources[0].profiles.night.stopped",
+            "ElastiCache has no stop",
+        ),
+        case(
+            "MSK asked to stop",
+            head(
+                "resources:\n  - id: events\n    kind: msk_cluster\n    identifier: events\n    az_count: 2\n    brokers: { min: 2, max: 8 }\n    broker_type: { ladder: [kafka.m5.large] }\n    profiles:\n      night: { stopped: true }\n",
+            ),
+            (17, 16),
+            "resources[0].profiles.night.stopped",
+            "MSK has no stop",
+        ),
+        case(
+            "Aurora stopped without allow_stop",
+            head(
+                "resources:\n  - id: orders\n    kind: aurora_cluster\n    identifier: orders\n    engine: aurora-mysql\n    serverless_v2: { min_acu: 1, max_acu: 8 }\n    profiles:\n      night: { stopped: true }\n",
+            ),
+            (16, 16),
             "resources[0].profiles.night.stopped",
             "allow_stop: true",
         ),

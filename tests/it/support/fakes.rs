@@ -3,6 +3,8 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use tidegate::estate::{Member, Setting, Status};
+use tidegate::policy::{KnobName, ResourceKind};
 use tidegate::ports::DbInstance;
 
 /// An available DB instance `id` of `class` with 100 GiB of storage, created
@@ -34,6 +36,26 @@ pub fn db_instance(
         storage_throughput: None,
         cluster: cluster.map(str::to_owned),
         created: Some(created),
+        tags: BTreeMap::new(),
+    }
+}
+
+/// Aurora cluster `id` (policy id and identifier alike) in `status`, with
+/// `settings` and nothing else: what observe makes of a cluster, for the
+/// decision tests.
+pub fn aurora_member(id: &str, status: Status, settings: BTreeMap<KnobName, Setting>) -> Member {
+    Member {
+        policy_id: id.into(),
+        identifier: id.into(),
+        kind: ResourceKind::AuroraCluster,
+        status,
+        pending_changes: false,
+        settings,
+        multi_az: false,
+        spot_mix: None,
+        storage_used_percent: None,
+        storage: None,
+        parts: Vec::new(),
         tags: BTreeMap::new(),
     }
 }

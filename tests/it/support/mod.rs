@@ -55,7 +55,7 @@ mod runs;
 
 #[allow(unused_imports)] // the harness's API, whether or not every item is used yet
 pub use deploy::{create_ledger_table, subscribed_queue};
-pub use fakes::db_instance;
+pub use fakes::{aurora_member, db_instance};
 #[allow(unused_imports)] // the harness's API, whether or not every item is used yet
 pub use moto::{Calls, Fault, MotoServer, python, unique};
 pub use plans::act_each;
