@@ -4,7 +4,7 @@
 mod backtest;
 mod decide_aurora;
 mod decide_invariants;
-mod fault_rounds;
+pub(crate) mod fault_rounds;
 mod guards;
 mod policy_files;
 mod recheck;
