@@ -3,6 +3,7 @@
 //! attempts the SDK made.
 
 use std::fmt;
+use std::time::Duration;
 
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
@@ -36,6 +37,11 @@ impl AwsError {
             };
         }
         let attempts = attempts_made(&err);
+        let timed_out = match &err {
+            SdkError::TimeoutError(_) => true,
+            SdkError::DispatchFailure(d) => d.is_timeout(),
+            _ => false,
+        };
         let (kind, code, message) = match &err {
             SdkError::ServiceError(service_err) => {
                 let e = service_err.err();
@@ -91,7 +97,10 @@ impl AwsError {
             other => (ErrorKind::Other, None, format!("{other}")),
         };
         let message = match attempts {
-            Some(n) if n > 1 => format!("{message} (after {n} attempts)"),
+            Some((n, Some(limit))) if n > 1 && timed_out => {
+                format!("{message} (after {n} attempts, attempt timeout {limit:?})")
+            }
+            Some((n, _)) if n > 1 => format!("{message} (after {n} attempts)"),
             _ => message,
         };
         AwsError {
@@ -124,25 +133,38 @@ where
     None
 }
 
-/// How many attempts the SDK made, where the answer says (see
-/// `super::attempts::Recorder`).
-fn attempts_made<E>(err: &SdkError<E, HttpResponse>) -> Option<u32> {
+/// How many attempts the SDK made, where the answer says, or the error
+/// that came without one (see `super::attempts::Recorder`); and, for the
+/// latter, the limit on each attempt.
+fn attempts_made<E>(err: &SdkError<E, HttpResponse>) -> Option<(u32, Option<Duration>)>
+where
+    E: std::error::Error + 'static,
+{
     let raw = match err {
         SdkError::ServiceError(e) => e.raw(),
         SdkError::ResponseError(e) => e.raw(),
-        _ => return None,
+        _ => {
+            return super::attempts::find(err).map(|c| (c.attempts, c.attempt_timeout));
+        }
     };
-    super::attempts::read(raw)
+    super::attempts::read(raw).map(|n| (n, None))
 }
 
 /// An error and its causes, outermost first, as one line (`io error:
 /// tcp connect error: Connection refused (os error 111)`).
-fn causes(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut next = e.source();
+fn causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = String::new();
+    let mut next = Some(e);
     while let Some(cause) = next {
+        // The attempt count is said once, at the end of the message.
+        if let Some(counted) = cause.downcast_ref::<super::attempts::Counted>() {
+            next = counted.cause();
+            continue;
+        }
         let text = cause.to_string();
-        if !out.ends_with(&text) {
+        if out.is_empty() {
+            out = text;
+        } else if !out.ends_with(&text) {
             out.push_str(": ");
             out.push_str(&text);
         }

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
+use super::lease::LostLeases;
 use crate::act::Journal;
 use crate::ledger::{Ledger, LogEntry, Steps};
 
@@ -15,6 +16,7 @@ pub(super) struct LogJournal<'a> {
     ledger: &'a dyn Ledger,
     entry: Mutex<LogEntry>,
     progress: Option<fn(&str)>,
+    lost: Option<&'a LostLeases>,
 }
 
 impl<'a> LogJournal<'a> {
@@ -28,7 +30,15 @@ impl<'a> LogJournal<'a> {
             ledger,
             entry: Mutex::new(entry.clone()),
             progress,
+            lost: None,
         }
+    }
+
+    /// This journal, refusing every step once the heartbeat finds the
+    /// resource's lease lost: the run that took it over owns the change.
+    pub(super) fn watching(mut self, lost: &'a LostLeases) -> Self {
+        self.lost = Some(lost);
+        self
     }
 
     /// The entry with the steps as last recorded: what its outcome is
@@ -49,6 +59,9 @@ impl<'a> LogJournal<'a> {
 impl Journal for LogJournal<'_> {
     async fn record(&self, steps: &Steps) -> Result<(), String> {
         let entry = self.lock().with_steps(steps);
+        if let Some(lost) = self.lost {
+            lost.lease_still_held(&entry.action.identifier)?;
+        }
         // An entry without an outcome written over its intent: still open.
         self.ledger
             .record_outcome(&entry)

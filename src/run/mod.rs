@@ -23,10 +23,13 @@
 
 mod deadline;
 mod journal;
+mod lease;
 mod reconcile;
 mod spot;
 mod trigger;
 
+#[cfg(all(test, feature = "test-util"))]
+mod lease_tests;
 #[cfg(all(test, feature = "test-util"))]
 mod resume_tests;
 
@@ -50,6 +53,7 @@ use crate::policy::Policy;
 use crate::ports::NotifyPort;
 use crate::pricing::{PriceBook, run_rate};
 
+use self::lease::LostLeases;
 use self::spot::{reacting_classes, reacts_to_spot};
 
 /// Where a budget run's actual spend comes from, as standings name it.
@@ -292,7 +296,7 @@ impl Runner<'_> {
     ) -> Result<RunReport, RunError> {
         let started = Instant::now();
         let mut report = RunReport::new(&trigger.event, RunStatus::Done);
-        reconcile::open_intents(self, now, &mut report).await?;
+        reconcile::open_intents(self, now, started, &mut report).await?;
 
         let scoped = match &trigger.scope {
             Scope::All => self.policy.clone(),
@@ -352,14 +356,15 @@ impl Runner<'_> {
         }
 
         let leased = self.take_leases(&wanted, now, started, &mut report).await?;
+        let lost = LostLeases::default();
         // Acting stops a little before the run's end, so the leases are
         // given back rather than left to expire.
-        let acting = self.with_heartbeat(&leased, now, started, async {
+        let acting = self.with_heartbeat(&leased, now, started, &lost, async {
             // A lease just taken may have lapsed from a dead run: settle its
             // intents before deciding on the resource.
             let settled = reconcile::taken_over(self, &leased, now, &mut report.notes).await?;
             report.reconciled.extend(settled);
-            self.act_leased(&scoped, trigger, &leased, now, started, &mut report)
+            self.act_leased(&scoped, trigger, &leased, &lost, now, started, &mut report)
                 .await
         });
         let acted = deadline::bounded(started, deadline::before(started, end), acting).await;
@@ -440,11 +445,13 @@ impl Runner<'_> {
     }
 
     /// Decides again under the leases and acts: intent, AWS call, outcome.
+    #[allow(clippy::too_many_arguments)]
     async fn act_leased(
         &self,
         policy: &Policy,
         trigger: &Trigger,
         leased: &BTreeSet<String>,
+        lost: &LostLeases,
         now: DateTime<Utc>,
         started: Instant,
         report: &mut RunReport,
@@ -459,6 +466,7 @@ impl Runner<'_> {
             policy,
             &fresh,
             &trigger.event,
+            lost,
             now,
             started,
             report,
@@ -472,7 +480,8 @@ impl Runner<'_> {
     /// Each planned action in turn: a share of the hourly allowance,
     /// intent, AWS call, outcome. An action whose share another run took
     /// meanwhile is refused by `rate_limit` in `plan`. The caller holds the
-    /// leases of the resources concerned.
+    /// leases of the resources concerned; one whose lease its heartbeat
+    /// found lost gets no further action or step (`lost`).
     #[allow(clippy::too_many_arguments)]
     async fn carry_out(
         &self,
@@ -480,6 +489,7 @@ impl Runner<'_> {
         policy: &Policy,
         fresh: &Estate,
         event: &EventRef,
+        lost: &LostLeases,
         now: DateTime<Utc>,
         started: Instant,
         report: &mut RunReport,
@@ -497,8 +507,11 @@ impl Runner<'_> {
                 tell(n + 1, planned, action);
             }
             let entry = LogEntry::intent(action, event, self.holder, now);
-            let journal = journal::LogJournal::new(self.ledger, &entry, self.settings.progress);
-            let outcome = if failed.contains(&action.identifier) {
+            let journal = journal::LogJournal::new(self.ledger, &entry, self.settings.progress)
+                .watching(lost);
+            let outcome = if let Err(why) = lost.lease_still_held(&action.identifier) {
+                Outcome::Skipped { why }
+            } else if failed.contains(&action.identifier) {
                 Outcome::Skipped {
                     why: "an earlier change to this resource failed or is still under way"
                         .to_owned(),
@@ -529,6 +542,12 @@ impl Runner<'_> {
             };
             if matches!(outcome, Outcome::Failed { .. } | Outcome::InProgress { .. }) {
                 failed.insert(action.identifier.clone());
+            }
+            if lost.lease_still_held(&action.identifier).is_err()
+                && !report.left_to_others.contains(&action.identifier)
+            {
+                // Another run holds it now: what is left is that run's.
+                report.left_to_others.push(action.identifier.clone());
             }
             if let Outcome::InProgress { detail } = &outcome {
                 // The intent stays open, steps and all: a later run carries
@@ -620,12 +639,14 @@ impl Runner<'_> {
 
     /// Runs `work` while renewing `leased` every quarter lease, so a run
     /// that acts for longer than one lease keeps its leases (and a run
-    /// that dies stops renewing them: they lapse within one lease).
+    /// that dies stops renewing them: they lapse within one lease). A lease
+    /// found lost (it lapsed and another run took it) goes into `lost`.
     async fn with_heartbeat<T>(
         &self,
         leased: &BTreeSet<String>,
         now: DateTime<Utc>,
         started: Instant,
+        lost: &LostLeases,
         work: impl std::future::Future<Output = T>,
     ) -> T {
         let every = (self.settings.lease / 4)
@@ -637,26 +658,32 @@ impl Runner<'_> {
             tokio::select! {
                 out = &mut work => return out,
                 () = tokio::time::sleep(every), if !leased.is_empty() => {
-                    self.renew_leases(leased, clock(now, started)).await;
+                    self.renew_leases(leased, clock(now, started), lost).await;
                 }
             }
         }
     }
 
-    /// One heartbeat: extends each lease to `at` + one lease.
-    async fn renew_leases(&self, leased: &BTreeSet<String>, at: DateTime<Utc>) {
+    /// One heartbeat: extends each lease still held to `at` + one lease.
+    async fn renew_leases(&self, leased: &BTreeSet<String>, at: DateTime<Utc>, lost: &LostLeases) {
         for id in leased {
+            if lost.lease_still_held(id).is_err() {
+                continue;
+            }
             match self
                 .ledger
                 .take_lease(id, self.holder, at, at + self.settings.lease)
                 .await
             {
                 Ok(true) => {}
-                Ok(false) => tracing::warn!(
-                    resource = %id,
-                    holder = self.holder,
-                    "Lease lost: another run took it over after it lapsed."
-                ),
+                Ok(false) => {
+                    lost.lose(id);
+                    tracing::warn!(
+                        resource = %id,
+                        holder = self.holder,
+                        "Lease lost: another run took it over after it lapsed; nothing more is started on it."
+                    );
+                }
                 Err(e) => tracing::warn!(
                     resource = %id,
                     error = %e,

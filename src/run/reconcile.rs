@@ -10,10 +10,12 @@
 //! and AWS says what is done already.
 
 use std::collections::BTreeSet;
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
 use super::journal::LogJournal;
+use super::lease::LostLeases;
 use super::{RunError, RunReport, Runner};
 use crate::act::{self, Outcome, current_setting};
 use crate::estate::Status;
@@ -28,6 +30,7 @@ use crate::observe;
 pub(super) async fn open_intents(
     runner: &Runner<'_>,
     now: DateTime<Utc>,
+    started: Instant,
     report: &mut RunReport,
 ) -> Result<(), RunError> {
     let ledger = runner.ledger;
@@ -60,11 +63,16 @@ pub(super) async fn open_intents(
     }
     let (stepped, plain): (Vec<LogEntry>, Vec<LogEntry>) =
         mine.iter().cloned().partition(|e| e.steps.is_some());
-    let carried = carry_on(runner, &stepped, now, report).await;
-    let settled = match carried {
-        Ok(()) => settle(runner, &plain, now, &mut report.notes).await,
-        Err(e) => Err(e),
-    };
+    // Carrying a change on can wait on AWS for minutes: the leases are
+    // renewed meanwhile, and a step on one found lost is not taken.
+    let held: BTreeSet<String> = mine.iter().map(|e| e.action.identifier.clone()).collect();
+    let lost = LostLeases::default();
+    let settled = runner
+        .with_heartbeat(&held, now, started, &lost, async {
+            carry_on(runner, &stepped, &lost, now, report).await?;
+            settle(runner, &plain, now, &mut report.notes).await
+        })
+        .await;
     for entry in &mine {
         // Expires by itself if this fails; the outcome is what matters.
         let _ = ledger
@@ -80,6 +88,7 @@ pub(super) async fn open_intents(
 async fn carry_on(
     runner: &Runner<'_>,
     open: &[LogEntry],
+    lost: &LostLeases,
     now: DateTime<Utc>,
     report: &mut RunReport,
 ) -> Result<(), RunError> {
@@ -105,7 +114,8 @@ async fn carry_on(
             ));
             continue;
         }
-        let journal = LogJournal::new(runner.ledger, entry, runner.settings.progress);
+        let journal =
+            LogJournal::new(runner.ledger, entry, runner.settings.progress).watching(lost);
         let outcome = act::resume(a, steps, runner.ports, runner.settings.pace, &journal).await;
         if let Outcome::InProgress { detail } = &outcome {
             report.under_way.insert(a.identifier.clone());

@@ -27,17 +27,17 @@ use crate::ports::{ClusterMember, DbCluster, DbInstance};
 use crate::pricing::SnapshotPriceBook;
 use crate::signals::AlarmState;
 
-const POLICY: &str = "version: 1\nestate: t\nguardrails: { max_actions_per_hour: 9, oscillation_window: 1h, dry_run: false }\nresources:\n  - { id: c, kind: aurora_cluster, identifier: c, engine: aurora-mysql, writer_class: { ladder: [db.r6g.large, db.r6g.xlarge] }, readers: { min: 0, max: 5 }, scale_up: [{ alarm: hi, scales: writer_class }] }\n";
+pub(super) const POLICY: &str = "version: 1\nestate: t\nguardrails: { max_actions_per_hour: 9, oscillation_window: 1h, dry_run: false }\nresources:\n  - { id: c, kind: aurora_cluster, identifier: c, engine: aurora-mysql, writer_class: { ladder: [db.r6g.large, db.r6g.xlarge] }, readers: { min: 0, max: 5 }, scale_up: [{ alarm: hi, scales: writer_class }] }\n";
 
 const BIG: &str = "db.r6g.xlarge";
 
-fn t0() -> DateTime<Utc> {
+pub(super) fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0)
         .single()
         .expect("a time")
 }
 
-fn instance(id: &str, minute: u32) -> DbInstance {
+pub(super) fn instance(id: &str, minute: u32) -> DbInstance {
     DbInstance {
         id: id.into(),
         arn: format!("arn:aws:rds:us-east-1:1:db:{id}"),
@@ -59,7 +59,7 @@ fn instance(id: &str, minute: u32) -> DbInstance {
 
 /// Cluster `c`: writer `w` and reader `c-reader-1`, db.r6g.large; alarm
 /// `hi` firing, so every run wants the writer one class up.
-fn estate() -> FakeAws {
+pub(super) fn estate() -> FakeAws {
     let aws = FakeAws::default();
     aws.rds.put_instance(instance("w", 1));
     aws.rds.put_instance(instance("c-reader-1", 2));
@@ -92,10 +92,10 @@ enum Kill {
 }
 
 /// Hangs the run after the n-th mutating call, and says so.
-struct HangAfterCall {
-    at: usize,
-    calls: AtomicUsize,
-    hung: Notify,
+pub(super) struct HangAfterCall {
+    pub(super) at: usize,
+    pub(super) calls: AtomicUsize,
+    pub(super) hung: Notify,
 }
 
 impl Tap for HangAfterCall {
@@ -218,7 +218,7 @@ impl Ledger for HangAfterWrite<'_> {
     }
 }
 
-fn settings() -> Settings {
+pub(super) fn settings() -> Settings {
     Settings {
         pace: Pace {
             poll: Duration::from_millis(1),
@@ -231,7 +231,7 @@ fn settings() -> Settings {
 
 /// `work`, with every modification in the fake settling a moment later,
 /// until it ends or `hung` says it hangs (None: killed).
-async fn settling<F: std::future::Future>(
+pub(super) async fn settling<F: std::future::Future>(
     aws: &FakeAws,
     hung: &Notify,
     work: F,

@@ -207,3 +207,54 @@ async fn missing_credentials_read_as_a_credentials_problem() {
     );
     assert!(!text.contains("could not reach the endpoint"), "{text}");
 }
+
+#[tokio::test]
+async fn a_call_that_times_out_on_every_attempt_says_how_many_were_made() {
+    // Each attempt is cut at 1 s; three attempts, well inside the call's 20 s.
+    let p = policy("  timeouts: { connect: 1s, read: 1s, attempt: 1s, call: 20s }\n");
+    let sdk =
+        tidegate::aws::with_timeouts(&config(&silent_endpoint(), 3).await, &p.guardrails.timeouts);
+    let err = RdsAdapter::new(&sdk)
+        .db_instances()
+        .await
+        .expect_err("nothing answers");
+    assert_eq!(err.kind, ErrorKind::Transient);
+    let text = err.to_string();
+    assert!(
+        text.starts_with("rds DescribeDBInstances failed: no answer in time: "),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(" (after 3 attempts, attempt timeout 1s)"),
+        "{text}"
+    );
+    assert_eq!(text.matches("attempts").count(), 1, "{text}");
+}
+
+#[tokio::test]
+async fn a_connection_reset_on_every_attempt_says_how_many_were_made() {
+    use crate::fault_rounds::proxy::{FaultProxy, Schedule};
+    // The fault proxy in front of moto resets every connection.
+    let moto = MotoServer::dedicated();
+    let proxy = FaultProxy::start(&moto);
+    proxy.schedule(&Schedule {
+        seed: "resets".to_owned(),
+        mix: [("reset".to_owned(), 1.0)].into_iter().collect(),
+        delay_ms: 0,
+        mutating_only: false,
+        kill_at: None,
+        kill_mode: "after".to_owned(),
+    });
+    let err = ElastiCacheAdapter::new(&config(proxy.url(), 3).await)
+        .replication_groups()
+        .await
+        .expect_err("every connection is reset");
+    assert_eq!(err.kind, ErrorKind::Transient);
+    let text = err.to_string();
+    assert!(
+        text.starts_with("elasticache DescribeReplicationGroups failed: "),
+        "{text}"
+    );
+    assert!(text.ends_with(" (after 3 attempts)"), "{text}");
+    assert_eq!(proxy.state().requests, 3, "{text}");
+}

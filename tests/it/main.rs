@@ -6,7 +6,7 @@ mod decide_aurora;
 mod decide_aurora_pause;
 mod decide_aurora_stop;
 mod decide_invariants;
-mod fault_rounds;
+pub(crate) mod fault_rounds;
 mod guards;
 mod policy_files;
 mod recheck;

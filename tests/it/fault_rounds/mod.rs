@@ -10,7 +10,7 @@
 
 mod driver;
 mod estate;
-mod proxy;
+pub(crate) mod proxy;
 mod self_test;
 
 use driver::{Mix, Scenario, run_scenario};
