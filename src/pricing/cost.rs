@@ -320,7 +320,7 @@ impl<'a> Pricer<'a> {
                     ));
                 }
             }
-            (_, Some(min)) if min == 0.0 => {
+            (_, Some(0.0)) => {
                 // Auto-pause: "You aren't charged for instance capacity while
                 // an instance is in the paused state" (Aurora User Guide,
                 // Scaling to Zero ACUs); cluster storage still bills.
