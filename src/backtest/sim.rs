@@ -36,6 +36,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use super::alarms::Alarms;
 use super::costing::CostCache;
 use super::load;
+use super::predict::Forecaster;
 use super::timeline::{STEP_SECS, Window};
 use crate::budget;
 use crate::decide::{Inputs, decide};
@@ -125,6 +126,8 @@ pub struct Tally {
     pub prices: BTreeMap<PriceKey, Quote>,
     /// The spot mix over the replay (groups with a workload class).
     pub spot: Option<SpotTally>,
+    /// The forecaster over the replay (resources with `predictive`).
+    pub prediction: Option<super::predict::PredictTally>,
 }
 
 /// What the spot mix of one group did.
@@ -220,6 +223,10 @@ pub fn run(
         })
         .collect();
     let mut caches: Vec<CostCache> = subjects.iter().map(|_| CostCache::default()).collect();
+    let mut forecasters: Vec<Option<Forecaster>> = subjects
+        .iter()
+        .map(|s| Forecaster::new(s.resource, &s.driven.as_ref()?.metric))
+        .collect();
     // The same capacity at the class's own mix (kept apart, so the prices
     // a resource reports are the ones its replayed cost used).
     let mut class_caches: Vec<CostCache> = subjects.iter().map(|_| CostCache::default()).collect();
@@ -259,7 +266,15 @@ pub fn run(
                 continue;
             };
             let units = load::capacity_units(s.resource, &estate.members[k].settings)?;
-            a.push(load::signal(load::utilisation(d.demand(i), units)));
+            let seen = load::signal(load::utilisation(d.demand(i), units));
+            a.push(seen);
+            // The forecaster sees the metric as read, as demand.
+            if let Some(f) = forecasters[k].as_mut() {
+                match f.step(i, seen * units / 100.0, units) {
+                    Some(o) => signals.forecasts.insert(s.identifier.clone(), o),
+                    None => signals.forecasts.remove(&s.identifier),
+                };
+            }
             for (name, state) in a.states() {
                 signals.alarms.insert(name.to_owned(), state);
             }
@@ -395,6 +410,7 @@ pub fn run(
 
     for (k, t) in tallies.iter_mut().enumerate() {
         t.end = estate.members[k].settings.clone();
+        t.prediction = forecasters[k].take().map(|f| f.tally);
         t.prices = caches[k].used().clone();
     }
     Ok(Outcome {

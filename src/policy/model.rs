@@ -273,6 +273,8 @@ pub struct Resource {
     pub az_count: Option<u32>,
     /// ASG: workload class.
     pub workload_class: Option<String>,
+    /// Predictive pre-scaling, when the policy opts in.
+    pub predictive: Option<super::Predictive>,
 }
 
 impl Resource {
@@ -301,6 +303,26 @@ pub struct Knob {
     pub scale: Scale,
     /// Protected floor: index into `scale`; never planned below.
     pub floor: usize,
+    /// How far one decision may move it (target tracking).
+    pub max_step: MaxStep,
+}
+
+/// How many positions one decision may move a knob. Scale-up is not capped
+/// by default: under-provisioning is an outage, so it sizes to demand in one
+/// step. Scale-down moves one rung by default: being wrong about falling
+/// load costs a little money, being wrong the other way costs breaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaxStep {
+    /// Most positions up per decision; None: as far as demand needs.
+    pub up: Option<usize>,
+    /// Most positions down per decision.
+    pub down: usize,
+}
+
+impl Default for MaxStep {
+    fn default() -> Self {
+        MaxStep { up: None, down: 1 }
+    }
 }
 
 /// Ordered positions of a knob.
@@ -395,6 +417,9 @@ pub struct Rule {
     pub knob: KnobName,
     /// Critical rules may pass the budget headroom guard.
     pub critical: bool,
+    /// Target tracking: the utilisation a move sizes the knob to (percent
+    /// of the rule's metric). None: the rule moves one position.
+    pub target: Option<f64>,
 }
 
 impl Rule {

@@ -84,6 +84,10 @@ fn resource(f: SubjectFacts<'_>) -> ResourceReport {
     if !t.peak_utilisation.is_finite() {
         notes.push("had load while at zero capacity (counted as breaches)".to_owned());
     }
+    let prediction = super::prediction::report(r, t, f.without);
+    if let Some(p) = &prediction {
+        notes.push(p.describe(t));
+    }
     let visited = r
         .knobs
         .iter()
@@ -126,6 +130,7 @@ fn resource(f: SubjectFacts<'_>) -> ResourceReport {
             _ => None,
         },
         priced_from: t.prices.iter().map(|(k, q)| PriceUsed::new(k, q)).collect(),
+        prediction,
     }
 }
 

@@ -15,10 +15,12 @@
 
 mod build;
 mod format;
+mod prediction;
 mod schema;
 mod spot;
 
 pub use build::build;
 pub use format::{cents, change_text, short, summary, tenths};
+pub use prediction::{PredictionReport, Without};
 pub use schema::*;
 pub use spot::{ClassWarnings, MixChange, MixLevel, SpotMixReport, WarningsReport};

@@ -103,6 +103,8 @@ pub struct ResourceReport {
     /// The prices its replayed cost was computed from, each with its source
     /// and date.
     pub priced_from: Vec<PriceUsed>,
+    /// The forecast's scores and effect (resources with `predictive`).
+    pub prediction: Option<super::PredictionReport>,
 }
 
 /// A note and how many actions carried it.
@@ -272,6 +274,8 @@ pub struct SubjectFacts<'a> {
     pub baseline: &'a Baseline,
     /// Notes gathered while preparing it.
     pub notes: Vec<String>,
+    /// Its tally in the replay without prediction (when one ran).
+    pub without: Option<&'a Tally>,
 }
 
 /// Header facts.
