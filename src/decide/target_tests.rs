@@ -8,6 +8,8 @@ const POLICY: &str = r#"
 version: 1
 estate: t
 guardrails: { max_actions_per_hour: 20, oscillation_window: 1h }
+spot_mix:
+  web: { spot_percent: 0, on_demand_base: 1, allocation_strategy: price-capacity-optimized, instance_types: [m6i.large] }
 resources:
   - id: db
     kind: rds_instance
@@ -23,6 +25,7 @@ resources:
   - id: fleet
     kind: autoscaling_group
     identifier: fleet
+    workload_class: web
     capacity: { min: 1, max: 40, max_step: { up: 3, down: 2 } }
     scale_up:
       - { metric: CPUUtilization, above: 75, target: 50 }
