@@ -38,6 +38,7 @@ pub mod decide;
 pub mod estate;
 #[cfg(feature = "test-util")]
 pub mod fake;
+pub mod forecast;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod ledger;

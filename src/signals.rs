@@ -33,6 +33,11 @@ pub struct Signals {
     /// A group absent here has unknown warnings: its raised mix is held.
     #[serde(default)]
     pub spot_warnings: BTreeMap<String, Vec<chrono::DateTime<chrono::Utc>>>,
+    /// Forecast outlooks of the resources with `predictive` in the policy
+    /// (AWS identifier → outlook), from [`crate::forecast::outlook`]. A
+    /// resource absent here is scaled reactively.
+    #[serde(default)]
+    pub forecasts: BTreeMap<String, crate::forecast::Outlook>,
 }
 
 impl Signals {

@@ -17,10 +17,12 @@
 pub mod alarms;
 pub mod baseline;
 pub mod costing;
+pub mod honesty;
 pub mod input;
 pub mod interruptions;
 pub mod load;
 pub mod mapping;
+pub mod predict;
 pub mod render;
 pub mod report;
 pub mod sim;
@@ -422,6 +424,11 @@ pub fn run_observed(
                 }
                 let (_, alarm_notes) = alarms::Alarms::new(resource, &spec.metric, 300);
                 resource_notes.extend(alarm_notes);
+                resource_notes.extend(honesty::warnings(
+                    &replay.percents,
+                    replay.count_peak.map(|_| spec.peak_percent),
+                    slo_percent,
+                ));
                 let tr = TraceReport {
                     file: spec.file.clone(),
                     metric: spec.metric.clone(),
@@ -467,6 +474,24 @@ pub fn run_observed(
         slo_percent,
         &mut |done| tick(done, total),
     )?;
+    // One run, two replays: the same traces without prediction, so the
+    // report can set what the forecast changed beside it.
+    let without = if policy.resources.iter().any(|r| r.predictive.is_some()) {
+        let mut plain = policy.clone();
+        for r in &mut plain.resources {
+            r.predictive = None;
+        }
+        Some(sim::run(
+            &plain,
+            &subjects,
+            &window,
+            &missing,
+            prices,
+            slo_percent,
+        )?)
+    } else {
+        None
+    };
     let baselines = subjects
         .iter()
         .map(|s| baseline::choose(policy, s, &window, &missing, prices, slo_percent))
@@ -476,13 +501,15 @@ pub fn run_observed(
         .zip(trace_reports)
         .zip(notes)
         .zip(outcome.tallies.iter().zip(&baselines))
+        .enumerate()
         .map(
-            |(((subject, trace), notes), (tally, baseline))| SubjectFacts {
+            |(k, (((subject, trace), notes), (tally, baseline)))| SubjectFacts {
                 subject,
                 trace,
                 tally,
                 baseline,
                 notes,
+                without: without.as_ref().and_then(|w| w.tallies.get(k)),
             },
         )
         .collect();

@@ -36,6 +36,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use super::alarms::Alarms;
 use super::costing::CostCache;
 use super::load;
+use super::predict::Forecaster;
 use super::timeline::{STEP_SECS, Window};
 use crate::budget;
 use crate::decide::{Inputs, decide};
@@ -128,6 +129,8 @@ pub struct Tally {
     /// Each interval replayed, in order (missing ones absent), for the
     /// report's charts.
     pub samples: Vec<Sample>,
+    /// The forecaster over the replay (resources with `predictive`).
+    pub prediction: Option<super::predict::PredictTally>,
 }
 
 /// One replayed interval of one resource, on the settings it ran with.
@@ -264,6 +267,10 @@ pub fn run_observed(
         })
         .collect();
     let mut caches: Vec<CostCache> = subjects.iter().map(|_| CostCache::default()).collect();
+    let mut forecasters: Vec<Option<Forecaster>> = subjects
+        .iter()
+        .map(|s| Forecaster::new(s.resource, &s.driven.as_ref()?.metric))
+        .collect();
     // The same capacity at the class's own mix (kept apart, so the prices
     // a resource reports are the ones its replayed cost used).
     let mut class_caches: Vec<CostCache> = subjects.iter().map(|_| CostCache::default()).collect();
@@ -304,7 +311,15 @@ pub fn run_observed(
                 continue;
             };
             let units = load::capacity_units(s.resource, &estate.members[k].settings)?;
-            a.push(load::signal(load::utilisation(d.demand(i), units)));
+            let seen = load::signal(load::utilisation(d.demand(i), units));
+            a.push(seen);
+            // The forecaster sees the metric as read, as demand.
+            if let Some(f) = forecasters[k].as_mut() {
+                match f.step(i, seen * units / 100.0, units) {
+                    Some(o) => signals.forecasts.insert(s.identifier.clone(), o),
+                    None => signals.forecasts.remove(&s.identifier),
+                };
+            }
             for (name, state) in a.states() {
                 signals.alarms.insert(name.to_owned(), state);
             }
@@ -457,6 +472,7 @@ pub fn run_observed(
 
     for (k, t) in tallies.iter_mut().enumerate() {
         t.end = estate.members[k].settings.clone();
+        t.prediction = forecasters[k].take().map(|f| f.tally);
         t.prices = caches[k].used().clone();
     }
     Ok(Outcome {

@@ -13,6 +13,7 @@ mod price;
 mod propose;
 mod recheck;
 mod rules;
+mod target;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 

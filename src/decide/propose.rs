@@ -8,9 +8,12 @@ use chrono::{DateTime, Utc};
 use super::guards::storage_iops;
 use super::knobs::{self, Window};
 use super::rules;
+use super::target;
 use crate::estate::{Member, Power, Setting};
 use crate::plan::Cause;
-use crate::policy::{Direction, Knob, KnobName, Policy, Resource, ResourceKind, SpotMix};
+use crate::policy::{
+    Direction, Knob, KnobName, Policy, PredictiveMode, Resource, ResourceKind, SpotMix,
+};
 use crate::signals::Signals;
 
 /// The profiles in force for one resource.
@@ -87,6 +90,15 @@ pub(crate) fn propose(
         };
         if let Some(p) = positional(resource, member, signals, in_force, knob, current, pos) {
             out.push(p);
+        } else if let Some(p) = forecast(
+            resource,
+            member,
+            signals,
+            in_force,
+            (knob, current, pos),
+            notes,
+        ) {
+            out.push(p);
         }
     }
     out.extend(storage(resource, member));
@@ -128,24 +140,45 @@ fn positional(
         } else {
             window.clone()
         };
-        let to = pos as isize + 1;
+        let sized = target::destination(
+            resource,
+            member,
+            signals,
+            (knob, pos, &reach),
+            fired.rule,
+            Direction::Up,
+        );
+        let to = sized.as_ref().map_or(pos as isize + 1, |s| s.to as isize);
         if !inside(to, &reach)
             && let Some(p) = reshape(in_force, knob, current, pos, &window, Some(&fired))
         {
             return Some(p);
         }
         let cause = rule_cause(fired.rule);
-        let reason = format!("{}: one step up", fired.evidence);
+        let reason = moved(&fired, knob, pos, to, sized.as_ref());
         (to, cause, reason, fired.rule.critical, reach)
     } else if let Some(fired) = down {
-        let to = pos as isize - 1;
+        let sized = target::destination(
+            resource,
+            member,
+            signals,
+            (knob, pos, &window),
+            fired.rule,
+            Direction::Down,
+        );
+        if sized.as_ref().is_some_and(|s| s.to == pos) {
+            // One step down would land over the target: the next decision
+            // would scale straight back up. Hold; only the shape may drift.
+            return reshape(in_force, knob, current, pos, &window, None);
+        }
+        let to = sized.as_ref().map_or(pos as isize - 1, |s| s.to as isize);
         if !inside(to, &window)
             && let Some(p) = reshape(in_force, knob, current, pos, &window, Some(&fired))
         {
             return Some(p);
         }
         let cause = rule_cause(fired.rule);
-        let reason = format!("{}: one step down", fired.evidence);
+        let reason = moved(&fired, knob, pos, to, sized.as_ref());
         (to, cause, reason, false, window)
     } else {
         // In range and no rule: only the shape may drift (ASG min/max,
@@ -173,6 +206,88 @@ fn positional(
         step: Some((pos, to, window)),
         mix: None,
     })
+}
+
+/// A pre-scale before a forecast rise, when nothing else moves the knob
+/// and the resource's forecast is trusted and may scale; otherwise a note
+/// of what a `forecast_only` forecast would do, or why it is not trusted.
+fn forecast(
+    resource: &Resource,
+    member: &Member,
+    signals: &Signals,
+    in_force: &InForce<'_>,
+    (knob, current, pos): (&Knob, &Setting, usize),
+    notes: &mut Vec<String>,
+) -> Option<Proposal> {
+    let predictive = resource.predictive.as_ref()?;
+    let outlook = signals.forecasts.get(&member.identifier)?;
+    if !outlook.trusted {
+        notes.push(format!("{}: {}", member.label(), outlook.note));
+        return None;
+    }
+    let window = knobs::window(knob, resource, &in_force.names(true));
+    let (rule, sized) = target::ahead(
+        resource,
+        member,
+        (knob, pos, &window),
+        &outlook.metric,
+        outlook.peak,
+    )?;
+    let reason = format!(
+        "forecast p{:.0} of {} over the next {}: {:.1} here; pre-scale to {} ({})",
+        predictive.quantile,
+        outlook.metric,
+        predictive.lead,
+        outlook.peak,
+        knobs::describe(knob, sized.to),
+        sized.describe()
+    );
+    if predictive.mode == PredictiveMode::ForecastOnly {
+        notes.push(format!(
+            "{}: forecast only, not acted on: {reason}",
+            member.label()
+        ));
+        return None;
+    }
+    let to = knobs::setting_at(knob, sized.to, &window)?;
+    Some(Proposal {
+        knob: knob.name,
+        from: current.clone(),
+        to,
+        direction: Some(Direction::Up),
+        cause: Cause::Rule {
+            rule: format!("forecast {}", outlook.metric),
+            alarm: rule.alarm_name.clone(),
+            critical: false,
+        },
+        reason,
+        critical: false,
+        step: Some((pos, sized.to as isize, window)),
+        mix: None,
+    })
+}
+
+/// `CPUUtilization 95 > 80: one step up` or, sized by target tracking,
+/// `...: 2 steps up to db.r6g.4xlarge (projected 47.5 vs target 52.5)`.
+fn moved(
+    fired: &rules::Fired<'_>,
+    knob: &Knob,
+    pos: usize,
+    to: isize,
+    sized: Option<&target::Sized>,
+) -> String {
+    let n = to.abs_diff(pos as isize);
+    let way = if to > pos as isize { "up" } else { "down" };
+    match sized {
+        Some(s) if n > 1 => format!(
+            "{}: {n} steps {way} to {} ({})",
+            fired.evidence,
+            knobs::describe(knob, s.to),
+            s.describe()
+        ),
+        Some(s) => format!("{}: one step {way} ({})", fired.evidence, s.describe()),
+        None => format!("{}: one step {way}", fired.evidence),
+    }
 }
 
 /// The knob kept at position `pos` but given the shape `window` asks for

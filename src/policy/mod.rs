@@ -8,6 +8,7 @@ pub mod duration;
 mod load;
 mod locate;
 pub mod model;
+mod predictive;
 pub mod raw;
 pub mod schema;
 mod timeouts;
@@ -16,6 +17,7 @@ mod validate;
 pub use duration::Span;
 pub use load::{MAX_POLICY_BYTES, load_file, load_str, validate_raw};
 pub use model::*;
+pub use predictive::{Predictive, PredictiveMode};
 pub use timeouts::Timeouts;
 pub use validate::generated_alarm_name;
 

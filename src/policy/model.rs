@@ -276,6 +276,8 @@ pub struct Resource {
     /// Aurora: SecondsUntilAutoPause sent with a minimum of 0 ACU (set when
     /// the resource's `min_acu` is 0; AWS's default 300 when not written).
     pub auto_pause_seconds: Option<u32>,
+    /// Predictive pre-scaling, when the policy opts in.
+    pub predictive: Option<super::Predictive>,
 }
 
 impl Resource {
@@ -304,6 +306,26 @@ pub struct Knob {
     pub scale: Scale,
     /// Protected floor: index into `scale`; never planned below.
     pub floor: usize,
+    /// How far one decision may move it (target tracking).
+    pub max_step: MaxStep,
+}
+
+/// How many positions one decision may move a knob. Scale-up is not capped
+/// by default: under-provisioning is an outage, so it sizes to demand in one
+/// step. Scale-down moves one rung by default: being wrong about falling
+/// load costs a little money, being wrong the other way costs breaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaxStep {
+    /// Most positions up per decision; None: as far as demand needs.
+    pub up: Option<usize>,
+    /// Most positions down per decision.
+    pub down: usize,
+}
+
+impl Default for MaxStep {
+    fn default() -> Self {
+        MaxStep { up: None, down: 1 }
+    }
 }
 
 /// Ordered positions of a knob.
@@ -398,6 +420,9 @@ pub struct Rule {
     pub knob: KnobName,
     /// Critical rules may pass the budget headroom guard.
     pub critical: bool,
+    /// Target tracking: the utilisation a move sizes the knob to (percent
+    /// of the rule's metric). None: the rule moves one position.
+    pub target: Option<f64>,
 }
 
 impl Rule {

@@ -11,6 +11,7 @@ fn resource(kind: ResourceKind, engine: Option<&str>, knobs: &[KnobName]) -> Res
         name,
         scale: Scale::Counts(vec![0]),
         floor: 0,
+        max_step: Default::default(),
     };
     Resource {
         id: "r1".into(),
@@ -33,6 +34,7 @@ fn resource(kind: ResourceKind, engine: Option<&str>, knobs: &[KnobName]) -> Res
         az_count: None,
         workload_class: None,
         auto_pause_seconds: None,
+        predictive: None,
     }
 }
 

@@ -94,6 +94,10 @@ fn resource(f: SubjectFacts<'_>, buckets: Buckets, window: &Window, slo: f64) ->
     if !t.peak_utilisation.is_finite() {
         notes.push("had load while at zero capacity (counted as breaches)".to_owned());
     }
+    let prediction = super::prediction::report(r, t, f.without);
+    if let Some(p) = &prediction {
+        notes.push(p.describe(t));
+    }
     let visited = r
         .knobs
         .iter()
@@ -137,6 +141,7 @@ fn resource(f: SubjectFacts<'_>, buckets: Buckets, window: &Window, slo: f64) ->
         },
         priced_from: t.prices.iter().map(|(k, q)| PriceUsed::new(k, q)).collect(),
         series,
+        prediction,
     }
 }
 

@@ -17,12 +17,14 @@
 mod build;
 mod format;
 pub mod html;
+mod prediction;
 mod schema;
 mod series;
 mod spot;
 
 pub use build::build;
 pub use format::{cents, change_text, short, summary, tenths};
+pub use prediction::{PredictionReport, Without};
 pub use schema::*;
 pub use series::{
     BudgetSeries, CostSeries, Held, MAX_POINTS, ReportSeries, ResourceSeries, Span, Threshold,

@@ -107,6 +107,8 @@ pub struct ResourceReport {
     pub priced_from: Vec<PriceUsed>,
     /// The resource over time (utilisation, capacity, cost), for charts.
     pub series: super::ResourceSeries,
+    /// The forecast's scores and effect (resources with `predictive`).
+    pub prediction: Option<super::PredictionReport>,
 }
 
 /// A note and how many actions carried it.
@@ -278,6 +280,8 @@ pub struct SubjectFacts<'a> {
     pub baseline: &'a Baseline,
     /// Notes gathered while preparing it.
     pub notes: Vec<String>,
+    /// Its tally in the replay without prediction (when one ran).
+    pub without: Option<&'a Tally>,
 }
 
 /// Header facts.

@@ -12,10 +12,12 @@ use serde::{Deserialize, Serialize};
 
 use super::duration::Span;
 
+mod predictive;
 mod prices;
 mod spot;
 mod timeouts;
 
+pub use predictive::{PredictiveModeSpec, PredictiveSpec};
 pub use prices::PricesSpec;
 pub use spot::{InstanceRefreshSpec, InterruptionsSpec, SpotClassSpec};
 pub use timeouts::TimeoutsSpec;
@@ -316,6 +318,9 @@ pub struct ResourceSpec {
     /// ASG: the workload class whose spot mix applies (a key of `spot_mix`).
     #[serde(default)]
     pub workload_class: Option<String>,
+    /// Predictive pre-scaling on a seasonal forecast (opt-in).
+    #[serde(default)]
+    pub predictive: Option<PredictiveSpec>,
 }
 
 /// An ordered ladder of instance classes, smallest first.
@@ -328,6 +333,10 @@ pub struct LadderSpec {
     /// ladder's first rung.
     #[serde(default)]
     pub floor: Option<String>,
+    /// How many positions one decision may move this knob (default: no
+    /// cap up, one down).
+    #[serde(default)]
+    pub max_step: Option<MaxStepSpec>,
 }
 
 /// An integer range with a protected floor.
@@ -344,6 +353,10 @@ pub struct CountSpec {
     /// Size of one step (default 1; for MSK brokers, `az_count`).
     #[serde(default)]
     pub step: Option<u32>,
+    /// How many positions one decision may move this knob (default: no
+    /// cap up, one down).
+    #[serde(default)]
+    pub max_step: Option<MaxStepSpec>,
 }
 
 /// Aurora Serverless v2 capacity range.
@@ -364,6 +377,22 @@ pub struct AcuSpec {
     /// (300–86,400; AWS's default 300).
     #[serde(default)]
     pub seconds_until_auto_pause: Option<u32>,
+    /// How many positions one decision may move this knob (default: no
+    /// cap up, one down).
+    #[serde(default)]
+    pub max_step: Option<MaxStepSpec>,
+}
+
+/// Per-knob cap on one decision's move, in positions of the knob's scale.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MaxStepSpec {
+    /// Most positions up per decision (default: as many as demand needs).
+    #[serde(default)]
+    pub up: Option<u32>,
+    /// Most positions down per decision (default 1).
+    #[serde(default)]
+    pub down: Option<u32>,
 }
 
 /// Grow-only storage rule.
@@ -421,6 +450,12 @@ pub struct RuleSpec {
     /// Which dimension the rule moves; each kind has a default.
     #[serde(default)]
     pub scales: Option<KnobName>,
+    /// Target tracking: a move sizes the knob so the metric's projected
+    /// value is under this. Default: halfway between this rule's threshold
+    /// and the opposite rule's on the same metric and knob (so the next
+    /// decision does not move back); without such a pair, one step.
+    #[serde(default)]
+    pub target: Option<f64>,
 }
 
 /// The dimensions of a resource that can change.

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::owner::{Owner, applies_to, kind_keys};
 use super::rules::{self, AlarmNames};
 use super::scales::{self, CountRules};
-use super::{Ctx, finite, hint, list, profiles};
+use super::{Ctx, finite, hint, list, predictive, profiles};
 use crate::catalog;
 use crate::policy::locate;
 use crate::policy::model::{
@@ -137,8 +137,8 @@ fn resource(
         written: &written,
     };
     let profiles = profiles::check(cx, &owner, allow_stop, &spec.profiles, env.profiles);
-    let scale_up = rules::check(cx, &owner, "scale_up", Direction::Up, &spec.scale_up, names);
-    let scale_down = rules::check(
+    let mut scale_up = rules::check(cx, &owner, "scale_up", Direction::Up, &spec.scale_up, names);
+    let mut scale_down = rules::check(
         cx,
         &owner,
         "scale_down",
@@ -146,6 +146,8 @@ fn resource(
         &spec.scale_down,
         names,
     );
+    rules::default_targets(&mut scale_up, &mut scale_down);
+    let predictive = predictive::check(cx, p, spec.predictive.as_ref(), kind, &scale_up);
     if cx.count() > before {
         return None;
     }
@@ -174,6 +176,7 @@ fn resource(
                 a.seconds_until_auto_pause
                     .unwrap_or(scales::MIN_AUTO_PAUSE_SECONDS)
             }),
+        predictive,
     })
 }
 

@@ -132,13 +132,74 @@ fn rule(
     };
     let (alarm_name, trigger) = trigger?;
     let knob = knob?;
+    let target = spec.target.filter(|t| target_ok(cx, p, *t, &trigger));
     (cx.count() == before).then_some(Rule {
         alarm_name,
         trigger,
         direction,
         knob,
         critical: spec.critical,
+        target,
     })
+}
+
+/// An explicit `target` lies on the quiet side of the rule's threshold: a
+/// move sized to it must not fire the same rule again.
+fn target_ok(cx: &mut Ctx<'_>, p: &str, target: f64, trigger: &Trigger) -> bool {
+    let tp = locate::key(p, "target");
+    if !finite(cx, &tp, target) {
+        return false;
+    }
+    let Trigger::Metric(m) = trigger else {
+        return true;
+    };
+    let (ok, want) = match m.comparison {
+        Comparison::Above(v) => (target > 0.0 && target < v, format!("above 0 and below {v}")),
+        Comparison::Below(v) => (target > v, format!("above {v}")),
+        Comparison::AbovePercentOfMaxConnections(_) => (
+            false,
+            "no target: connections do not scale with capacity units".to_owned(),
+        ),
+    };
+    if !ok {
+        cx.at(
+            &tp,
+            format!("target {target} would fire the rule again"),
+            want,
+        );
+    }
+    ok
+}
+
+/// Default targets (see `RuleSpec::target`): a rule without one gets the
+/// midpoint of its threshold and the opposite-direction rule's on the same
+/// metric and knob. Without such a pair the metric is not known to fall as
+/// capacity grows, so the rule keeps moving one position.
+pub(super) fn default_targets(up: &mut [Rule], down: &mut [Rule]) {
+    let threshold = |r: &Rule| match &r.trigger {
+        Trigger::Metric(m) => match m.comparison {
+            Comparison::Above(v) | Comparison::Below(v) => Some((m.metric.clone(), v)),
+            Comparison::AbovePercentOfMaxConnections(_) => None,
+        },
+        Trigger::Alarm => None,
+    };
+    let pair = |a: &Rule, others: &[Rule]| {
+        let (metric, v) = threshold(a)?;
+        let (_, w) = others
+            .iter()
+            .filter(|o| o.knob == a.knob)
+            .filter_map(&threshold)
+            .find(|(m, _)| *m == metric)?;
+        Some((v + w) / 2.0)
+    };
+    let up_targets: Vec<Option<f64>> = up.iter().map(|r| pair(r, down)).collect();
+    let down_targets: Vec<Option<f64>> = down.iter().map(|r| pair(r, up)).collect();
+    for (r, t) in up.iter_mut().zip(up_targets) {
+        r.target = r.target.or(t);
+    }
+    for (r, t) in down.iter_mut().zip(down_targets) {
+        r.target = r.target.or(t);
+    }
 }
 
 /// Fields that only make sense for a metric rule.
@@ -153,6 +214,7 @@ fn alarm_only(cx: &mut Ctx<'_>, p: &str, spec: &RuleSpec) {
         ("statistic", spec.statistic.is_some()),
         ("period", spec.period.is_some()),
         ("evaluation_periods", spec.evaluation_periods.is_some()),
+        ("target", spec.target.is_some()),
     ];
     for (field, present) in metric_fields {
         if present {

@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use super::{Ctx, finite, hint};
 use crate::catalog;
 use crate::policy::locate;
-use crate::policy::model::{Knob, KnobName, ResourceKind, Scale};
-use crate::policy::raw::{AcuSpec, CountSpec, LadderSpec};
+use crate::policy::model::{Knob, KnobName, MaxStep, ResourceKind, Scale};
+use crate::policy::raw::{AcuSpec, CountSpec, LadderSpec, MaxStepSpec};
 
 /// Most positions one count knob may have (a larger range is a typo).
 pub const MAX_POSITIONS: u64 = 10_000;
@@ -113,10 +113,12 @@ pub(super) fn ladder(
             }
         },
     };
+    let max_step = max_step(cx, path, spec.max_step.as_ref());
     (cx.count() == before).then(|| Knob {
         name,
         scale: Scale::Classes(spec.ladder.clone()),
         floor,
+        max_step,
     })
 }
 
@@ -288,6 +290,7 @@ pub(super) fn counts(
         name,
         scale: Scale::Counts(values),
         floor: floor_idx,
+        max_step: max_step(cx, path, spec.max_step.as_ref()),
     })
 }
 
@@ -407,5 +410,31 @@ pub(super) fn acu(cx: &mut Ctx<'_>, path: &str, spec: &AcuSpec) -> Option<Knob> 
             min_acu: min,
         },
         floor: floor_idx,
+        max_step: max_step(cx, path, spec.max_step.as_ref()),
     })
+}
+
+/// A knob's `max_step`: each given cap at least 1 (a cap of 0 would stop a
+/// firing rule from ever moving the knob).
+fn max_step(cx: &mut Ctx<'_>, path: &str, spec: Option<&MaxStepSpec>) -> MaxStep {
+    let mut out = MaxStep::default();
+    let Some(spec) = spec else {
+        return out;
+    };
+    let p = locate::key(path, "max_step");
+    for (key, v) in [("up", spec.up), ("down", spec.down)] {
+        if v == Some(0) {
+            cx.at(
+                &locate::key(&p, key),
+                format!("max_step {key} 0 never moves"),
+                "1 or more positions",
+            );
+        }
+    }
+    let positions = |v: u32| usize::try_from(v.max(1)).unwrap_or(usize::MAX);
+    out.up = spec.up.map(positions);
+    if let Some(d) = spec.down {
+        out.down = positions(d);
+    }
+    out
 }

@@ -150,6 +150,7 @@ fn rule(id: &str, direction: Direction, knob: KnobName, critical: bool) -> Rule 
         direction,
         knob,
         critical: critical && direction == Direction::Up,
+        target: None,
     }
 }
 
@@ -209,6 +210,7 @@ fn build_knob(name: KnobName, s: &KnobSeed) -> (Knob, Setting, Option<f64>) {
         name,
         scale,
         floor: s.floor,
+        max_step: Default::default(),
     };
     (knob, current, min_acu)
 }
@@ -289,6 +291,7 @@ fn build_resource(i: usize, s: &ResourceSeed) -> (Resource, Member) {
         az_count: None,
         workload_class: (kind == ResourceKind::AutoscalingGroup).then(|| "api".to_owned()),
         auto_pause_seconds: None,
+        predictive: None,
     };
     let member = Member {
         policy_id: id.clone(),
