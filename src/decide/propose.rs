@@ -16,9 +16,9 @@ use crate::signals::Signals;
 /// The profiles in force for one resource.
 pub(crate) struct InForce<'a> {
     /// Scheduled profile and its schedule, with a description of why.
-    pub scheduled: Option<(&'a str, &'a str, String)>,
+    pub scheduled: Option<(&'a str, &'a str, &'a str)>,
     /// The emergency profile and the period that triggered it.
-    pub emergency: Option<(&'a str, crate::policy::BudgetPeriod, String)>,
+    pub emergency: Option<(&'a str, crate::policy::BudgetPeriod, &'a str)>,
 }
 
 impl InForce<'_> {
@@ -236,12 +236,14 @@ fn profile_cause(in_force: &InForce<'_>, profile: Option<&str>) -> (Cause, Strin
         );
     }
     match (&in_force.scheduled, profile) {
+        // `why` starts with the profile's name (`evening since Mon …`):
+        // said once, without parentheses around parentheses.
         (Some((schedule, p, why)), _) => (
             Cause::Schedule {
                 schedule: (*schedule).to_owned(),
                 profile: (*p).to_owned(),
             },
-            format!("{p} ({why})"),
+            (*why).to_owned(),
         ),
         (None, p) => (
             Cause::Schedule {
@@ -348,7 +350,7 @@ fn power(resource: &Resource, member: &Member, in_force: &InForce<'_>) -> Option
             schedule: (*schedule).to_owned(),
             profile: (*profile).to_owned(),
         },
-        reason: format!("{profile} ({why}) {verb} the instance"),
+        reason: format!("{why} {verb} the instance"),
         critical: false,
         step: None,
         mix: None,

@@ -31,6 +31,7 @@ mod aws_s3;
 mod aws_timeouts;
 mod cli_apply;
 mod cli_ledger;
+mod cli_output;
 mod cli_prices;
 mod lambda;
 mod ledger_runs;

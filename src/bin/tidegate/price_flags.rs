@@ -37,7 +37,8 @@ impl PriceFlags {
 
     /// The book a plan of `policy` is priced with: the API (unless
     /// `--offline` or the policy turns it off) through `cache`, then the
-    /// fallback snapshot. Says on stderr where the prices come from.
+    /// fallback snapshot. Where the prices come from is said once, by the
+    /// plan's `Prices:` line (and its JSON `prices`), not here too.
     pub async fn book(
         &self,
         policy: &Policy,
@@ -57,9 +58,7 @@ impl PriceFlags {
             cache,
             fallback: self.fallback()?,
         };
-        let book = price_book(policy, None, sources, now).await;
-        eprintln!("prices: {}", book.describe());
-        Ok(book)
+        Ok(price_book(policy, None, sources, now).await)
     }
 }
 
