@@ -10,7 +10,7 @@ use tidegate::aws::PricingAdapter;
 use tidegate::ledger::PriceCache;
 use tidegate::observe::{PriceApi, PriceSources, price_book};
 use tidegate::policy::Policy;
-use tidegate::pricing::{LivePriceBook, PriceBook as _, SnapshotPriceBook};
+use tidegate::pricing::{LivePriceBook, SnapshotPriceBook};
 
 /// Where plan and apply take prices from.
 #[derive(Debug, clap::Args)]
