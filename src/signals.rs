@@ -63,10 +63,21 @@ impl Signals {
 
     /// Records recent values of a metric, oldest first.
     pub fn set_series(&mut self, identifier: &str, metric: &str, values: Vec<f64>) {
-        self.metrics
-            .entry(identifier.to_owned())
-            .or_default()
-            .insert(metric.to_owned(), values);
+        // Keys are copied only when new: the backtest sets every series
+        // again each interval.
+        let Some(by_metric) = self.metrics.get_mut(identifier) else {
+            self.metrics.insert(
+                identifier.to_owned(),
+                BTreeMap::from([(metric.to_owned(), values)]),
+            );
+            return;
+        };
+        match by_metric.get_mut(metric) {
+            Some(v) => *v = values,
+            None => {
+                by_metric.insert(metric.to_owned(), values);
+            }
+        }
     }
 }
 

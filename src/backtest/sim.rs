@@ -29,7 +29,7 @@
 //! neither within the window nor inside the quiet period); the reason for a
 //! step back can then name the last warning's time.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -288,6 +288,11 @@ pub fn run_observed(
     let mut spend: BTreeMap<BudgetPeriod, (DateTime<Utc>, f64)> = BTreeMap::new();
     let mut budget_tally = BudgetTally::default();
     let keep = history_horizon(policy);
+    // The first subject of each identifier, as a scan from the front finds.
+    let mut by_identifier: HashMap<&str, usize> = HashMap::new();
+    for (k, s) in subjects.iter().enumerate() {
+        by_identifier.entry(s.identifier.as_str()).or_insert(k);
+    }
     let hours_per_interval = STEP_SECS as f64 / 3600.0;
 
     let mut run_rate = 0.0;
@@ -321,7 +326,13 @@ pub fn run_observed(
                 };
             }
             for (name, state) in a.states() {
-                signals.alarms.insert(name.to_owned(), state);
+                // Overwritten in place: a new key only the first time.
+                match signals.alarms.get_mut(name) {
+                    Some(s) => *s = state,
+                    None => {
+                        signals.alarms.insert(name.to_owned(), state);
+                    }
+                }
             }
             // The rules (and the prices of Serverless v2) read the metric's
             // datapoints as they do live.
@@ -376,10 +387,7 @@ pub fn run_observed(
         let mut held_back = vec![false; subjects.len()];
         let mut applied: Vec<&Action> = Vec::new();
         for action in &plan.actions {
-            let Some(k) = subjects
-                .iter()
-                .position(|s| s.identifier == action.identifier)
-            else {
+            let Some(&k) = by_identifier.get(action.identifier.as_str()) else {
                 continue;
             };
             if let Some(refusal) = &action.refused {
@@ -573,16 +581,7 @@ fn taken(resource: &Resource, action: &Action, now: DateTime<Utc>) -> Taken {
 
 /// A cause in a few words.
 pub fn cause_label(cause: &Cause) -> String {
-    match cause {
-        Cause::Rule { rule, .. } => rule.clone(),
-        Cause::Schedule { schedule, profile } if schedule.is_empty() => {
-            format!("profile {profile}")
-        }
-        Cause::Schedule { schedule, profile } => format!("schedule {schedule}/{profile}"),
-        Cause::Budget { profile, period } => format!("budget {period} emergency/{profile}"),
-        Cause::StorageGrowth { used_percent } => format!("storage {used_percent:.0}% used"),
-        Cause::SpotMix { class } => format!("spot mix {class}"),
-    }
+    cause.label()
 }
 
 /// Where `setting` sits on `knob`'s scale.

@@ -99,10 +99,19 @@ fn decide_with(inputs: &Inputs<'_>, saved: Option<&[Action]>) -> Plan {
             Some((b.emergency_profile.as_str(), worst.period, why))
         });
 
-    let scheduled: HashMap<&str, Option<schedule::InForce>> = policy
+    // Each schedule is evaluated (and described) once per decision, not
+    // once per resource: the cron search and the zoned formatting are the
+    // costly part of a resource that asks for nothing.
+    let scheduled: HashMap<&str, Option<(String, String)>> = policy
         .schedules
         .iter()
-        .map(|(name, s)| (name.as_str(), schedule::profile_at(s, now)))
+        .map(|(name, s)| {
+            let f = schedule::profile_at(s, now).map(|f| {
+                let why = f.describe();
+                (f.profile, why)
+            });
+            (name.as_str(), f)
+        })
         .collect();
     let resources: HashMap<&str, &Resource> = policy
         .resources
@@ -131,12 +140,14 @@ fn decide_with(inputs: &Inputs<'_>, saved: Option<&[Action]>) -> Plan {
             continue;
         };
         let scheduled = resource.schedule.as_deref().and_then(|s| {
-            let f = scheduled.get(s)?.as_ref()?;
-            Some((s, f.profile.as_str(), f.describe()))
+            let (profile, why) = scheduled.get(s)?.as_ref()?;
+            Some((s, profile.as_str(), why.as_str()))
         });
         let in_force = InForce {
             scheduled,
-            emergency: emergency.clone(),
+            emergency: emergency
+                .as_ref()
+                .map(|(p, period, why)| (*p, *period, why.as_str())),
         };
         let label = match (&in_force.scheduled, &in_force.emergency) {
             (_, Some((p, _, _))) => (*p).to_owned(),

@@ -19,9 +19,9 @@ use crate::signals::Signals;
 /// The profiles in force for one resource.
 pub(crate) struct InForce<'a> {
     /// Scheduled profile and its schedule, with a description of why.
-    pub scheduled: Option<(&'a str, &'a str, String)>,
+    pub scheduled: Option<(&'a str, &'a str, &'a str)>,
     /// The emergency profile and the period that triggered it.
-    pub emergency: Option<(&'a str, crate::policy::BudgetPeriod, String)>,
+    pub emergency: Option<(&'a str, crate::policy::BudgetPeriod, &'a str)>,
 }
 
 impl InForce<'_> {
@@ -351,12 +351,14 @@ fn profile_cause(in_force: &InForce<'_>, profile: Option<&str>) -> (Cause, Strin
         );
     }
     match (&in_force.scheduled, profile) {
+        // `why` starts with the profile's name (`evening since Mon …`):
+        // said once, without parentheses around parentheses.
         (Some((schedule, p, why)), _) => (
             Cause::Schedule {
                 schedule: (*schedule).to_owned(),
                 profile: (*p).to_owned(),
             },
-            format!("{p} ({why})"),
+            (*why).to_owned(),
         ),
         (None, p) => (
             Cause::Schedule {
@@ -464,7 +466,7 @@ fn power(resource: &Resource, member: &Member, in_force: &InForce<'_>) -> Option
             profile: (*profile).to_owned(),
         },
         reason: format!(
-            "{profile} ({why}) {verb} the {}",
+            "{why} {verb} the {}",
             if resource.kind == ResourceKind::AuroraCluster {
                 "cluster"
             } else {

@@ -43,21 +43,27 @@ fn evidence(
         return None;
     };
     let series = signals.series(&member.identifier, &threshold.metric)?;
-    let (beyond, bound): (Box<dyn Fn(f64) -> bool>, String) = match threshold.comparison {
-        Comparison::Above(limit) => (Box::new(move |v| v > limit), format!("> {}", round(limit))),
-        Comparison::Below(limit) => (Box::new(move |v| v < limit), format!("< {}", round(limit))),
+    // The words are written only for a rule that fires: most do not.
+    let (above, limit) = match threshold.comparison {
+        Comparison::Above(limit) => (true, limit),
+        Comparison::Below(limit) => (false, limit),
         Comparison::AbovePercentOfMaxConnections(percent) => {
-            let max = max_connections(resource, member)?;
-            let limit = max * percent / 100.0;
-            (
-                Box::new(move |v| v > limit),
-                format!("> {}% of max_connections {}", round(percent), max.round()),
-            )
+            (true, max_connections(resource, member)? * percent / 100.0)
         }
     };
+    let beyond = |v: f64| if above { v > limit } else { v < limit };
     if !breaches(series, threshold.evaluation_periods, beyond) {
         return None;
     }
+    let bound = match threshold.comparison {
+        Comparison::Above(limit) => format!("> {}", round(limit)),
+        Comparison::Below(limit) => format!("< {}", round(limit)),
+        Comparison::AbovePercentOfMaxConnections(percent) => format!(
+            "> {}% of max_connections {}",
+            round(percent),
+            max_connections(resource, member)?.round()
+        ),
+    };
     let latest = *series.last()?;
     let n = threshold.evaluation_periods.max(1);
     let periods = if n > 1 {

@@ -6,7 +6,7 @@ mod render;
 mod saved;
 
 pub(crate) use render::priced_from;
-pub use render::render;
+pub use render::{render, render_compact};
 pub use saved::{SavedPlanError, check_saved, policy_hash, read_saved};
 
 use std::collections::BTreeMap;
@@ -171,6 +171,23 @@ pub enum Cause {
         /// Workload class.
         class: String,
     },
+}
+
+impl Cause {
+    /// The cause in a few words: `schedule office/evening`, a rule's label,
+    /// `budget daily emergency/emergency`, `spot mix api`.
+    pub fn label(&self) -> String {
+        match self {
+            Cause::Rule { rule, .. } => rule.clone(),
+            Cause::Schedule { schedule, profile } if schedule.is_empty() => {
+                format!("profile {profile}")
+            }
+            Cause::Schedule { schedule, profile } => format!("schedule {schedule}/{profile}"),
+            Cause::Budget { profile, period } => format!("budget {period} emergency/{profile}"),
+            Cause::StorageGrowth { used_percent } => format!("storage {used_percent:.0}% used"),
+            Cause::SpotMix { class } => format!("spot mix {class}"),
+        }
+    }
 }
 
 /// A guard's refusal.

@@ -10,6 +10,103 @@ use crate::pricing::Origin;
 
 /// Renders `plan` for a terminal. `estate` names the estate in the header.
 pub fn render(plan: &Plan, estate: &str) -> String {
+    let mut out = header(plan, estate);
+    for action in plan.planned() {
+        action_block(&mut out, action, "~");
+    }
+    for action in plan.refused() {
+        action_block(&mut out, action, "!");
+    }
+    footer(&mut out, plan);
+    out
+}
+
+/// Renders `plan` in summary, for an estate too big to read change by
+/// change: identical changes (same kind, knob, from, to, cause and guard)
+/// on one line with their count, e.g. `~ 150 × rds_instance instance_class
+/// db.r6g.xlarge → db.r6g.large (schedule office/off_hours)`. The totals,
+/// budget, notes and prices are as in [`render`].
+pub fn render_compact(plan: &Plan, estate: &str) -> String {
+    let mut out = header(plan, estate);
+    for group in groups(plan) {
+        let a = group.first;
+        let mark = if a.refused.is_some() { "!" } else { "~" };
+        let held = a
+            .refused
+            .as_ref()
+            .map(|r| format!("  held by {}", r.guard))
+            .unwrap_or_default();
+        let cost = match group.cost {
+            Some(total) if group.count > 1 => format!(
+                "{}/h each, {}/h in all",
+                signed_exact(total / group.count as f64),
+                signed_exact(total)
+            ),
+            Some(total) => format!("{}/h", signed_exact(total)),
+            None => "not priced".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "  {mark} {} × {} {}: {} → {} ({}): {cost}{held}",
+            group.count,
+            a.kind,
+            a.knob,
+            a.from,
+            a.to,
+            a.cause.label()
+        );
+    }
+    if !plan.actions.is_empty() {
+        out.push('\n');
+    }
+    footer(&mut out, plan);
+    out
+}
+
+/// Changes alike but for the resource, in plan order.
+struct Group<'a> {
+    first: &'a Action,
+    count: usize,
+    /// The group's cost change per hour; None when one is not priced.
+    cost: Option<f64>,
+}
+
+/// The plan's actions grouped, planned first, each group where its first
+/// action stands.
+fn groups(plan: &Plan) -> Vec<Group<'_>> {
+    let mut out: Vec<Group<'_>> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for a in plan.planned().chain(plan.refused()) {
+        let key = format!(
+            "{}|{}|{}|{}|{}|{:?}",
+            a.kind,
+            a.knob,
+            a.from,
+            a.to,
+            a.cause.label(),
+            a.refused.as_ref().map(|r| r.guard)
+        );
+        match index.get(&key) {
+            Some(&i) => {
+                let g = &mut out[i];
+                g.count += 1;
+                g.cost = g.cost.zip(a.cost_delta_per_hour).map(|(x, y)| x + y);
+            }
+            None => {
+                index.insert(key, out.len());
+                out.push(Group {
+                    first: a,
+                    count: 1,
+                    cost: a.cost_delta_per_hour,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The lines above the changes.
+fn header(plan: &Plan, estate: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -24,13 +121,11 @@ pub fn render(plan: &Plan, estate: &str) -> String {
     if plan.actions.is_empty() {
         out.push_str("No changes. Every managed resource matches its policy.\n");
     }
-    for action in plan.planned() {
-        action_block(&mut out, action, "~");
-    }
-    for action in plan.refused() {
-        action_block(&mut out, action, "!");
-    }
+    out
+}
 
+/// The totals, budget, notes and prices below the changes.
+fn footer(out: &mut String, plan: &Plan) {
     let planned = plan.planned().count();
     let refused = plan.refused().count();
     let by_limit = plan
@@ -52,7 +147,7 @@ pub fn render(plan: &Plan, estate: &str) -> String {
     let _ = writeln!(
         out,
         "Plan: {planned} to change, {refused} held back by a guard{by_limit}. Cost change if applied: {}/h ({}/month).",
-        signed(delta),
+        signed_exact(delta),
         signed(delta * HOURS_PER_MONTH)
     );
     let unpriced = plan
@@ -83,7 +178,6 @@ pub fn render(plan: &Plan, estate: &str) -> String {
     if !plan.prices.is_empty() {
         let _ = writeln!(out, "Prices: {}", plan.prices);
     }
-    out
 }
 
 fn action_block(out: &mut String, a: &Action, mark: &str) {
@@ -105,7 +199,7 @@ fn action_block(out: &mut String, a: &Action, mark: &str) {
             let _ = writeln!(
                 out,
                 "      cost: {}/h ({}/month)",
-                signed(d),
+                signed_exact(d),
                 signed(d * HOURS_PER_MONTH)
             );
         }
@@ -153,9 +247,34 @@ fn signed(usd: f64) -> String {
     }
 }
 
+/// `signed` to the tenth of a cent where a price has one (`-$0.225`), so
+/// that one change's figure times the number of changes is the total shown
+/// (150 × −$0.225 = −$33.75; rounded to −$0.23 it would not be).
+fn signed_exact(usd: f64) -> String {
+    let text = signed(usd);
+    let mills = (usd.abs() * 1000.0).round();
+    if usd.abs() < 0.0005 || mills % 10.0 == 0.0 {
+        return text;
+    }
+    let sign = if usd < 0.0 { "-" } else { "+" };
+    format!("{sign}${:.3}", mills / 1000.0)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::signed;
+    use super::{signed, signed_exact};
+
+    #[test]
+    fn a_change_shows_the_tenth_of_a_cent_its_price_has() {
+        assert_eq!(signed_exact(-0.225), "-$0.225");
+        assert_eq!(signed_exact(0.45 - 0.225), "+$0.225");
+        assert_eq!(signed_exact(-0.23), "-$0.23");
+        assert_eq!(signed_exact(1.5), "+$1.50");
+        assert_eq!(signed_exact(-0.0), "+$0.00");
+        assert_eq!(signed_exact(-0.0001), "+$0.00");
+        // 150 of them add up to the total the plan prints.
+        assert_eq!(signed(150.0 * -0.225), "-$33.75");
+    }
 
     #[test]
     fn signed_amounts_never_read_plus_minus() {

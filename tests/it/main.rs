@@ -33,6 +33,7 @@ mod aws_s3;
 mod aws_timeouts;
 mod cli_apply;
 mod cli_ledger;
+mod cli_output;
 mod cli_prices;
 mod cli_record;
 mod lambda;

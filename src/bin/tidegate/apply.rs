@@ -60,6 +60,14 @@ pub struct Args {
     /// Print the outcomes as JSON.
     #[arg(long)]
     json: bool,
+    /// Print a summary: identical changes and outcomes on one line with
+    /// their count; failures, skips and changes under way one by one.
+    #[arg(long)]
+    compact: bool,
+    /// Also write the plan shown before acting as JSON (the whole plan,
+    /// whatever `--compact` prints).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
     /// How long this run's resource leases last, in seconds (renewed every
     /// quarter of it while the run acts; a killed run's leases lapse within
     /// it, after which the next run reconciles what it left). Default 120.
@@ -137,7 +145,18 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     let from_file = proposed.is_some();
     let preview =
         runtime.block_on(runner.preview(&Trigger::cli("tidegate apply", proposed), now))?;
-    print!("{}", tidegate::plan::render(&preview, &policy.estate));
+    if let Some(out) = &args.out {
+        let text = serde_json::to_string_pretty(&preview)?;
+        std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
+    }
+    if args.compact {
+        print!(
+            "{}",
+            tidegate::plan::render_compact(&preview, &policy.estate)
+        );
+    } else {
+        print!("{}", tidegate::plan::render(&preview, &policy.estate));
+    }
     // A saved change held now is an approved change that will not run.
     let held_before = if from_file {
         preview.refused().count()
@@ -171,7 +190,7 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
         s.finish();
     }
     let report = report?;
-    let (failed, held) = print_report(&report, &preview, args.json)?;
+    let (failed, held) = print_report(&report, &preview, args.json, args.compact)?;
     if failed == 0 && !report.left_to_others.is_empty() {
         return Ok(ExitCode::from(LEFT_TO_ANOTHER_RUN));
     }
@@ -219,7 +238,12 @@ fn exit_code(failed: usize, held: usize) -> ExitCode {
 
 /// Prints notes, each outcome and the summary line; returns how many
 /// changes failed and how many approved ones were held.
-fn print_report(report: &RunReport, preview: &Plan, json: bool) -> anyhow::Result<(usize, usize)> {
+fn print_report(
+    report: &RunReport,
+    preview: &Plan,
+    json: bool,
+    compact: bool,
+) -> anyhow::Result<(usize, usize)> {
     print_notes(report, preview);
     let reports = &report.outcomes;
     let held: Vec<&Action> = report.plan.iter().flat_map(Plan::refused).collect();
@@ -230,7 +254,10 @@ fn print_report(report: &RunReport, preview: &Plan, json: bool) -> anyhow::Resul
         return Ok((failed, held.len()));
     }
     let what = |a: &Action| format!("{} {}: {} → {}", a.identifier, a.knob, a.from, a.to);
-    for r in reports {
+    if compact {
+        print_compact(reports, &held);
+    }
+    for r in reports.iter().filter(|_| !compact) {
         let what = what(&r.action);
         match &r.outcome {
             Outcome::Applied { detail } => println!("applied   {what} ({detail})"),
@@ -240,7 +267,7 @@ fn print_report(report: &RunReport, preview: &Plan, json: bool) -> anyhow::Resul
             Outcome::InProgress { detail } => println!("under way {what}: {detail}"),
         }
     }
-    for a in &held {
+    for a in held.iter().filter(|_| !compact) {
         if let Some(r) = &a.refused {
             println!("held      {}: held by {}: {}", what(a), r.guard, r.why);
         }
@@ -254,6 +281,48 @@ fn print_report(report: &RunReport, preview: &Plan, json: bool) -> anyhow::Resul
     );
     print_left(&report.left_to_others, false);
     Ok((failed, held.len()))
+}
+
+/// The outcome lines in summary: applied, already in effect and held
+/// changes grouped by what changed (`applied   150 × rds_instance
+/// instance_class: db.r6g.xlarge → db.r6g.large`); each failure, skip and
+/// change under way on its own line, since each wants a look.
+fn print_compact(reports: &[tidegate::act::Report], held: &[&Action]) {
+    let mut lines: Vec<(String, usize)> = Vec::new();
+    let mut add = |line: String| match lines.iter_mut().find(|(l, _)| *l == line) {
+        Some((_, n)) => *n += 1,
+        None => lines.push((line, 1)),
+    };
+    let change = |a: &Action| format!("{} {}: {} → {}", a.kind, a.knob, a.from, a.to);
+    for r in reports {
+        let a = &r.action;
+        match &r.outcome {
+            Outcome::Applied { .. } => add(format!("applied   {{n}} × {}", change(a))),
+            Outcome::AlreadyInEffect => add(format!(
+                "no change {{n}} × {}: already in effect",
+                change(a)
+            )),
+            Outcome::Skipped { why } => println!("skipped   {} {}: {why}", a.identifier, change(a)),
+            Outcome::Failed { error, .. } => {
+                println!("FAILED    {} {}: {error}", a.identifier, change(a));
+            }
+            Outcome::InProgress { detail } => {
+                println!("under way {} {}: {detail}", a.identifier, change(a));
+            }
+        }
+    }
+    for a in held {
+        if let Some(r) = &a.refused {
+            add(format!(
+                "held      {{n}} × {}: held by {}",
+                change(a),
+                r.guard
+            ));
+        }
+    }
+    for (line, n) in lines {
+        println!("{}", line.replacen("{n}", &n.to_string(), 1));
+    }
 }
 
 /// Prints (on stderr) the run's notes not shown with the preview, and the

@@ -24,6 +24,10 @@ pub struct Args {
     /// Print the plan as JSON instead of text.
     #[arg(long)]
     json: bool,
+    /// Print a summary: identical changes on one line with their count
+    /// (the whole plan is still written by `--out`).
+    #[arg(long, conflicts_with = "json")]
+    compact: bool,
 }
 
 /// Runs `tidegate plan`.
@@ -65,6 +69,8 @@ pub fn exec(args: Args) -> anyhow::Result<ExitCode> {
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&plan)?);
+    } else if args.compact {
+        print!("{}", tidegate::plan::render_compact(&plan, &policy.estate));
     } else {
         print!("{}", tidegate::plan::render(&plan, &policy.estate));
     }

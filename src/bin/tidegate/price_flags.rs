@@ -9,7 +9,7 @@ use tidegate::aws::PricingAdapter;
 use tidegate::ledger::PriceCache;
 use tidegate::observe::{PriceApi, PriceSources, price_book};
 use tidegate::policy::Policy;
-use tidegate::pricing::{LivePriceBook, PriceBook as _, SnapshotPriceBook};
+use tidegate::pricing::{LivePriceBook, SnapshotPriceBook};
 
 /// Where plan and apply take prices from.
 #[derive(Debug, clap::Args)]
@@ -36,7 +36,8 @@ impl PriceFlags {
 
     /// The book a plan of `policy` is priced with: the API (unless
     /// `--offline` or the policy turns it off) through `cache`, then the
-    /// fallback snapshot. Says on stderr where the prices come from.
+    /// fallback snapshot. Where the prices come from is said once, by the
+    /// plan's `Prices:` line (and its JSON `prices`), not here too.
     pub async fn book(
         &self,
         policy: &Policy,
@@ -56,8 +57,6 @@ impl PriceFlags {
             cache,
             fallback: self.fallback()?,
         };
-        let book = price_book(policy, None, sources, now).await;
-        eprintln!("prices: {}", book.describe());
-        Ok(book)
+        Ok(price_book(policy, None, sources, now).await)
     }
 }
