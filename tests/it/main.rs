@@ -5,6 +5,7 @@ mod backtest;
 mod decide_aurora;
 mod decide_invariants;
 mod fault_rounds;
+mod fleet;
 mod guards;
 mod policy_files;
 mod recheck;
