@@ -13,18 +13,17 @@ Standard library only; Linux (reads /proc/PID/stat of the moto server).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+
+import lambda_init  # the moto launcher wrapper, shared (same folder)
 
 REPO = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
@@ -77,44 +76,9 @@ def moto_python(arg: str | None, target: Path) -> Path:
     return python
 
 
-class Moto:
-    """The tests' launcher (moto plus /tidegate/ control endpoints)."""
-
-    def __init__(self, python: Path, log_path: Path):
-        self.log_file = open(log_path, "wb")
-        env = dict(os.environ, TIDEGATE_MOTO_PARENT=str(os.getpid()))
-        self.proc = subprocess.Popen(
-            [str(python), str(REPO / "tests" / "moto" / "launcher.py"), "0"],
-            stdout=subprocess.PIPE, stderr=self.log_file, env=env,
-        )
-        ready = "tidegate-moto ready on "
-        assert self.proc.stdout is not None
-        self.url = ""
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline().decode()
-            if not line:
-                break
-            if line.startswith(ready):
-                self.url = line[len(ready):].strip()
-                break
-        if not self.url:
-            self.stop()
-            sys.exit(f"moto did not start; see {log_path}")
-        threading.Thread(target=self._drain, daemon=True).start()
-
-    def _drain(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.log_file.write(line)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+class Moto(lambda_init.Moto):
+    """The tests' launcher (moto plus /tidegate/ control endpoints), as the
+    Lambda bench starts it, with what this bench reads of it."""
 
     def cpu_seconds(self) -> float:
         """utime + stime of the server process (moto is one process, threaded)."""
@@ -127,19 +91,8 @@ class Moto:
             return json.loads(resp.read() or b"{}")
 
     def rds(self, params: dict[str, str]) -> None:
-        # moto routes by the credential scope's service and checks no signature.
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d")
         body = urllib.parse.urlencode({"Version": "2014-10-31", **params}).encode()
-        req = urllib.request.Request(self.url + "/", data=body, method="POST", headers={
-            "Authorization": f"AWS4-HMAC-SHA256 Credential=testing/{stamp}/{REGION}/rds/aws4_request, "
-                             "SignedHeaders=host, Signature=0",
-            "Content-Type": "application/x-www-form-urlencoded",
-        })
-        try:
-            with urllib.request.urlopen(req, timeout=60) as resp:
-                resp.read()
-        except urllib.error.HTTPError as e:
-            raise RuntimeError(f"moto rds {params.get('Action')}: HTTP {e.code}: {e.read()[:500]!r}") from e
+        self.request("rds", "POST", "/", body, {"Content-Type": "application/x-www-form-urlencoded"})
 
 
 def seed(moto: Moto, n: int) -> None:
