@@ -3,7 +3,8 @@
 //! [`crate::aws`]; stateful fakes for tests in `crate::fake` (feature
 //! `test-util`). Every describe paginates inside the adapter and returns the
 //! whole account/region: observe filters by selector, so each service is
-//! described once per run, however many resources the policy names.
+//! listed once per run, however many resources the policy names (the
+//! second look under the leases reads DB instances by identifier).
 
 use std::collections::BTreeMap;
 
@@ -147,6 +148,18 @@ pub struct ClusterMember {
 pub trait RdsPort: Send + Sync {
     /// Every DB instance (DescribeDBInstances, paginated).
     async fn db_instances(&self) -> Result<Listing<DbInstance>, AwsError>;
+    /// The DB instances named `ids` (by identifier), for the second look
+    /// under the leases, which re-reads only what it may change; an id not
+    /// found is absent. By default the whole listing, filtered here.
+    async fn db_instances_named(&self, ids: &[String]) -> Result<Listing<DbInstance>, AwsError> {
+        let mut listing = self.db_instances().await?;
+        listing.items.retain(|i| ids.contains(&i.id));
+        listing.unreadable.retain(|u| {
+            ids.iter()
+                .any(|id| u.id == *id || u.id.ends_with(&format!(":{id}")))
+        });
+        Ok(listing)
+    }
     /// Every DB cluster (DescribeDBClusters, paginated).
     async fn db_clusters(&self) -> Result<Listing<DbCluster>, AwsError>;
     /// ModifyDBInstance DBInstanceClass.

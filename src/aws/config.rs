@@ -13,8 +13,9 @@ pub struct Endpoint {
     pub region: Option<String>,
     /// Endpoint override (e.g. a moto server); the standard resolution when None.
     pub url: Option<String>,
-    /// Maximum attempts per call, retries included (SDK standard retry
-    /// mode, exponential backoff with jitter); the SDK default (3) when None.
+    /// Maximum attempts per call, retries included (SDK adaptive retry
+    /// mode: exponential backoff with jitter, and a client-side rate limit
+    /// after throttling); the SDK default (3) when None.
     pub max_attempts: Option<u32>,
 }
 
@@ -29,7 +30,10 @@ pub async fn load_config(endpoint: &Endpoint) -> aws_config::SdkConfig {
     if let Some(url) = &endpoint.url {
         loader = loader.endpoint_url(url.clone());
     }
-    let retry = RetryConfig::standard().with_max_attempts(endpoint.max_attempts.unwrap_or(3));
+    // Adaptive: exponential backoff as in standard mode, and after a
+    // throttling answer a client-side rate limit, so a run acting on many
+    // resources at once slows to what AWS accepts instead of failing.
+    let retry = RetryConfig::adaptive().with_max_attempts(endpoint.max_attempts.unwrap_or(3));
     loader
         .retry_config(retry)
         .timeout_config(timeout_config(&Timeouts::default()))

@@ -9,7 +9,7 @@
 use async_trait::async_trait;
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::{
-    ClusterPendingModifiedValues, DbCluster as SdkCluster, DbInstance as SdkInstance,
+    ClusterPendingModifiedValues, DbCluster as SdkCluster, DbInstance as SdkInstance, Filter,
     PendingModifiedValues, ServerlessV2ScalingConfiguration, Tag,
 };
 use chrono::{DateTime, Utc};
@@ -22,6 +22,10 @@ const SERVICE: &str = "rds";
 /// Promotion tier of readers tidegate creates: the last to be promoted, as
 /// Aurora's own replica auto scaling does.
 const READER_PROMOTION_TIER: i32 = 15;
+
+/// Identifiers per `db-instance-id` filter in one describe (RDS bounds a
+/// filter's values; 100 stays well within it).
+const FILTER_VALUES: usize = 100;
 
 /// The smallest and largest `MaxRecords` RDS accepts on its describes.
 const PAGE_SIZE_RANGE: (i32, i32) = (20, 100);
@@ -74,6 +78,37 @@ impl RdsPort for RdsAdapter {
                 match instance(i) {
                     Ok(i) => out.items.push(i),
                     Err(e) => out.unreadable.push(unreadable(i.db_instance_arn(), &e)),
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn db_instances_named(&self, ids: &[String]) -> Result<Listing<DbInstance>, AwsError> {
+        let mut out = Listing::default();
+        // A filter takes a bounded list of values: ask for them in chunks.
+        for chunk in ids.chunks(FILTER_VALUES) {
+            let filter = Filter::builder()
+                .name("db-instance-id")
+                .set_values(Some(chunk.to_vec()))
+                .build();
+            let mut pages = self
+                .client
+                .describe_db_instances()
+                .filters(filter)
+                .into_paginator();
+            if let Some(n) = self.page_size {
+                pages = pages.page_size(n);
+            }
+            let mut stream = pages.send();
+            while let Some(page) = stream.next().await {
+                let page =
+                    page.map_err(|e| AwsError::from_sdk(SERVICE, "DescribeDBInstances", "", e))?;
+                for i in page.db_instances() {
+                    match instance(i) {
+                        Ok(i) => out.items.push(i),
+                        Err(e) => out.unreadable.push(unreadable(i.db_instance_arn(), &e)),
+                    }
                 }
             }
         }

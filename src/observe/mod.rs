@@ -1,9 +1,11 @@
 //! Observe: describe the managed resources and read the signals their rules
 //! need, into an [`Estate`] and [`Signals`] for the decision core.
 //!
-//! One batched describe per service per run (only for services the policy
-//! uses), however many resources the policy names; selectors (identifier or
-//! tags) are matched here, on the described lists. Mapping a described
+//! One batched describe per service (only for services the policy uses,
+//! the services at once), however many resources the policy names;
+//! selectors (identifier or tags) are matched here, on the described lists.
+//! A second look under the leases ([`observe_only`]) reads DB instances by
+//! identifier. Mapping a described
 //! resource to a [`crate::estate::Member`] is pure and lives in one file per
 //! kind.
 //!
@@ -22,7 +24,7 @@ pub(crate) mod metrics;
 mod prices;
 mod rds;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
@@ -197,75 +199,135 @@ fn arn_names(arn: &str, name: &str) -> bool {
 /// cannot give whole is not observed, the others are; metric reads that
 /// fail become notes. Each is a note in the plan and a log line.
 pub async fn observe(policy: &Policy, ports: Ports<'_>, now: DateTime<Utc>) -> Observation {
+    observe_in(policy, ports, now, None).await
+}
+
+/// [`observe`] for a second look at resources already found: RDS DB
+/// instances are read by identifier (`only`), not the whole region; the
+/// other kinds' services are read whole, and only those `policy` uses (the
+/// caller narrows it to the resources concerned).
+pub async fn observe_only(
+    policy: &Policy,
+    ports: Ports<'_>,
+    now: DateTime<Utc>,
+    only: &BTreeSet<String>,
+) -> Observation {
+    observe_in(policy, ports, now, Some(only)).await
+}
+
+async fn observe_in(
+    policy: &Policy,
+    ports: Ports<'_>,
+    now: DateTime<Utc>,
+    only: Option<&BTreeSet<String>>,
+) -> Observation {
     let mut obs = Observation::default();
     let uses = |k: ResourceKind| policy.resources.iter().any(|r| r.kind == k);
     let rds = uses(ResourceKind::RdsInstance);
     let aurora = uses(ResourceKind::AuroraCluster);
 
-    if rds || aurora {
-        match ports.rds.db_instances().await {
-            Ok(instances) => {
-                if rds {
-                    obs.unreadable(policy, ResourceKind::RdsInstance, &instances);
-                    rds::observe(policy, &instances, &mut obs);
-                }
-                if aurora {
-                    match ports.rds.db_clusters().await {
-                        Ok(clusters) => {
-                            obs.unreadable(policy, ResourceKind::AuroraCluster, &clusters);
-                            aurora::observe(policy, &clusters, &instances, &mut obs);
-                        }
-                        Err(e) => obs.describe_failed(policy, ResourceKind::AuroraCluster, &e),
-                    }
-                }
+    // The services are described at once (each one's pages in sequence);
+    // what they answer is mapped in a fixed order below.
+    let named: Option<Vec<String>> = only
+        .filter(|_| !aurora)
+        .map(|o| o.iter().cloned().collect());
+    let (instances, clusters, groups, kafka, asgs) = futures::join!(
+        async {
+            if !(rds || aurora) {
+                None
+            } else if let Some(ids) = &named {
+                Some(ports.rds.db_instances_named(ids).await)
+            } else {
+                Some(ports.rds.db_instances().await)
             }
-            // Aurora members are DB instances too: neither kind can be read.
-            Err(e) => {
-                for kind in [ResourceKind::RdsInstance, ResourceKind::AuroraCluster] {
-                    if uses(kind) {
-                        obs.describe_failed(policy, kind, &e);
-                    }
+        },
+        async {
+            if aurora {
+                Some(ports.rds.db_clusters().await)
+            } else {
+                None
+            }
+        },
+        async {
+            if uses(ResourceKind::ElasticacheRedis) {
+                Some(ports.elasticache.replication_groups().await)
+            } else {
+                None
+            }
+        },
+        async {
+            if uses(ResourceKind::MskCluster) {
+                Some(ports.kafka.clusters().await)
+            } else {
+                None
+            }
+        },
+        async {
+            if uses(ResourceKind::AutoscalingGroup) {
+                Some(ports.autoscaling.groups().await)
+            } else {
+                None
+            }
+        },
+    );
+
+    match instances {
+        None => {}
+        Some(Ok(instances)) => {
+            if rds {
+                obs.unreadable(policy, ResourceKind::RdsInstance, &instances);
+                rds::observe(policy, &instances, &mut obs);
+            }
+            match clusters {
+                None => {}
+                Some(Ok(clusters)) => {
+                    obs.unreadable(policy, ResourceKind::AuroraCluster, &clusters);
+                    aurora::observe(policy, &clusters, &instances, &mut obs);
+                }
+                Some(Err(e)) => obs.describe_failed(policy, ResourceKind::AuroraCluster, &e),
+            }
+        }
+        // Aurora members are DB instances too: neither kind can be read.
+        Some(Err(e)) => {
+            for kind in [ResourceKind::RdsInstance, ResourceKind::AuroraCluster] {
+                if uses(kind) {
+                    obs.describe_failed(policy, kind, &e);
                 }
             }
         }
     }
-    if uses(ResourceKind::ElasticacheRedis) {
-        match ports.elasticache.replication_groups().await {
-            Ok(groups) => {
-                obs.unreadable(policy, ResourceKind::ElasticacheRedis, &groups);
-                let untagged =
-                    elasticache::observe(policy, &groups, ports.elasticache, &mut obs).await;
-                for (id, why) in untagged {
-                    // An identifier selector picked it without its tags.
-                    if obs.estate.members.iter().any(|m| m.identifier == id) {
-                        continue;
-                    }
-                    let why = format!(
-                        "its tags could not be read, so no tag selector can match it: {why}"
-                    );
-                    obs.not_read(policy, ResourceKind::ElasticacheRedis, Some(&id), why);
+    match groups {
+        None => {}
+        Some(Ok(groups)) => {
+            obs.unreadable(policy, ResourceKind::ElasticacheRedis, &groups);
+            let untagged = elasticache::observe(policy, &groups, ports.elasticache, &mut obs).await;
+            for (id, why) in untagged {
+                // An identifier selector picked it without its tags.
+                if obs.estate.members.iter().any(|m| m.identifier == id) {
+                    continue;
                 }
+                let why =
+                    format!("its tags could not be read, so no tag selector can match it: {why}");
+                obs.not_read(policy, ResourceKind::ElasticacheRedis, Some(&id), why);
             }
-            Err(e) => obs.describe_failed(policy, ResourceKind::ElasticacheRedis, &e),
         }
+        Some(Err(e)) => obs.describe_failed(policy, ResourceKind::ElasticacheRedis, &e),
     }
-    if uses(ResourceKind::MskCluster) {
-        match ports.kafka.clusters().await {
-            Ok(clusters) => {
-                obs.unreadable(policy, ResourceKind::MskCluster, &clusters);
-                kafka::observe(policy, &clusters, &mut obs);
-            }
-            Err(e) => obs.describe_failed(policy, ResourceKind::MskCluster, &e),
+    match kafka {
+        None => {}
+        Some(Ok(clusters)) => {
+            obs.unreadable(policy, ResourceKind::MskCluster, &clusters);
+            kafka::observe(policy, &clusters, &mut obs);
         }
+        Some(Err(e)) => obs.describe_failed(policy, ResourceKind::MskCluster, &e),
     }
-    if uses(ResourceKind::AutoscalingGroup) {
-        match ports.autoscaling.groups().await {
-            Ok(groups) => {
-                obs.unreadable(policy, ResourceKind::AutoscalingGroup, &groups);
-                autoscaling::observe(policy, &groups, &mut obs);
-            }
-            Err(e) => obs.describe_failed(policy, ResourceKind::AutoscalingGroup, &e),
+    match asgs {
+        None => {}
+        Some(Ok(groups)) => {
+            obs.unreadable(policy, ResourceKind::AutoscalingGroup, &groups);
+            autoscaling::observe(policy, &groups, &mut obs);
         }
+        Some(Err(e)) => obs.describe_failed(policy, ResourceKind::AutoscalingGroup, &e),
     }
     metrics::read(policy, ports.cloudwatch, now, &mut obs).await;
     obs

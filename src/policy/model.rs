@@ -96,9 +96,16 @@ pub struct Guardrails {
     pub max_plan_age: Span,
     /// How long AWS calls and a run may take.
     pub timeouts: super::Timeouts,
+    /// How many resources a run changes at once (1..=64).
+    pub max_concurrent_actions: u32,
 }
 
 impl Guardrails {
+    /// Resources changed at once when the policy does not say.
+    pub const DEFAULT_MAX_CONCURRENT_ACTIONS: u32 = 8;
+    /// The most resources a policy may have changed at once: beyond this a
+    /// run mostly meets AWS's rate limits.
+    pub const MOST_CONCURRENT_ACTIONS: u32 = 64;
     /// How old a saved plan may be when the policy does not say.
     pub const DEFAULT_MAX_PLAN_AGE: Span = Span::from_mins(15);
     /// The longest `max_plan_age` a policy may set.

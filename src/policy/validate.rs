@@ -344,7 +344,18 @@ fn guardrails(cx: &mut Ctx<'_>, g: &raw::Guardrails) -> Guardrails {
             "a span from `1m` to `24h`, e.g. `15m`",
         );
     }
+    let max_concurrent_actions = g
+        .max_concurrent_actions
+        .unwrap_or(Guardrails::DEFAULT_MAX_CONCURRENT_ACTIONS);
+    if !(1..=Guardrails::MOST_CONCURRENT_ACTIONS).contains(&max_concurrent_actions) {
+        cx.at(
+            "guardrails.max_concurrent_actions",
+            format!("max_concurrent_actions {max_concurrent_actions} is out of range"),
+            "a count from 1 (one resource at a time) to 64, e.g. `8`",
+        );
+    }
     Guardrails {
+        max_concurrent_actions,
         max_actions_per_hour: g.max_actions_per_hour,
         oscillation_window: g.oscillation_window,
         dry_run: g.dry_run,

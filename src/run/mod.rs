@@ -21,6 +21,7 @@
 //!    written before each AWS call, outcome after.
 //! 6. **Record** the budget latch, release the leases, send notices.
 
+mod acting;
 mod deadline;
 mod journal;
 mod lease;
@@ -40,15 +41,15 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 pub use trigger::{Scope, Trigger};
 
-use crate::act::{self, Outcome, Pace, Report};
+use crate::act::{Outcome, Pace, Report};
 use crate::aws::AwsError;
 use crate::budget;
 use crate::decide::{Inputs, decide, recheck};
 use crate::estate::Estate;
-use crate::ledger::{Claim, EventRef, History, Ledger, LedgerError, LogEntry, LoggedOutcome};
+use crate::ledger::{Claim, EventRef, History, Ledger, LedgerError, LogEntry};
 use crate::notify::{self, Notice};
 use crate::observe::{self, Observation, Ports};
-use crate::plan::{Action, BudgetLevel, Cause, Guard, Plan, Refusal};
+use crate::plan::{Action, BudgetLevel, Cause, Plan};
 use crate::policy::Policy;
 use crate::ports::NotifyPort;
 use crate::pricing::{PriceBook, run_rate};
@@ -334,7 +335,7 @@ impl Runner<'_> {
 
         let history = self.ledger.history(now).await?;
         let (first, estate) = self
-            .decide(&scoped, trigger, &history, None, now, &mut report)
+            .decide(&scoped, trigger, &history, None, None, now, &mut report)
             .await?;
         if let Scope::SpotMix(group) = &trigger.scope
             && estate.members.is_empty()
@@ -364,8 +365,17 @@ impl Runner<'_> {
             // intents before deciding on the resource.
             let settled = reconcile::taken_over(self, &leased, now, &mut report.notes).await?;
             report.reconciled.extend(settled);
-            self.act_leased(&scoped, trigger, &leased, &lost, now, started, &mut report)
-                .await
+            self.act_leased(
+                &scoped,
+                trigger,
+                &leased,
+                &lost,
+                &estate,
+                now,
+                started,
+                &mut report,
+            )
+            .await
         });
         let acted = deadline::bounded(started, deadline::before(started, end), acting).await;
         self.release_leases(&leased, &mut report.notes).await;
@@ -375,19 +385,37 @@ impl Runner<'_> {
         Ok(report)
     }
 
-    /// Observes `policy`'s resources (only `only`, when given), reads the
-    /// trigger's signals into the observation, and decides. Returns the
-    /// plan and the estate it was decided on.
+    /// Observes `policy`'s resources (only `only`, when given: re-read by
+    /// identifier, of the resources they were members of in `first`),
+    /// reads the trigger's signals into the observation, and decides.
+    /// Returns the plan and the estate it was decided on.
+    #[allow(clippy::too_many_arguments)]
     async fn decide(
         &self,
         policy: &Policy,
         trigger: &Trigger,
         history: &History,
         only: Option<&BTreeSet<String>>,
+        first: Option<&Estate>,
         now: DateTime<Utc>,
         report: &mut RunReport,
     ) -> Result<(Plan, Estate), RunError> {
-        let mut obs = observe::observe(policy, self.ports, now).await;
+        let mut obs = match only.filter(|_| trigger.spend.is_none()) {
+            // The second look: only what is leased, by identifier. (A budget
+            // run's forecast needs the whole estate's run-rate: read whole.)
+            Some(only) => {
+                let mut focus = policy.clone();
+                focus.resources.retain(|r| {
+                    first.is_some_and(|e| {
+                        e.members
+                            .iter()
+                            .any(|m| m.policy_id == r.id && only.contains(&m.identifier))
+                    })
+                });
+                observe::observe_only(&focus, self.ports, now, only).await
+            }
+            None => observe::observe(policy, self.ports, now).await,
+        };
         if let Some(e) = obs.blind() {
             return Err(e.clone().into());
         }
@@ -444,7 +472,9 @@ impl Runner<'_> {
         }
     }
 
-    /// Decides again under the leases and acts: intent, AWS call, outcome.
+    /// Decides again under the leases, on a fresh look at the leased
+    /// resources (`first`: what the first look found), and acts: intent,
+    /// AWS call, outcome.
     #[allow(clippy::too_many_arguments)]
     async fn act_leased(
         &self,
@@ -452,13 +482,22 @@ impl Runner<'_> {
         trigger: &Trigger,
         leased: &BTreeSet<String>,
         lost: &LostLeases,
+        first: &Estate,
         now: DateTime<Utc>,
         started: Instant,
         report: &mut RunReport,
     ) -> Result<(Plan, History), RunError> {
         let history = self.ledger.history(now).await?;
         let (mut plan, fresh) = self
-            .decide(policy, trigger, &history, Some(leased), now, report)
+            .decide(
+                policy,
+                trigger,
+                &history,
+                Some(leased),
+                Some(first),
+                now,
+                report,
+            )
             .await?;
 
         self.carry_out(
@@ -477,11 +516,12 @@ impl Runner<'_> {
         Ok((plan, history))
     }
 
-    /// Each planned action in turn: a share of the hourly allowance,
-    /// intent, AWS call, outcome. An action whose share another run took
-    /// meanwhile is refused by `rate_limit` in `plan`. The caller holds the
-    /// leases of the resources concerned; one whose lease its heartbeat
-    /// found lost gets no further action or step (`lost`).
+    /// The planned actions, resources in parallel (see [`acting`]): a share
+    /// of the hourly allowance, intent, AWS call, outcome. An action whose
+    /// share another run took meanwhile is refused by `rate_limit` in
+    /// `plan`. The caller holds the leases of the resources concerned;
+    /// one whose lease its heartbeat found lost gets no further action or
+    /// step (`lost`).
     #[allow(clippy::too_many_arguments)]
     async fn carry_out(
         &self,
@@ -494,55 +534,25 @@ impl Runner<'_> {
         started: Instant,
         report: &mut RunReport,
     ) -> Result<(), RunError> {
-        let mut failed: BTreeSet<String> = BTreeSet::new();
-        let limit = policy.guardrails.max_actions_per_hour;
-        let planned = plan.actions.iter().filter(|a| a.refused.is_none()).count();
-        for (n, action) in plan
-            .actions
-            .iter_mut()
-            .filter(|a| a.refused.is_none())
-            .enumerate()
-        {
-            if let Some(tell) = self.settings.on_action {
-                tell(n + 1, planned, action);
-            }
-            let entry = LogEntry::intent(action, event, self.holder, now);
-            let journal = journal::LogJournal::new(self.ledger, &entry, self.settings.progress)
-                .watching(lost);
-            let outcome = if let Err(why) = lost.lease_still_held(&action.identifier) {
-                Outcome::Skipped { why }
-            } else if failed.contains(&action.identifier) {
-                Outcome::Skipped {
-                    why: "an earlier change to this resource failed or is still under way"
-                        .to_owned(),
+        let acting = acting::Acting {
+            runner: self,
+            policy,
+            fresh,
+            event,
+            now,
+            started,
+            lost,
+            done: Default::default(),
+        };
+        for (i, step) in acting.each_resource(&plan.actions).await? {
+            let action = &mut plan.actions[i];
+            let outcome = match step {
+                acting::Step::Refused(refusal) => {
+                    action.refused = Some(refusal);
+                    continue;
                 }
-            } else if !self.ledger.take_allowance(&entry.id, now, limit).await? {
-                // The decision counted the hour before this run acted;
-                // concurrent runs spent the rest of the allowance since.
-                action.refused = Some(Refusal {
-                    guard: Guard::RateLimit,
-                    why: format!(
-                        "the hourly allowance ({limit} per hour) was spent by runs acting at the same time"
-                    ),
-                });
-                continue;
-            } else {
-                // No intent, no call: an unrecorded change could not be
-                // reconciled or counted toward its cooldown.
-                self.ledger.record_intent(&entry).await?;
-                act::apply_recorded(
-                    action,
-                    policy,
-                    self.ports,
-                    fresh,
-                    self.settings.pace,
-                    &journal,
-                )
-                .await
+                acting::Step::Done(outcome) => outcome,
             };
-            if matches!(outcome, Outcome::Failed { .. } | Outcome::InProgress { .. }) {
-                failed.insert(action.identifier.clone());
-            }
             if lost.lease_still_held(&action.identifier).is_err()
                 && !report.left_to_others.contains(&action.identifier)
             {
@@ -550,23 +560,11 @@ impl Runner<'_> {
                 report.left_to_others.push(action.identifier.clone());
             }
             if let Outcome::InProgress { detail } = &outcome {
-                // The intent stays open, steps and all: a later run carries
-                // it on or settles it from what AWS shows. Its share of the
-                // hourly allowance stays spent: AWS is changing the resource.
+                // A later run carries it on or settles it from what AWS shows.
                 report.under_way.insert(action.identifier.clone());
                 report
                     .notes
                     .push(format!("{}: {detail}", action.identifier));
-            } else {
-                let at = clock(now, started);
-                let done = journal
-                    .entry()
-                    .finished(LoggedOutcome::from_act(&outcome, at));
-                self.ledger.record_outcome(&done).await?;
-                if !matches!(outcome, Outcome::Applied { .. }) {
-                    // Nothing changed in AWS: the share is not spent.
-                    self.ledger.return_allowance(&entry.id).await?;
-                }
             }
             report.outcomes.push(Report {
                 action: action.clone(),
@@ -585,7 +583,7 @@ impl Runner<'_> {
         let mut report = RunReport::new(&trigger.event, RunStatus::DryRun);
         let history = self.ledger.history(now).await?;
         let (mut plan, _) = self
-            .decide(self.policy, trigger, &history, None, now, &mut report)
+            .decide(self.policy, trigger, &history, None, None, now, &mut report)
             .await?;
         plan.notes.extend(report.notes);
         Ok(plan)

@@ -7,6 +7,7 @@ mod decide_aurora_pause;
 mod decide_aurora_stop;
 mod decide_invariants;
 pub(crate) mod fault_rounds;
+mod fleet;
 mod guards;
 mod policy_files;
 mod recheck;

@@ -37,7 +37,7 @@ pub struct Live {
     )]
     pub ledger: String,
     /// Attempts per AWS call, retries of throttling and transient errors
-    /// included (SDK standard retry mode).
+    /// included (SDK adaptive retry mode).
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub max_attempts: u32,
     #[command(flatten)]

@@ -81,6 +81,11 @@ pub struct Guardrails {
     /// How long an AWS call, and a whole run, may take (defaults suit AWS).
     #[serde(default)]
     pub timeouts: Option<TimeoutsSpec>,
+    /// How many resources a run changes at once (default 8, from 1 to 64;
+    /// 1 changes one resource at a time). Each resource's own steps stay in
+    /// order.
+    #[serde(default)]
+    pub max_concurrent_actions: Option<u32>,
 }
 
 pub(crate) fn default_true() -> bool {

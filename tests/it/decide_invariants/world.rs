@@ -368,6 +368,7 @@ fn policy(resources: Vec<Resource>, max_per_hour: u32, window: u64) -> Policy {
             dry_run: true,
             max_plan_age: Guardrails::DEFAULT_MAX_PLAN_AGE,
             timeouts: Default::default(),
+            max_concurrent_actions: 1,
         },
         profiles: ["business_hours", "evening", "emergency"]
             .into_iter()
