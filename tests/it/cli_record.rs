@@ -25,7 +25,7 @@ spot_mix:
     spot_percent: 0
     on_demand_base: 0
     allocation_strategy: price-capacity-optimized
-    instance_types: [t3.micro]
+    instance_types: [m6i.large]
 resources:
   - id: orders-db
     kind: rds_instance
