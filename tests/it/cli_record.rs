@@ -20,6 +20,12 @@ estate: recorded
 region: us-east-1
 guardrails: { max_actions_per_hour: 5, oscillation_window: 1h, dry_run: true }
 prices: { pricing_api: false }
+spot_mix:
+  web:
+    spot_percent: 0
+    on_demand_base: 0
+    allocation_strategy: price-capacity-optimized
+    instance_types: [m6i.large]
 resources:
   - id: orders-db
     kind: rds_instance
@@ -33,6 +39,7 @@ resources:
   - id: web
     kind: autoscaling_group
     identifier: ASG
+    workload_class: web
     capacity: { min: 1, max: 10, floor: 1 }
     scale_up: [{ metric: CPUUtilization, above: 75 }]
     scale_down: [{ metric: CPUUtilization, below: 20 }]
