@@ -123,7 +123,10 @@ async fn a_dead_runs_change_carried_on_keeps_its_lease_while_aws_works() {
 
 /// [`POLICY`] with a second cluster `d` like `c`.
 fn two_clusters() -> (Policy, FakeAws) {
-    let text = POLICY.replace(
+    // One action at a time: the second cluster's change must not have
+    // started when its lease is taken away (with a pool, both start at once
+    // and the step journal is what stops the second).
+    let text = POLICY.replace("dry_run: false }", "dry_run: false, max_concurrent_actions: 1 }").replace(
         "\n  - { id: c,",
         "\n  - { id: d, kind: aurora_cluster, identifier: d, engine: aurora-mysql, writer_class: { ladder: [db.r6g.large, db.r6g.xlarge] }, readers: { min: 0, max: 5 }, scale_up: [{ alarm: hi, scales: writer_class }] }\n  - { id: c,",
     );

@@ -158,12 +158,9 @@ fn both_paths(datapoints: &[f64]) -> (bool, bool) {
     )
     .actions
     .iter()
-    .any(|a| {
-        a.to == Setting::Acu {
-            min: 4.0,
-            max: 10.0,
-        }
-    });
+    // Any raise of the maximum: target tracking may move more than one
+    // step (15.1); what is compared here is whether the rule fired.
+    .any(|a| matches!(a.to, Setting::Acu { min, max } if min == 4.0 && max > 8.0));
     let resource = p.resource("orders").expect("in the policy");
     // One sample per 5-minute period: each sample is one datapoint.
     let (mut alarms, _) = Alarms::new(resource, "ACUUtilization", 300);
@@ -197,12 +194,20 @@ fn live_and_backtest_judge_a_rule_on_the_same_series_alike() {
 
 #[test]
 fn a_max_acu_raise_is_priced_by_the_acu_hours_it_allows() {
-    // Saturated at max 8 ACU: the cluster fills the new room, +2 ACU at
-    // $0.12/ACU-hour (the snapshot's aurora-mysql price).
+    // Saturated at max 8 ACU: the cluster fills the new room, every ACU
+    // of the raise (target tracking sizes it, 15.1) at $0.12/ACU-hour (the
+    // snapshot's aurora-mysql price).
     let busy = acu_utilisation(vec![100.0; 7]);
     let a = only(&plan(orders(4.0, 8.0), &busy, tuesday(10)));
+    let Setting::Acu { max, .. } = a.to else {
+        panic!("not an ACU range: {a:#?}")
+    };
+    assert!(max > 8.0, "{a:#?}");
     let delta = a.cost_delta_per_hour.expect("priced");
-    assert!((delta - 0.24).abs() < 1e-9, "{delta}");
+    assert!(
+        (delta - (max - 8.0) * 0.12).abs() < 1e-9,
+        "{delta} for max {max}"
+    );
     // At 85% of 8 ACU (6.8 ACU, run at 7) the raise costs nothing now.
     let a = only(&plan(
         orders(4.0, 8.0),
