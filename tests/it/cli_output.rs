@@ -144,3 +144,32 @@ async fn alike_changes_print_as_one_line_and_their_figures_add_up() {
         "{empty}"
     );
 }
+
+/// `plan` prints the policy's warnings to stderr as `validate` does, with
+/// file, line and column: a resource nothing could change is not silent.
+#[tokio::test]
+async fn plan_prints_the_policy_warnings_to_stderr() {
+    let moto = MotoServer::shared();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let policy = dir.path().join("policy.yaml");
+    let id = unique("quiet-db");
+    let text = format!(
+        "version: 1\nestate: warned\nguardrails: {{ max_actions_per_hour: 5, oscillation_window: 1h, dry_run: false }}\n\
+         prices: {{ pricing_api: false }}\nresources:\n  \
+         - id: {id}\n    kind: rds_instance\n    identifier: {id}\n    engine: postgres\n    \
+         instance_class: {{ ladder: [db.r6g.large, db.r6g.xlarge] }}\n"
+    );
+    std::fs::write(&policy, text).expect("write policy");
+    let ledger = dir.path().join("ledger.json");
+    let (p, l) = (
+        policy.to_str().expect("utf-8"),
+        ledger.to_str().expect("utf-8"),
+    );
+    let (out, err, _) = tidegate(moto, &["plan", "--policy", p, "--ledger", l]);
+    let expected = format!("{p}:6:5: resources[0]: warning: nothing could ever change {id}");
+    assert!(
+        err.contains(&expected),
+        "{expected}\nstderr:\n{err}\nstdout:\n{out}"
+    );
+    assert!(!out.contains("warning:"), "{out}");
+}

@@ -48,9 +48,17 @@ pub struct Live {
 pub const LEDGER_KEEP: chrono::TimeDelta = chrono::TimeDelta::days(30);
 
 impl Live {
-    /// Loads and validates the policy.
+    /// Loads and validates the policy; its warnings (parts that can never
+    /// take effect) go to stderr as `validate` prints them, so a policy that
+    /// quietly does nothing says so where it is used.
     pub fn policy(&self) -> anyhow::Result<Policy> {
-        tidegate::policy::load_file(&self.policy).map_err(|e| anyhow::anyhow!("{e}"))
+        let policy =
+            tidegate::policy::load_file(&self.policy).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let name = self.policy.display().to_string();
+        for w in &policy.warnings {
+            eprintln!("{}", crate::validate::warning(&name, w));
+        }
+        Ok(policy)
     }
 
     /// The endpoint settings for `policy`.

@@ -92,8 +92,9 @@ fn summary(p: &Policy) -> String {
     )
 }
 
-/// `FILE:LINE:COL: PATH: warning: MESSAGE; expected ...`.
-fn warning(file: &str, w: &Problem) -> String {
+/// `FILE:LINE:COL: PATH: warning: MESSAGE; expected ...` (also what `plan`
+/// and `apply` print to stderr).
+pub(crate) fn warning(file: &str, w: &Problem) -> String {
     let at = match (w.line, w.column) {
         (Some(l), Some(c)) => format!("{file}:{l}:{c}"),
         _ => file.to_owned(),
