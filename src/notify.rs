@@ -10,12 +10,69 @@ use serde_json::json;
 use crate::ledger::EventRef;
 use crate::plan::{Action, BudgetLevel, BudgetStanding};
 
+/// Who must act on a notice: what an SNS subscription filter policy routes
+/// on (message attribute `category`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// Scaling is blocked or broke: a rule still firing at the ceiling,
+    /// scaling disabled by an error (invalid policy), an action failed.
+    Critical,
+    /// Worth a look soon: a budget at its warn threshold, a guard holding a
+    /// change back.
+    Warning,
+    /// For the record: changes made as planned.
+    Info,
+    /// Money: a budget emergency and what it shed.
+    Cost,
+}
+
+impl Category {
+    /// The attribute value: `critical`, `warning`, `info`, `cost`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Critical => "critical",
+            Category::Warning => "warning",
+            Category::Info => "info",
+            Category::Cost => "cost",
+        }
+    }
+}
+
+/// How urgent, within any category (message attribute `severity`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Nothing to do.
+    Low,
+    /// Look today.
+    Medium,
+    /// Look now.
+    High,
+}
+
+impl Severity {
+    /// The attribute value: `low`, `medium`, `high`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
+}
+
 /// One message.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Notice {
     /// What kind: `applied`, `refused`, `failed`, `budget_warning`,
-    /// `budget_emergency`, `budget_released`, `policy_invalid`.
+    /// `budget_emergency`, `budget_released`, `policy_invalid`,
+    /// `at_ceiling`.
     pub kind: &'static str,
+    /// Who must act on it (see [`Category`]).
+    pub category: Category,
+    /// How urgent.
+    pub severity: Severity,
     /// The subject line.
     pub subject: String,
     /// The body, a JSON object whose `summary` is the message in one
@@ -27,6 +84,34 @@ impl Notice {
     /// The body as the text published (pretty JSON, readable in an inbox).
     pub fn message(&self) -> String {
         serde_json::to_string_pretty(&self.body).unwrap_or_else(|_| self.subject.clone())
+    }
+
+    /// The message attributes published with it, for subscription filter
+    /// policies: `category`, `severity` and `kind`, each a String.
+    pub fn attributes(&self) -> [(&'static str, &'static str); 3] {
+        [
+            ("category", self.category.as_str()),
+            ("severity", self.severity.as_str()),
+            ("kind", self.kind),
+        ]
+    }
+
+    fn new(
+        kind: &'static str,
+        (category, severity): (Category, Severity),
+        subject: String,
+        mut body: serde_json::Value,
+    ) -> Notice {
+        // The body says it too: a subscriber without filters still sees it.
+        body["category"] = json!(category);
+        body["severity"] = json!(severity);
+        Notice {
+            kind,
+            category,
+            severity,
+            subject,
+            body,
+        }
     }
 }
 
@@ -78,11 +163,14 @@ pub fn applied(
         at,
     );
     body["detail"] = json!(detail);
-    Notice {
-        kind: "applied",
-        subject: format!("[tidegate {estate}] applied: {}", change(a)),
+    // A scheduled change is routine; a rule's or the budget's is news, but
+    // news of tidegate doing its job.
+    Notice::new(
+        "applied",
+        (Category::Info, Severity::Low),
+        format!("[tidegate {estate}] applied: {}", change(a)),
         body,
-    }
+    )
 }
 
 /// An action a guard held back.
@@ -104,11 +192,12 @@ pub fn refused(estate: &str, a: &Action, event: &EventRef, at: DateTime<Utc>) ->
     );
     body["guard"] = json!(guard);
     body["why"] = json!(why);
-    Notice {
-        kind: "refused",
-        subject: format!("[tidegate {estate}] refused by {guard}: {}", change(a)),
+    Notice::new(
+        "refused",
+        (Category::Warning, Severity::Medium),
+        format!("[tidegate {estate}] refused by {guard}: {}", change(a)),
         body,
-    }
+    )
 }
 
 /// An action that failed (AWS refused it or the call broke).
@@ -128,11 +217,12 @@ pub fn failed(
         at,
     );
     body["error"] = json!(error);
-    Notice {
-        kind: "failed",
-        subject: format!("[tidegate {estate}] FAILED: {}", change(a)),
+    Notice::new(
+        "failed",
+        (Category::Critical, Severity::High),
+        format!("[tidegate {estate}] FAILED: {}", change(a)),
         body,
-    }
+    )
 }
 
 fn standing_line(s: &BudgetStanding) -> String {
@@ -152,9 +242,10 @@ pub fn budget(
     at: DateTime<Utc>,
 ) -> Notice {
     let line = standing_line(standing);
-    let (kind, subject, summary) = match standing.level {
+    let (kind, routed, subject, summary) = match standing.level {
         BudgetLevel::Emergency => (
             "budget_emergency",
+            (Category::Cost, Severity::High),
             format!(
                 "[tidegate {estate}] BUDGET EMERGENCY: {} forecast {:.0}% of ${:.0}",
                 standing.period, standing.forecast_percent, standing.limit_usd
@@ -166,6 +257,7 @@ pub fn budget(
         ),
         BudgetLevel::Warn => (
             "budget_warning",
+            (Category::Warning, Severity::Medium),
             format!(
                 "[tidegate {estate}] budget warning: {} forecast {:.0}% of ${:.0}",
                 standing.period, standing.forecast_percent, standing.limit_usd
@@ -174,6 +266,7 @@ pub fn budget(
         ),
         BudgetLevel::Ok => (
             "budget_released",
+            (Category::Info, Severity::Low),
             format!(
                 "[tidegate {estate}] budget back under warn: {} forecast {:.0}% of ${:.0}",
                 standing.period, standing.forecast_percent, standing.limit_usd
@@ -181,10 +274,11 @@ pub fn budget(
             format!("{line}. The budget emergency profile is released."),
         ),
     };
-    Notice {
+    Notice::new(
         kind,
+        routed,
         subject,
-        body: json!({
+        json!({
             "summary": summary,
             "kind": kind,
             "estate": estate,
@@ -198,15 +292,17 @@ pub fn budget(
             "previous_level": previous,
             "changes": actions.iter().map(|a| change(a)).collect::<Vec<_>>(),
         }),
-    }
+    )
 }
 
 /// The policy file could not be loaded: nothing will be acted on.
 pub fn policy_invalid(function: &str, source: &str, error: &str, at: DateTime<Utc>) -> Notice {
-    Notice {
-        kind: "policy_invalid",
-        subject: format!("[tidegate] policy invalid: {function} acts on nothing"),
-        body: json!({
+    // Scaling is disabled until someone fixes the file.
+    Notice::new(
+        "policy_invalid",
+        (Category::Critical, Severity::High),
+        format!("[tidegate] policy invalid: {function} acts on nothing"),
+        json!({
             "summary": format!("The policy {source} is invalid; the {function} function refuses to act until it is fixed."),
             "kind": "policy_invalid",
             "function": function,
@@ -214,5 +310,5 @@ pub fn policy_invalid(function: &str, source: &str, error: &str, at: DateTime<Ut
             "error": error,
             "at": at,
         }),
-    }
+    )
 }

@@ -237,6 +237,19 @@ pub struct ReplicationGroup {
     pub member_clusters: Vec<String>,
 }
 
+/// The node types a replication group may move to, as
+/// ListAllowedNodeTypeModifications answers ("the value of the CacheNodeType
+/// parameter must be one of the node types returned by this operation",
+/// ElastiCache API Reference,
+/// <https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_ListAllowedNodeTypeModifications.html>).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AllowedNodeTypes {
+    /// ScaleUpModifications: larger node types.
+    pub scale_up: Vec<String>,
+    /// ScaleDownModifications: smaller node types.
+    pub scale_down: Vec<String>,
+}
+
 /// ElastiCache.
 #[async_trait]
 pub trait ElastiCachePort: Send + Sync {
@@ -245,6 +258,12 @@ pub trait ElastiCachePort: Send + Sync {
     /// Tags of one resource (ListTagsForResource); only called for tag
     /// selectors, as DescribeReplicationGroups carries no tags.
     async fn tags(&self, arn: &str) -> Result<Tags, AwsError>;
+    /// The node types the group may move to (ListAllowedNodeTypeModifications).
+    /// None when AWS does not say (the operation is not available): then
+    /// ModifyReplicationGroup itself judges the change.
+    async fn allowed_node_types(&self, _group: &str) -> Result<Option<AllowedNodeTypes>, AwsError> {
+        Ok(None)
+    }
     /// ModifyReplicationGroup CacheNodeType, ApplyImmediately.
     async fn modify_node_type(&self, group: &str, node_type: &str) -> Result<(), AwsError>;
     /// ModifyReplicationGroupShardConfiguration NodeGroupCount (removing the
@@ -466,6 +485,13 @@ pub type History = BTreeMap<(String, String), Vec<(DateTime<Utc>, f64)>>;
 pub trait NotifyPort: Send + Sync {
     /// Publishes one message (`subject` for an inbox, `message` the body).
     async fn publish(&self, subject: &str, message: &str) -> Result<(), AwsError>;
+
+    /// Publishes a notice with its routing attributes (`category`,
+    /// `severity`, `kind`); a port that has no attributes sends subject and
+    /// message only.
+    async fn publish_notice(&self, notice: &crate::notify::Notice) -> Result<(), AwsError> {
+        self.publish(&notice.subject, &notice.message()).await
+    }
 }
 
 /// Cost Explorer: what the account has spent.

@@ -14,6 +14,7 @@ use crate::estate::{Member, Setting};
 use crate::observe::Ports;
 use crate::plan::Action;
 use crate::policy::KnobName;
+use crate::ports::AllowedNodeTypes;
 
 const SERVICE: &str = "elasticache";
 /// ElastiCache's shard range (cluster mode).
@@ -30,6 +31,11 @@ pub(crate) async fn apply(
     let id = member.identifier.as_str();
     match check(action, id)? {
         Change::NodeType { from, to } => {
+            // A failed lookup does not hold the change: it only saves a call
+            // AWS would refuse, and ModifyReplicationGroup is still the judge.
+            if let Ok(Some(allowed)) = ports.elasticache.allowed_node_types(id).await {
+                check_allowed(id, to, &allowed)?;
+            }
             ports.elasticache.modify_node_type(id, to).await?;
             Ok(format!(
                 "ModifyReplicationGroup {id} CacheNodeType {from} → {to}, ApplyImmediately"
@@ -135,6 +141,37 @@ fn check<'a>(action: &'a Action, id: &str) -> Result<Change<'a>, AwsError> {
     }
 }
 
+/// Refuses a node type ListAllowedNodeTypeModifications does not list: "the
+/// value of the CacheNodeType parameter must be one of the node types
+/// returned by this operation" (ElastiCache API Reference,
+/// ListAllowedNodeTypeModifications). Pure.
+fn check_allowed(id: &str, to: &str, allowed: &AllowedNodeTypes) -> Result<(), AwsError> {
+    if allowed
+        .scale_up
+        .iter()
+        .chain(&allowed.scale_down)
+        .any(|t| t == to)
+    {
+        return Ok(());
+    }
+    let list = |types: &[String]| {
+        if types.is_empty() {
+            "nothing".to_owned()
+        } else {
+            types.join(", ")
+        }
+    };
+    Err(refuse(
+        "ModifyReplicationGroup",
+        id,
+        format!(
+            "AWS allows scale-up to {} / scale-down to {} only, not {to} (ListAllowedNodeTypeModifications)",
+            list(&allowed.scale_up),
+            list(&allowed.scale_down)
+        ),
+    ))
+}
+
 /// An error found before calling AWS, named like AWS's own.
 fn refuse(operation: &'static str, group: &str, message: String) -> AwsError {
     AwsError {
@@ -205,6 +242,21 @@ mod tests {
         let a = action(KnobName::Shards, Setting::Count(1), Setting::Count(0));
         let err = check(&a, "sessions-redis").expect_err("no shards");
         assert_eq!(err.operation, "ModifyReplicationGroupShardConfiguration");
+    }
+
+    #[test]
+    fn a_node_type_aws_does_not_list_is_refused_with_what_it_allows() {
+        let allowed = AllowedNodeTypes {
+            scale_up: vec!["cache.r6g.xlarge".into(), "cache.r6g.2xlarge".into()],
+            scale_down: vec![],
+        };
+        assert_eq!(check_allowed("g", "cache.r6g.2xlarge", &allowed), Ok(()));
+        let err = check_allowed("g", "cache.r7g.large", &allowed).expect_err("not listed");
+        assert_eq!(err.operation, "ModifyReplicationGroup");
+        assert_eq!(
+            err.message,
+            "AWS allows scale-up to cache.r6g.xlarge, cache.r6g.2xlarge / scale-down to nothing only, not cache.r7g.large (ListAllowedNodeTypeModifications)"
+        );
     }
 
     #[test]

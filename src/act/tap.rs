@@ -16,8 +16,8 @@ use crate::aws::AwsError;
 use crate::observe::Ports;
 use crate::policy::SpotMix;
 use crate::ports::{
-    AutoScalingGroup, AutoScalingPort, DbCluster, DbInstance, ElastiCachePort, KafkaCluster,
-    KafkaPort, Listing, RdsPort, ReplicationGroup, Tags,
+    AllowedNodeTypes, AutoScalingGroup, AutoScalingPort, DbCluster, DbInstance, ElastiCachePort,
+    KafkaCluster, KafkaPort, Listing, RdsPort, ReplicationGroup, Tags,
 };
 
 /// What the caller of a mutating call hears.
@@ -220,6 +220,10 @@ impl<T: Tap> ElastiCachePort for Tapped<'_, T> {
 
     async fn tags(&self, arn: &str) -> Result<Tags, AwsError> {
         self.inner.elasticache.tags(arn).await
+    }
+
+    async fn allowed_node_types(&self, group: &str) -> Result<Option<AllowedNodeTypes>, AwsError> {
+        self.inner.elasticache.allowed_node_types(group).await
     }
 
     async fn modify_node_type(&self, group: &str, node_type: &str) -> Result<(), AwsError> {

@@ -15,9 +15,14 @@ use aws_sdk_elasticache::Client;
 use aws_sdk_elasticache::types::{
     ClusterMode, MultiAzStatus, ReplicationGroup as SdkGroup, ReplicationGroupPendingModifiedValues,
 };
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::http::Response as HttpResponse;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::AwsError;
-use crate::ports::{ElastiCachePort, Listing, ReplicationGroup, Tags, Unreadable};
+use crate::ports::{
+    AllowedNodeTypes, ElastiCachePort, Listing, ReplicationGroup, Tags, Unreadable,
+};
 
 const SERVICE: &str = "elasticache";
 const DESCRIBE: &str = "DescribeReplicationGroups";
@@ -108,6 +113,28 @@ impl ElastiCachePort for ElastiCacheAdapter {
             .collect())
     }
 
+    /// ListAllowedNodeTypeModifications by ReplicationGroupId. An endpoint
+    /// without the operation (moto 5.2.5 answers HTTP 500) is "unknown":
+    /// ModifyReplicationGroup judges the change instead.
+    async fn allowed_node_types(&self, group: &str) -> Result<Option<AllowedNodeTypes>, AwsError> {
+        const OP: &str = "ListAllowedNodeTypeModifications";
+        let out = match self
+            .client
+            .list_allowed_node_type_modifications()
+            .replication_group_id(group)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if not_implemented(&e) => return Ok(None),
+            Err(e) => return Err(AwsError::from_sdk(SERVICE, OP, group, e)),
+        };
+        Ok(Some(AllowedNodeTypes {
+            scale_up: out.scale_up_modifications().to_vec(),
+            scale_down: out.scale_down_modifications().to_vec(),
+        }))
+    }
+
     async fn modify_node_type(&self, group: &str, node_type: &str) -> Result<(), AwsError> {
         const OP: &str = "ModifyReplicationGroup";
         self.client
@@ -177,6 +204,26 @@ impl ElastiCachePort for ElastiCacheAdapter {
                 .map_err(|e| AwsError::from_sdk(SERVICE, OP, group, e))?;
         }
         Ok(())
+    }
+}
+
+/// True when the endpoint does not have the operation: AWS's query
+/// protocol answers `InvalidAction`; moto answers HTTP 500 with no AWS error
+/// code and Python's "The ... action has not been implemented" (after the
+/// SDK's retries), or 501.
+fn not_implemented<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> bool {
+    let SdkError::ServiceError(service_err) = e else {
+        return false;
+    };
+    let raw = service_err.raw();
+    match service_err.err().code() {
+        Some(code) => matches!(code, "InvalidAction" | "NotImplemented"),
+        None => {
+            let body = raw.body().bytes().unwrap_or_default();
+            raw.status().as_u16() == 501
+                || raw.status().as_u16() == 500
+                    && String::from_utf8_lossy(body).contains("not been implemented")
+        }
     }
 }
 

@@ -5,8 +5,10 @@
 
 use async_trait::async_trait;
 use aws_sdk_sns::Client;
+use aws_sdk_sns::types::MessageAttributeValue;
 
 use super::AwsError;
+use crate::notify::Notice;
 use crate::ports::NotifyPort;
 
 const SERVICE: &str = "sns";
@@ -44,12 +46,42 @@ impl NotifyPort for SnsNotifier {
     /// left empty is not sent (SNS refuses an empty one). The message is
     /// sent as it is.
     async fn publish(&self, subject_line: &str, message: &str) -> Result<(), AwsError> {
+        self.send(subject_line, message, &[]).await
+    }
+
+    /// As [`NotifyPort::publish`], with the notice's attributes as String
+    /// message attributes, so subscription filter policies can route it.
+    async fn publish_notice(&self, notice: &Notice) -> Result<(), AwsError> {
+        self.send(&notice.subject, &notice.message(), &notice.attributes())
+            .await
+    }
+}
+
+impl SnsNotifier {
+    async fn send(
+        &self,
+        subject_line: &str,
+        message: &str,
+        attributes: &[(&str, &str)],
+    ) -> Result<(), AwsError> {
         let subject_line = subject(subject_line);
-        self.client
+        let mut publish = self
+            .client
             .publish()
             .topic_arn(&self.topic_arn)
             .set_subject((!subject_line.is_empty()).then_some(subject_line))
-            .message(message)
+            .message(message);
+        for (name, value) in attributes {
+            let value = MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(*value)
+                .build()
+                .map_err(|e| {
+                    AwsError::malformed(SERVICE, "Publish", format!("attribute {name}: {e}"))
+                })?;
+            publish = publish.message_attributes(*name, value);
+        }
+        publish
             .send()
             .await
             .map_err(|e| AwsError::from_sdk(SERVICE, "Publish", &self.topic_arn, e))?;

@@ -29,6 +29,7 @@ pub mod sim;
 pub mod timeline;
 pub mod trace;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::TimeDelta;
@@ -373,6 +374,12 @@ pub fn run_observed(
         w
     });
 
+    // The first trace of each resource, as a scan from the front finds it
+    // (a scan per mapping entry was quadratic in the estate).
+    let mut trace_of: HashMap<&str, usize> = HashMap::new();
+    for (k, (id, _, _)) in shifted.iter().enumerate() {
+        trace_of.entry(id.as_str()).or_insert(k);
+    }
     let max_gap = TimeDelta::seconds(header.limits.max_gap_secs.max(timeline::STEP_SECS));
     // An interval any trace has no data for is decided and costed for none.
     let mut missing = vec![false; window.intervals];
@@ -400,7 +407,7 @@ pub fn run_observed(
             _ => None,
         };
         let mut resource_notes = Vec::new();
-        let (driven, trace_report) = match shifted.iter().find(|(id, _, _)| id == &entry.resource) {
+        let (driven, trace_report) = match trace_of.get(entry.resource.as_str()).map(|&k| &shifted[k]) {
             Some((_, t, spec)) => {
                 let replay = timeline::replay(t, spec, &window, max_gap);
                 for (all, this) in missing.iter_mut().zip(&replay.missing) {

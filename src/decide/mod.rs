@@ -163,9 +163,9 @@ fn decide_with(inputs: &Inputs<'_>, saved: Option<&[Action]>) -> Plan {
             })
             .map(|a| a.at);
         let when = (last_raise, now);
-        let proposals = propose::propose(
-            policy, resource, member, signals, &in_force, when, &mut notes,
-        );
+        let seen = rules::Seen::new(signals, &member.identifier);
+        let proposals =
+            propose::propose(policy, resource, member, &seen, &in_force, when, &mut notes);
         let Some(saved) = saved else {
             for proposal in proposals {
                 candidates.push(judge(proposal, resource, member, signals, prices, &ctx));

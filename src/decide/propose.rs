@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::guards::storage_iops;
 use super::knobs::{self, Window};
-use super::rules;
+use super::rules::{self, Seen};
 use super::target;
 use crate::estate::{Member, Power, Setting};
 use crate::plan::Cause;
@@ -65,7 +65,7 @@ pub(crate) fn propose(
     policy: &Policy,
     resource: &Resource,
     member: &Member,
-    signals: &Signals,
+    seen: &Seen<'_>,
     in_force: &InForce<'_>,
     (last_raise, now): (Option<DateTime<Utc>>, DateTime<Utc>),
     notes: &mut Vec<String>,
@@ -88,12 +88,12 @@ pub(crate) fn propose(
             ));
             continue;
         };
-        if let Some(p) = positional(resource, member, signals, in_force, knob, current, pos) {
+        if let Some(p) = positional(resource, member, seen, in_force, knob, current, pos) {
             out.push(p);
         } else if let Some(p) = forecast(
             resource,
             member,
-            signals,
+            seen.signals,
             in_force,
             (knob, current, pos),
             notes,
@@ -103,22 +103,29 @@ pub(crate) fn propose(
     }
     out.extend(storage(resource, member));
     out.extend(power(resource, member, in_force));
-    out.extend(spot_mix(policy, resource, member, signals, last_raise, now));
+    out.extend(spot_mix(
+        policy,
+        resource,
+        member,
+        seen.signals,
+        last_raise,
+        now,
+    ));
     out
 }
 
 fn positional(
     resource: &Resource,
     member: &Member,
-    signals: &Signals,
+    seen: &Seen<'_>,
     in_force: &InForce<'_>,
     knob: &Knob,
     current: &Setting,
     pos: usize,
 ) -> Option<Proposal> {
     let window = knobs::window(knob, resource, &in_force.names(true));
-    let up = rules::first_firing(&resource.scale_up, knob.name, resource, member, signals);
-    let down = rules::first_firing(&resource.scale_down, knob.name, resource, member, signals);
+    let up = rules::first_firing(&resource.scale_up, knob.name, resource, member, seen);
+    let down = rules::first_firing(&resource.scale_down, knob.name, resource, member, seen);
 
     // Profiles win: a rule's step that would leave the window (and so be
     // refused) must not keep the knob's shape (ASG min/max, Serverless v2
@@ -143,7 +150,7 @@ fn positional(
         let sized = target::destination(
             resource,
             member,
-            signals,
+            seen.signals,
             (knob, pos, &reach),
             fired.rule,
             Direction::Up,
@@ -161,7 +168,7 @@ fn positional(
         let sized = target::destination(
             resource,
             member,
-            signals,
+            seen.signals,
             (knob, pos, &window),
             fired.rule,
             Direction::Down,

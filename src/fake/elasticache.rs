@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use super::{lock, refuse};
 use crate::aws::{AwsError, ErrorKind};
-use crate::ports::{ElastiCachePort, Listing, ReplicationGroup, Tags};
+use crate::ports::{AllowedNodeTypes, ElastiCachePort, Listing, ReplicationGroup, Tags};
 
 /// ElastiCache with state.
 #[derive(Debug, Default)]
@@ -15,6 +15,9 @@ pub struct FakeElastiCache {
     groups: Mutex<BTreeMap<String, (ReplicationGroup, Tags)>>,
     /// ARNs whose ListTagsForResource is refused.
     tags_refused: Mutex<BTreeSet<String>>,
+    /// Per group: what ListAllowedNodeTypeModifications answers (absent:
+    /// "unknown", as an endpoint without the operation).
+    allowed: Mutex<BTreeMap<String, AllowedNodeTypes>>,
 }
 
 impl FakeElastiCache {
@@ -27,6 +30,13 @@ impl FakeElastiCache {
     /// permission boundary does.
     pub fn refuse_tags(&self, arn: &str) {
         lock(&self.tags_refused).insert(arn.to_owned());
+    }
+
+    /// Answers ListAllowedNodeTypeModifications for `group` with `allowed`,
+    /// and refuses a ModifyReplicationGroup to any other node type
+    /// (InvalidParameterCombination, as AWS does).
+    pub fn put_allowed_node_types(&self, group: &str, allowed: AllowedNodeTypes) {
+        lock(&self.allowed).insert(group.to_owned(), allowed);
     }
 
     fn modify(
@@ -91,7 +101,27 @@ impl ElastiCachePort for FakeElastiCache {
             .unwrap_or_default())
     }
 
+    async fn allowed_node_types(&self, group: &str) -> Result<Option<AllowedNodeTypes>, AwsError> {
+        Ok(lock(&self.allowed).get(group).cloned())
+    }
+
     async fn modify_node_type(&self, group: &str, node_type: &str) -> Result<(), AwsError> {
+        let refused = lock(&self.allowed).get(group).is_some_and(|a| {
+            !a.scale_up
+                .iter()
+                .chain(&a.scale_down)
+                .any(|t| t == node_type)
+        });
+        if refused {
+            return Err(refuse(
+                "elasticache",
+                "ModifyReplicationGroup",
+                group,
+                ErrorKind::Other,
+                "InvalidParameterCombination",
+                "the requested node type is not an allowed modification",
+            ));
+        }
         self.modify("ModifyReplicationGroup", group, |g| {
             g.node_type = node_type.to_owned()
         })

@@ -309,7 +309,7 @@ impl Function {
                     && let Some(n) = &self.notifier
                 {
                     let notice = notify::policy_invalid(self.name, &self.policy_source, error, now);
-                    if let Err(e) = n.publish(&notice.subject, &notice.message()).await {
+                    if let Err(e) = n.publish_notice(&notice).await {
                         tracing::warn!(error = %e, "policy-invalid notice not sent");
                     }
                 }

@@ -754,7 +754,7 @@ impl Runner<'_> {
         }
         for n in &notices {
             if let Some(port) = self.notify
-                && let Err(e) = port.publish(&n.subject, &n.message()).await
+                && let Err(e) = port.publish_notice(n).await
             {
                 report
                     .notes

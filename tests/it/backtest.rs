@@ -23,6 +23,7 @@ mod cli;
 mod html;
 mod progress;
 mod spot;
+mod valkey;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
