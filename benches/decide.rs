@@ -202,6 +202,7 @@ fn bench_size(c: &mut Criterion, policy: &tidegate::policy::Policy, resources: u
             })
             .collect(),
         emergency_since: None,
+        at_limit: Vec::new(),
     };
     let prices = SnapshotPriceBook::embedded();
     let inputs = Inputs {

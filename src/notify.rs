@@ -8,7 +8,8 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::ledger::EventRef;
-use crate::plan::{Action, BudgetLevel, BudgetStanding};
+use crate::plan::{Action, AtLimit, BudgetLevel, BudgetStanding, Cause};
+use crate::policy::Direction;
 
 /// Who must act on a notice: what an SNS subscription filter policy routes
 /// on (message attribute `category`).
@@ -163,14 +164,25 @@ pub fn applied(
         at,
     );
     body["detail"] = json!(detail);
-    // A scheduled change is routine; a rule's or the budget's is news, but
-    // news of tidegate doing its job.
     Notice::new(
         "applied",
-        (Category::Info, Severity::Low),
+        applied_category(a),
         format!("[tidegate {estate}] applied: {}", change(a)),
         body,
     )
+}
+
+/// A change made is routine (info), but two are worth a look: a budget
+/// emergency shedding capacity is money (cost), and spot warnings raising
+/// the on-demand share mean spot capacity is getting scarce (warning).
+fn applied_category(a: &Action) -> (Category, Severity) {
+    match &a.cause {
+        Cause::Budget { .. } => (Category::Cost, Severity::Medium),
+        Cause::SpotMix { .. } if a.direction == Some(Direction::Up) => {
+            (Category::Warning, Severity::Medium)
+        }
+        _ => (Category::Info, Severity::Low),
+    }
 }
 
 /// An action a guard held back.
@@ -295,6 +307,39 @@ pub fn budget(
     )
 }
 
+/// A rule still fires on a knob already at the top of its range: capacity
+/// can grow no further until someone raises the ladder or the profile's
+/// maximum, or looks at the load. Sent once per episode.
+pub fn at_ceiling(estate: &str, a: &AtLimit, event: &EventRef, at: DateTime<Utc>) -> Notice {
+    let summary = format!(
+        "{} {} is at ceiling ({}, {}) and {} still fires: {}. tidegate cannot scale it further.",
+        a.identifier, a.knob, a.setting, a.bound, a.rule, a.evidence
+    );
+    Notice::new(
+        "at_ceiling",
+        (Category::Critical, Severity::High),
+        format!(
+            "[tidegate {estate}] AT CEILING: {} {} at {} ({} still firing)",
+            a.identifier, a.knob, a.setting, a.rule
+        ),
+        json!({
+            "summary": summary,
+            "kind": "at_ceiling",
+            "estate": estate,
+            "resource": a.identifier,
+            "policy_id": a.policy_id,
+            "knob": a.knob,
+            "setting": a.setting.to_string(),
+            "bound": a.bound,
+            "rule": a.rule,
+            "evidence": a.evidence,
+            "since": a.since,
+            "event": event,
+            "at": at,
+        }),
+    )
+}
+
 /// The policy file could not be loaded: nothing will be acted on.
 pub fn policy_invalid(function: &str, source: &str, error: &str, at: DateTime<Utc>) -> Notice {
     // Scaling is disabled until someone fixes the file.
@@ -311,4 +356,73 @@ pub fn policy_invalid(function: &str, source: &str, error: &str, at: DateTime<Ut
             "at": at,
         }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::estate::Setting;
+    use crate::policy::{BudgetPeriod, KnobName, ResourceKind};
+
+    fn action(cause: Cause, direction: Option<Direction>) -> Action {
+        Action {
+            policy_id: "workers".into(),
+            identifier: "workers".into(),
+            kind: ResourceKind::AutoscalingGroup,
+            knob: KnobName::SpotMix,
+            from: Setting::Count(1),
+            to: Setting::Count(2),
+            direction,
+            cause,
+            reason: "because".into(),
+            cost_delta_per_hour: None,
+            refused: None,
+            notes: Vec::new(),
+            prices: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn an_applied_change_is_routed_by_what_asked_for_it() {
+        let event = EventRef {
+            source: "schedule".into(),
+            id: None,
+            summary: "the scheduler's run".into(),
+        };
+        let at = Utc.with_ymd_and_hms(2026, 12, 4, 10, 0, 0).unwrap();
+        let routed = |cause, direction| {
+            let n = applied("prod", &action(cause, direction), "done", &event, at);
+            (n.category, n.severity)
+        };
+        let spot = || Cause::SpotMix {
+            class: "batch".into(),
+        };
+        assert_eq!(
+            routed(spot(), Some(Direction::Up)),
+            (Category::Warning, Severity::Medium),
+            "spot warnings raised the on-demand share"
+        );
+        assert_eq!(
+            routed(spot(), Some(Direction::Down)),
+            (Category::Info, Severity::Low)
+        );
+        let budget = Cause::Budget {
+            profile: "emergency".into(),
+            period: BudgetPeriod::Daily,
+        };
+        assert_eq!(
+            routed(budget, Some(Direction::Down)),
+            (Category::Cost, Severity::Medium)
+        );
+        let schedule = Cause::Schedule {
+            schedule: "office".into(),
+            profile: "evening".into(),
+        };
+        assert_eq!(
+            routed(schedule, Some(Direction::Down)),
+            (Category::Info, Severity::Low)
+        );
+    }
 }

@@ -114,8 +114,8 @@ impl ElastiCachePort for ElastiCacheAdapter {
     }
 
     /// ListAllowedNodeTypeModifications by ReplicationGroupId. An endpoint
-    /// without the operation (moto 5.2.5 answers HTTP 500) is "unknown":
-    /// ModifyReplicationGroup judges the change instead.
+    /// that says it lacks the operation is "unknown" (None): then
+    /// ModifyReplicationGroup judges the change.
     async fn allowed_node_types(&self, group: &str) -> Result<Option<AllowedNodeTypes>, AwsError> {
         const OP: &str = "ListAllowedNodeTypeModifications";
         let out = match self
@@ -207,24 +207,14 @@ impl ElastiCachePort for ElastiCacheAdapter {
     }
 }
 
-/// True when the endpoint does not have the operation: AWS's query
-/// protocol answers `InvalidAction`; moto answers HTTP 500 with no AWS error
-/// code and Python's "The ... action has not been implemented" (after the
-/// SDK's retries), or 501.
+/// True when the endpoint says it does not have the operation (AWS's
+/// query protocol: `InvalidAction`). moto 5.2.5 answers a bare HTTP 500
+/// page instead, which is reported as the failed call it is.
 fn not_implemented<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> bool {
-    let SdkError::ServiceError(service_err) = e else {
-        return false;
-    };
-    let raw = service_err.raw();
-    match service_err.err().code() {
-        Some(code) => matches!(code, "InvalidAction" | "NotImplemented"),
-        None => {
-            let body = raw.body().bytes().unwrap_or_default();
-            raw.status().as_u16() == 501
-                || raw.status().as_u16() == 500
-                    && String::from_utf8_lossy(body).contains("not been implemented")
-        }
-    }
+    matches!(
+        e,
+        SdkError::ServiceError(s) if matches!(s.err().code(), Some("InvalidAction" | "NotImplemented"))
+    )
 }
 
 /// Maps one described group. A group missing a field every group has is an

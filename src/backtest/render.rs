@@ -402,6 +402,26 @@ fn block(out: &mut String, res: &ResourceReport, slo_percent: f64, warned: bool)
         acts.push_str("; none refused");
     }
     line(out, "actions", acts);
+    if a.at_ceiling + a.at_floor > 0 {
+        let stay = |n: usize, d: usize, words: &str| {
+            format!("{words} {n} time(s), {} decisions", thousands(d as u64))
+        };
+        let mut parts = Vec::new();
+        if a.at_ceiling > 0 {
+            parts.push(stay(a.at_ceiling, a.at_ceiling_decisions, "at ceiling"));
+        }
+        if a.at_floor > 0 {
+            parts.push(stay(a.at_floor, a.at_floor_decisions, "at floor"));
+        }
+        line(
+            out,
+            "at limit",
+            format!(
+                "{} (a rule still firing at the end of the range; not refusals)",
+                parts.join("; ")
+            ),
+        );
+    }
     if let Some(m) = res.spot_mix.as_ref().filter(|m| warned && m.reacts) {
         spot_mix(out, m);
     }

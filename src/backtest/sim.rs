@@ -42,7 +42,7 @@ use crate::budget;
 use crate::decide::{Inputs, decide};
 use crate::estate::{Estate, Member, Setting, Status};
 use crate::ledger::History;
-use crate::plan::{Action, Cause, Guard};
+use crate::plan::{Action, Cause, Guard, LimitSide};
 use crate::policy::{
     BudgetPeriod, Direction, Knob, KnobName, Policy, Resource, Scale, SpotClass, SpotMix,
 };
@@ -99,6 +99,16 @@ impl Driven {
     }
 }
 
+/// Stays at one end of a range: how many began, and how many decisions
+/// found a knob there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Episodes {
+    /// Episodes begun.
+    pub episodes: usize,
+    /// Decisions in one.
+    pub decisions: usize,
+}
+
 /// What happened to one resource.
 #[derive(Debug, Clone, Default)]
 pub struct Tally {
@@ -115,6 +125,11 @@ pub struct Tally {
     pub refused: BTreeMap<Guard, usize>,
     /// Decisions in which a guard held something back.
     pub refused_decisions: usize,
+    /// At-ceiling episodes (a scale-up rule firing on a knob at the top of
+    /// its range), each counted once, and the decisions spent so.
+    pub at_ceiling: Episodes,
+    /// The same at the bottom (a scale-down rule at the floor).
+    pub at_floor: Episodes,
     /// Lowest and highest setting held, per positional knob.
     pub visited: BTreeMap<KnobName, (usize, usize)>,
     /// Settings at the end.
@@ -416,6 +431,17 @@ pub fn run_observed(
         }
         for (t, held) in tallies.iter_mut().zip(held_back) {
             t.refused_decisions += usize::from(held);
+        }
+        for a in &plan.at_limit {
+            let Some(&k) = by_identifier.get(a.identifier.as_str()) else {
+                continue;
+            };
+            let e = match a.side {
+                LimitSide::Ceiling => &mut tallies[k].at_ceiling,
+                LimitSide::Floor => &mut tallies[k].at_floor,
+            };
+            e.decisions += 1;
+            e.episodes += usize::from(a.since == now);
         }
         // The same bookkeeping as a live run's.
         history.record(&plan, applied, now);

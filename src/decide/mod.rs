@@ -23,7 +23,7 @@ use self::guards::{Context, HistoryIndex, Step};
 use self::propose::{InForce, Proposal, settings_after};
 use crate::estate::{Estate, Member, Setting};
 use crate::ledger::History;
-use crate::plan::{Action, BudgetLevel, BudgetStanding, Cause, Guard, Plan, Refusal};
+use crate::plan::{Action, AtLimit, BudgetLevel, BudgetStanding, Cause, Guard, Plan, Refusal};
 use crate::policy::{Direction, KnobName, Policy, Resource};
 use crate::pricing::PriceBook;
 use crate::signals::Signals;
@@ -129,6 +129,7 @@ fn decide_with(inputs: &Inputs<'_>, saved: Option<&[Action]>) -> Plan {
     };
 
     let mut notes = Vec::new();
+    let mut at_limit = Vec::new();
     let mut profiles = BTreeMap::new();
     let mut candidates: Vec<(Action, bool)> = Vec::new();
     for member in &estate.members {
@@ -164,8 +165,23 @@ fn decide_with(inputs: &Inputs<'_>, saved: Option<&[Action]>) -> Plan {
             .map(|a| a.at);
         let when = (last_raise, now);
         let seen = rules::Seen::new(signals, &member.identifier);
-        let proposals =
+        let (proposals, held) =
             propose::propose(policy, resource, member, &seen, &in_force, when, &mut notes);
+        at_limit.extend(held.into_iter().map(|h| {
+            AtLimit {
+                policy_id: member.policy_id.clone(),
+                identifier: member.identifier.clone(),
+                since: history
+                    .at_limit_since(&member.identifier, h.knob, h.side)
+                    .unwrap_or(now),
+                knob: h.knob,
+                side: h.side,
+                setting: h.setting,
+                rule: h.rule,
+                evidence: h.evidence,
+                bound: h.bound,
+            }
+        }));
         let Some(saved) = saved else {
             for proposal in proposals {
                 candidates.push(judge(proposal, resource, member, signals, prices, &ctx));
@@ -203,6 +219,7 @@ fn decide_with(inputs: &Inputs<'_>, saved: Option<&[Action]>) -> Plan {
         notes: all_notes,
         prices: prices.describe(),
         policy_hash: String::new(),
+        at_limit,
     }
 }
 

@@ -10,7 +10,7 @@ use super::knobs::{self, Window};
 use super::rules::{self, Seen};
 use super::target;
 use crate::estate::{Member, Power, Setting};
-use crate::plan::Cause;
+use crate::plan::{Cause, LimitSide};
 use crate::policy::{
     Direction, Knob, KnobName, Policy, PredictiveMode, Resource, ResourceKind, SpotMix,
 };
@@ -60,7 +60,33 @@ pub(crate) struct Proposal {
     pub mix: Option<SpotMix>,
 }
 
-/// Everything `member` asks for now, and notes on what could not be judged.
+/// A knob held at the end of its range while a rule fires past it: not a
+/// proposal (nothing can move), a state the plan shows once.
+pub(crate) struct Held {
+    /// Which knob.
+    pub knob: KnobName,
+    /// Top or bottom.
+    pub side: LimitSide,
+    /// The setting it stays at.
+    pub setting: Setting,
+    /// The rule's label.
+    pub rule: String,
+    /// Why the rule fires.
+    pub evidence: String,
+    /// What bounds it, in words.
+    pub bound: String,
+}
+
+/// What one knob asks for.
+enum Asked {
+    /// A move (or a reshape) for the guards to judge.
+    Move(Box<Proposal>),
+    /// Nothing can move: the rule fires past the end of the range.
+    AtLimit(Held),
+}
+
+/// Everything `member` asks for now (and the knobs held at the end of
+/// their range), and notes on what could not be judged.
 pub(crate) fn propose(
     policy: &Policy,
     resource: &Resource,
@@ -69,8 +95,9 @@ pub(crate) fn propose(
     in_force: &InForce<'_>,
     (last_raise, now): (Option<DateTime<Utc>>, DateTime<Utc>),
     notes: &mut Vec<String>,
-) -> Vec<Proposal> {
+) -> (Vec<Proposal>, Vec<Held>) {
     let mut out = Vec::new();
+    let mut held = Vec::new();
     for knob in &resource.knobs {
         let Some(current) = member.settings.get(&knob.name) else {
             notes.push(format!(
@@ -88,9 +115,18 @@ pub(crate) fn propose(
             ));
             continue;
         };
-        if let Some(p) = positional(resource, member, seen, in_force, knob, current, pos) {
-            out.push(p);
-        } else if let Some(p) = forecast(
+        match positional(resource, member, seen, in_force, knob, current, pos) {
+            Some(Asked::Move(p)) => {
+                out.push(*p);
+                continue;
+            }
+            Some(Asked::AtLimit(h)) => {
+                held.push(h);
+                continue;
+            }
+            None => {}
+        }
+        if let Some(p) = forecast(
             resource,
             member,
             seen.signals,
@@ -111,7 +147,7 @@ pub(crate) fn propose(
         last_raise,
         now,
     ));
-    out
+    (out, held)
 }
 
 fn positional(
@@ -122,7 +158,7 @@ fn positional(
     knob: &Knob,
     current: &Setting,
     pos: usize,
-) -> Option<Proposal> {
+) -> Option<Asked> {
     let window = knobs::window(knob, resource, &in_force.names(true));
     let up = rules::first_firing(&resource.scale_up, knob.name, resource, member, seen);
     let down = rules::first_firing(&resource.scale_down, knob.name, resource, member, seen);
@@ -155,11 +191,20 @@ fn positional(
             fired.rule,
             Direction::Up,
         );
-        let to = sized.as_ref().map_or(pos as isize + 1, |s| s.to as isize);
-        if !inside(to, &reach)
-            && let Some(p) = reshape(in_force, knob, current, pos, &window, Some(&fired))
-        {
-            return Some(p);
+        let mut to = sized.as_ref().map_or(pos as isize + 1, |s| s.to as isize);
+        if !inside(to, &reach) {
+            if let Some(p) = reshape(in_force, knob, current, pos, &window, Some(&fired)) {
+                return Some(Asked::Move(Box::new(p)));
+            }
+            if pos >= reach.hi {
+                let bound = reach.capped_by.as_deref().map_or_else(
+                    || "the top of its range".to_owned(),
+                    |p| format!("profile {p}'s maximum"),
+                );
+                return Some(at_limit(knob, current, &fired, LimitSide::Ceiling, bound));
+            }
+            // Sized past the top: as far as the range goes.
+            to = reach.hi as isize;
         }
         let cause = rule_cause(fired.rule);
         let reason = moved(&fired, knob, pos, to, sized.as_ref());
@@ -176,13 +221,25 @@ fn positional(
         if sized.as_ref().is_some_and(|s| s.to == pos) {
             // One step down would land over the target: the next decision
             // would scale straight back up. Hold; only the shape may drift.
-            return reshape(in_force, knob, current, pos, &window, None);
+            return reshape(in_force, knob, current, pos, &window, None)
+                .map(|p| Asked::Move(Box::new(p)));
         }
-        let to = sized.as_ref().map_or(pos as isize - 1, |s| s.to as isize);
-        if !inside(to, &window)
-            && let Some(p) = reshape(in_force, knob, current, pos, &window, Some(&fired))
-        {
-            return Some(p);
+        let mut to = sized.as_ref().map_or(pos as isize - 1, |s| s.to as isize);
+        if !inside(to, &window) {
+            if let Some(p) = reshape(in_force, knob, current, pos, &window, Some(&fired)) {
+                return Some(Asked::Move(Box::new(p)));
+            }
+            if pos <= window.lo {
+                let bound = match window.raised_by.as_deref() {
+                    Some(p) => format!("profile {p}'s minimum"),
+                    None if knob.floor > 0 && window.lo == knob.floor => {
+                        "its protected floor".to_owned()
+                    }
+                    None => "the bottom of its range".to_owned(),
+                };
+                return Some(at_limit(knob, current, &fired, LimitSide::Floor, bound));
+            }
+            to = window.lo as isize;
         }
         let cause = rule_cause(fired.rule);
         let reason = moved(&fired, knob, pos, to, sized.as_ref());
@@ -190,7 +247,8 @@ fn positional(
     } else {
         // In range and no rule: only the shape may drift (ASG min/max,
         // Serverless v2 minimum ACU) when the profile changes.
-        return reshape(in_force, knob, current, pos, &window, None);
+        return reshape(in_force, knob, current, pos, &window, None)
+            .map(|p| Asked::Move(Box::new(p)));
     };
 
     let to_setting = usize::try_from(to)
@@ -202,7 +260,7 @@ fn positional(
         std::cmp::Ordering::Less => Some(Direction::Down),
         std::cmp::Ordering::Equal => None,
     };
-    Some(Proposal {
+    Some(Asked::Move(Box::new(Proposal {
         knob: knob.name,
         from: current.clone(),
         to: to_setting,
@@ -212,6 +270,23 @@ fn positional(
         critical,
         step: Some((pos, to, window)),
         mix: None,
+    })))
+}
+
+fn at_limit(
+    knob: &Knob,
+    current: &Setting,
+    fired: &rules::Fired<'_>,
+    side: LimitSide,
+    bound: String,
+) -> Asked {
+    Asked::AtLimit(Held {
+        knob: knob.name,
+        side,
+        setting: current.clone(),
+        rule: fired.rule.label(),
+        evidence: fired.evidence.clone(),
+        bound,
     })
 }
 

@@ -87,6 +87,11 @@ pub const COMMON: &[Operation] = &[
         "increase_replica_count",
     ),
     op(
+        "elasticache:ListAllowedNodeTypeModifications",
+        "elasticache",
+        "list_allowed_node_type_modifications",
+    ),
+    op(
         "elasticache:ListTagsForResource",
         "elasticache",
         "list_tags_for_resource",

@@ -5,7 +5,10 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::{Claim, History, Ledger, LedgerError, LedgerState, LogEntry, PriceCache, SpotWarning};
+use super::{
+    Claim, History, Ledger, LedgerError, LedgerState, LimitEpisode, LogEntry, PriceCache,
+    SpotWarning,
+};
 use crate::plan::BudgetLevel;
 use crate::pricing::CachedPrices;
 
@@ -112,6 +115,15 @@ impl Ledger for MemoryLedger {
 
     async fn set_emergency(&self, since: Option<DateTime<Utc>>) -> Result<(), LedgerError> {
         self.with(|s| s.emergency_since = since);
+        Ok(())
+    }
+
+    async fn set_limit_episode(
+        &self,
+        episode: &LimitEpisode,
+        open: bool,
+    ) -> Result<(), LedgerError> {
+        self.with(|s| s.set_limit_episode(episode, open));
         Ok(())
     }
 

@@ -25,6 +25,7 @@ pub use records::{
     EventRef, LogEntry, LoggedOutcome, LoggedStatus, Step, StepOp, StepState, Steps,
 };
 pub use spot::{SpotWarning, SpotWarningKind};
+
 // The DynamoDB ledger counts the hourly allowance with the same window.
 #[cfg(feature = "aws")]
 pub(crate) use state::ALLOWANCE_WINDOW;
@@ -33,7 +34,7 @@ pub use state::LedgerState;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::plan::{Action, Plan};
+use crate::plan::{Action, AtLimit, LimitSide, Plan};
 use crate::policy::{Direction, KnobName};
 
 /// Past actions and latches, as the guards need them.
@@ -43,6 +44,50 @@ pub struct History {
     pub actions: Vec<PastAction>,
     /// When the budget emergency profile came into force, while it is.
     pub emergency_since: Option<DateTime<Utc>>,
+    /// Knobs held at the end of their range while a rule fires, each since
+    /// its episode began (so a plan says "since T" and one notice is sent
+    /// per episode).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub at_limit: Vec<LimitEpisode>,
+}
+
+/// One knob's stay at the end of its range (see [`crate::plan::AtLimit`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LimitEpisode {
+    /// AWS identifier.
+    pub identifier: String,
+    /// Which knob.
+    pub knob: KnobName,
+    /// Top or bottom.
+    pub side: LimitSide,
+    /// When it began.
+    pub since: DateTime<Utc>,
+}
+
+impl LimitEpisode {
+    /// The episode a plan's entry belongs to.
+    pub fn of(a: &AtLimit) -> Self {
+        LimitEpisode {
+            identifier: a.identifier.clone(),
+            knob: a.knob,
+            side: a.side,
+            since: a.since,
+        }
+    }
+
+    /// Its key in a ledger: `{identifier}#{knob}#{side}`.
+    pub fn key(&self) -> String {
+        let side = match self.side {
+            LimitSide::Ceiling => "ceiling",
+            LimitSide::Floor => "floor",
+        };
+        format!("{}#{}#{side}", self.identifier, self.knob.as_str())
+    }
+
+    /// True when both are about the same knob's same end (whenever begun).
+    pub fn same_place(&self, other: &LimitEpisode) -> bool {
+        self.identifier == other.identifier && self.knob == other.knob && self.side == other.side
+    }
 }
 
 /// One action carried out.
@@ -113,6 +158,26 @@ impl History {
         } else {
             self.emergency_since = None;
         }
+        // The plan says every episode of the resources it decided for: one
+        // it no longer lists has ended. Others' episodes stand.
+        self.at_limit
+            .retain(|e| !plan.profiles.contains_key(&e.identifier));
+        self.at_limit
+            .extend(plan.at_limit.iter().map(LimitEpisode::of));
+    }
+
+    /// When the episode of `identifier`'s `knob` at `side` began, if one is
+    /// open.
+    pub fn at_limit_since(
+        &self,
+        identifier: &str,
+        knob: KnobName,
+        side: LimitSide,
+    ) -> Option<DateTime<Utc>> {
+        self.at_limit
+            .iter()
+            .find(|e| e.identifier == identifier && e.knob == knob && e.side == side)
+            .map(|e| e.since)
     }
 
     /// Forgets actions older than `keep` before `now` (they no longer
@@ -140,6 +205,7 @@ mod tests {
             notes: Vec::new(),
             prices: String::new(),
             policy_hash: String::new(),
+            at_limit: Vec::new(),
         }
     }
 

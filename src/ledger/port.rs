@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{History, LogEntry, SpotWarning};
+use super::{History, LimitEpisode, LogEntry, SpotWarning};
 use crate::aws::AwsError;
 use crate::plan::BudgetLevel;
 use crate::pricing::CachedPrices;
@@ -118,6 +118,14 @@ pub trait Ledger: Send + Sync {
 
     /// Sets (Some) or clears (None) the budget emergency latch.
     async fn set_emergency(&self, since: Option<DateTime<Utc>>) -> Result<(), LedgerError>;
+
+    /// Opens (`open`) or closes an at-ceiling / at-floor episode, so that
+    /// [`Ledger::history`] lists the open ones with when each began.
+    async fn set_limit_episode(
+        &self,
+        episode: &LimitEpisode,
+        open: bool,
+    ) -> Result<(), LedgerError>;
 
     /// Records that budget `key` (a period and its start, e.g.
     /// `daily#2026-11-23`) stands at `level`, and returns the level

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Claim, History, LogEntry, PastAction, SpotWarning};
+use super::{Claim, History, LimitEpisode, LogEntry, PastAction, SpotWarning};
 use crate::plan::BudgetLevel;
 use crate::pricing::CachedPrices;
 
@@ -20,6 +20,9 @@ pub struct LedgerState {
     /// The budget emergency latch.
     #[serde(default)]
     pub emergency_since: Option<DateTime<Utc>>,
+    /// Open at-ceiling / at-floor episodes, by [`LimitEpisode::key`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub at_limit: BTreeMap<String, LimitEpisode>,
     /// The action log, by entry id.
     #[serde(default)]
     pub log: BTreeMap<String, LogEntry>,
@@ -84,6 +87,7 @@ impl LedgerState {
         History {
             actions: self.actions.clone(),
             emergency_since: self.emergency_since,
+            at_limit: self.at_limit.values().cloned().collect(),
         }
     }
 
@@ -188,6 +192,15 @@ impl LedgerState {
             .collect();
         entries.sort_by(|a, b| a.intent_at.cmp(&b.intent_at).then(a.id.cmp(&b.id)));
         entries
+    }
+
+    /// See [`super::Ledger::set_limit_episode`].
+    pub fn set_limit_episode(&mut self, episode: &LimitEpisode, open: bool) {
+        if open {
+            self.at_limit.insert(episode.key(), episode.clone());
+        } else {
+            self.at_limit.remove(&episode.key());
+        }
     }
 
     /// See [`super::Ledger::swap_budget_level`].

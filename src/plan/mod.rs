@@ -43,6 +43,73 @@ pub struct Plan {
     /// another policy. Empty in plans not made to be saved.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub policy_hash: String,
+    /// Knobs a firing rule wants past the end of their ladder or the
+    /// profile's bounds: a state shown once (with when it began), not a
+    /// refusal in every decision.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub at_limit: Vec<AtLimit>,
+}
+
+/// Which end of its range a knob is held at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitSide {
+    /// A scale-up rule fires at the top: capacity can grow no further
+    /// (raise the ladder or the profile's maximum, or look at the load).
+    Ceiling,
+    /// A scale-down rule fires at the bottom: nothing more to save there.
+    Floor,
+}
+
+impl LimitSide {
+    /// `at ceiling` or `at floor`.
+    pub fn words(self) -> &'static str {
+        match self {
+            LimitSide::Ceiling => "at ceiling",
+            LimitSide::Floor => "at floor",
+        }
+    }
+}
+
+/// A knob held at the end of its range while a rule still fires.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AtLimit {
+    /// Policy resource id.
+    pub policy_id: String,
+    /// AWS identifier.
+    pub identifier: String,
+    /// Which knob.
+    pub knob: KnobName,
+    /// Top or bottom.
+    pub side: LimitSide,
+    /// The setting it is held at.
+    pub setting: Setting,
+    /// The rule still firing (its label).
+    pub rule: String,
+    /// Why the rule fires, in words.
+    pub evidence: String,
+    /// What bounds it: the ladder's end or the profile in force.
+    pub bound: String,
+    /// When this episode began (the first decision that found it so).
+    pub since: DateTime<Utc>,
+}
+
+impl AtLimit {
+    /// One line: `orders-db instance class at ceiling (db.r6g.4xlarge, the
+    /// ladder's top) since 2026-12-04 10:00 UTC (alarm X still firing)`.
+    pub fn line(&self) -> String {
+        format!(
+            "{} {} {} ({}, {}) since {} ({} still firing: {})",
+            self.identifier,
+            self.knob,
+            self.side.words(),
+            self.setting,
+            self.bound,
+            self.since.format("%Y-%m-%d %H:%M UTC"),
+            self.rule,
+            self.evidence
+        )
+    }
 }
 
 impl Plan {

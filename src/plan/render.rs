@@ -118,8 +118,10 @@ fn header(plan: &Plan, estate: &str) -> String {
     }
     out.push('\n');
 
-    if plan.actions.is_empty() {
+    if plan.actions.is_empty() && plan.at_limit.is_empty() {
         out.push_str("No changes. Every managed resource matches its policy.\n");
+    } else if plan.actions.is_empty() {
+        out.push_str("No changes: what a rule asks for is past the end of its range (below).\n");
     }
     out
 }
@@ -156,6 +158,17 @@ fn footer(out: &mut String, plan: &Plan) {
         .count();
     if unpriced > 0 {
         let _ = writeln!(out, "  ({unpriced} planned change(s) could not be priced)");
+    }
+    // A state, not a refusal: said once per knob, with when it began.
+    if !plan.at_limit.is_empty() {
+        let _ = writeln!(
+            out,
+            "At the end of their range ({}; a rule still fires, nothing can move; not counted as refusals):",
+            plan.at_limit.len()
+        );
+        for a in &plan.at_limit {
+            let _ = writeln!(out, "  = {}", a.line());
+        }
     }
     for s in &plan.budget {
         let level = match s.level {

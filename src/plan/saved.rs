@@ -189,6 +189,7 @@ mod tests {
             notes: Vec::new(),
             prices: String::new(),
             policy_hash: policy_hash(policy),
+            at_limit: Vec::new(),
         }
     }
 

@@ -46,10 +46,10 @@ use crate::aws::AwsError;
 use crate::budget;
 use crate::decide::{Inputs, decide, recheck};
 use crate::estate::Estate;
-use crate::ledger::{Claim, EventRef, History, Ledger, LedgerError, LogEntry};
+use crate::ledger::{Claim, EventRef, History, Ledger, LedgerError, LimitEpisode, LogEntry};
 use crate::notify::{self, Notice};
 use crate::observe::{self, Observation, Ports};
-use crate::plan::{Action, BudgetLevel, Cause, Plan};
+use crate::plan::{Action, BudgetLevel, Cause, LimitSide, Plan};
 use crate::policy::Policy;
 use crate::ports::NotifyPort;
 use crate::pricing::{PriceBook, run_rate};
@@ -723,6 +723,29 @@ impl Runner<'_> {
         }
         let estate = &self.policy.estate;
         let mut notices = Vec::new();
+        if acting {
+            // One notice per at-ceiling episode, when it begins; the ledger
+            // keeps the open ones so the next run says "since T".
+            let begun = after
+                .at_limit
+                .iter()
+                .filter(|e| !history.at_limit.iter().any(|h| h.same_place(e)));
+            for episode in begun {
+                self.ledger.set_limit_episode(episode, true).await?;
+                if let Some(a) = plan.at_limit.iter().find(|a| {
+                    a.side == LimitSide::Ceiling && LimitEpisode::of(a).same_place(episode)
+                }) {
+                    notices.push(notify::at_ceiling(estate, a, &trigger.event, now));
+                }
+            }
+            let ended = history
+                .at_limit
+                .iter()
+                .filter(|h| !after.at_limit.iter().any(|e| e.same_place(h)));
+            for episode in ended {
+                self.ledger.set_limit_episode(episode, false).await?;
+            }
+        }
         for r in &report.outcomes {
             match &r.outcome {
                 Outcome::Applied { detail } => notices.push(notify::applied(

@@ -192,6 +192,13 @@ impl Ledger for HangAfterWrite<'_> {
     async fn set_emergency(&self, since: Option<DateTime<Utc>>) -> Result<(), LedgerError> {
         self.inner.set_emergency(since).await
     }
+    async fn set_limit_episode(
+        &self,
+        episode: &crate::ledger::LimitEpisode,
+        open: bool,
+    ) -> Result<(), LedgerError> {
+        self.inner.set_limit_episode(episode, open).await
+    }
     async fn swap_budget_level(
         &self,
         key: &str,

@@ -9,7 +9,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use tidegate::decide::{Inputs, decide};
 use tidegate::estate::{Estate, Member, Setting, Status, StorageFacts};
 use tidegate::ledger::{History, PastAction};
-use tidegate::plan::{Action, Cause, Guard, Plan};
+use tidegate::plan::{Action, Cause, Guard, LimitSide, Plan};
 use tidegate::policy::{BudgetPeriod, Direction, KnobName, Policy, ResourceKind};
 use tidegate::pricing::SnapshotPriceBook;
 use tidegate::signals::{AlarmState, PeriodSpend, Signals};
@@ -166,6 +166,11 @@ fn only(plan: &Plan, knob: KnobName) -> Action {
     found[0].clone()
 }
 
+/// True when `plan` has no action on `knob`.
+fn only_none(plan: &Plan, knob: KnobName) -> bool {
+    plan.actions.iter().all(|a| a.knob != knob)
+}
+
 fn refused_by(plan: &Plan, knob: KnobName) -> Option<Guard> {
     only(plan, knob).refused.map(|r| r.guard)
 }
@@ -187,24 +192,103 @@ fn resource_status_holds_busy_and_pending_resources() {
     assert_eq!(refused_by(&plan, KnobName::InstanceClass), None);
 }
 
+/// Issue 21.4: a rule firing at the top of the ladder is a state (at
+/// ceiling, since when), not a bounds refusal in every decision.
 #[test]
-fn bounds_refuse_a_step_past_the_top_of_the_ladder() {
-    let plan = World::new(db("db.r6g.4xlarge"), cpu(95.0)).plan();
-    let a = only(&plan, KnobName::InstanceClass);
-    assert_eq!(a.refused.map(|r| r.guard), Some(Guard::Bounds));
+fn a_rule_firing_at_the_top_of_the_ladder_is_at_ceiling_not_refused() {
+    let mut world = World::new(db("db.r6g.4xlarge"), cpu(95.0));
+    let plan = world.plan();
+    assert!(
+        plan.actions
+            .iter()
+            .all(|a| a.knob != KnobName::InstanceClass),
+        "no refusal, nothing to move: {:#?}",
+        plan.actions
+    );
+    let [at] = plan.at_limit.as_slice() else {
+        panic!("one knob at its limit: {:#?}", plan.at_limit)
+    };
+    assert_eq!(at.side, LimitSide::Ceiling);
+    assert_eq!(at.knob, KnobName::InstanceClass);
+    assert_eq!(at.setting, Setting::Class("db.r6g.4xlarge".into()));
+    assert_eq!(at.since, world.now, "a new episode begins now");
+    assert!(at.rule.contains("CPUUtilization"), "{}", at.rule);
+    assert!(at.bound.contains("top of its range"), "{}", at.bound);
+
+    // The next decision, after the first was recorded, keeps the start.
+    let began = world.now;
+    world.history.record(&plan, [], world.now);
+    world.now = tuesday(10, 5);
+    let next = world.plan();
+    assert_eq!(next.at_limit.len(), 1, "{:#?}", next.at_limit);
+    assert_eq!(next.at_limit[0].since, began, "the same episode");
+
+    // Once the rule stops firing the episode ends: the next one starts anew.
+    world.history.record(&next, [], world.now);
+    world.signals = cpu(50.0);
+    world.now = tuesday(10, 10);
+    let calm = world.plan();
+    assert!(calm.at_limit.is_empty(), "{:#?}", calm.at_limit);
+    world.history.record(&calm, [], world.now);
+    assert!(world.history.at_limit.is_empty(), "{:?}", world.history);
+    world.signals = cpu(95.0);
+    world.now = tuesday(10, 15);
+    assert_eq!(world.plan().at_limit[0].since, tuesday(10, 15));
+}
+
+/// The profile's maximum is an end too, and says so; one step below the
+/// top a rule still moves.
+#[test]
+fn at_the_profile_maximum_the_plan_names_the_profile() {
+    let mut world = World::new(db("db.r6g.2xlarge"), cpu(95.0));
+    world.now = tuesday(19, 0); // evening: at most db.r6g.2xlarge
+    let plan = world.plan();
+    let [at] = plan.at_limit.as_slice() else {
+        panic!("{:#?}", plan)
+    };
+    assert!(at.bound.contains("evening"), "{}", at.bound);
+    let line = tidegate::plan::render(&plan, "guards");
+    assert!(
+        line.contains("= db instance_class at ceiling (db.r6g.2xlarge"),
+        "{line}"
+    );
+    world.now = tuesday(10, 0); // business hours: the ladder's top is above
+    let plan = world.plan();
+    assert!(plan.at_limit.is_empty(), "{:#?}", plan.at_limit);
     assert_eq!(
-        a.to,
-        Setting::Class("db.r6g.4xlarge".into()),
-        "nothing to move to"
+        only(&plan, KnobName::InstanceClass).to,
+        Setting::Class("db.r6g.4xlarge".into())
+    );
+}
+
+/// A scale-down rule at the protected floor is at floor, not refused.
+#[test]
+fn a_scale_down_rule_at_the_floor_is_at_floor() {
+    let plan = World::new(db("db.r6g.xlarge"), cpu(5.0)).plan();
+    assert!(
+        plan.actions
+            .iter()
+            .all(|a| a.knob != KnobName::InstanceClass),
+        "{:#?}",
+        plan.actions
+    );
+    assert_eq!(
+        plan.at_limit.iter().map(|a| a.side).collect::<Vec<_>>(),
+        [LimitSide::Floor]
     );
 }
 
 #[test]
-fn protected_floor_refuses_a_step_below_it() {
+fn protected_floor_holds_a_rule_below_it() {
+    // At the floor the knob is at floor (21.4), naming the floor, not moved.
     let plan = World::new(db("db.r6g.xlarge"), cpu(5.0)).plan();
-    assert_eq!(
-        refused_by(&plan, KnobName::InstanceClass),
-        Some(Guard::ProtectedFloor)
+    assert!(only_none(&plan, KnobName::InstanceClass), "{plan:#?}");
+    assert!(
+        plan.at_limit
+            .iter()
+            .any(|a| a.side == LimitSide::Floor && a.bound == "its protected floor"),
+        "{:#?}",
+        plan.at_limit
     );
     let plan = World::new(db("db.r6g.2xlarge"), cpu(5.0)).plan();
     let a = only(&plan, KnobName::InstanceClass);
@@ -215,17 +299,12 @@ fn protected_floor_refuses_a_step_below_it() {
 #[test]
 fn profile_caps_a_rule_in_the_evening_and_converges_on_schedule() {
     // 19:00 Tuesday: evening allows at most db.r6g.2xlarge.
+    // At the cap, a rule is at ceiling under the profile (21.4).
     let mut w = World::new(db("db.r6g.2xlarge"), cpu(95.0));
     w.now = tuesday(19, 0);
     let plan = w.plan();
-    let a = only(&plan, KnobName::InstanceClass);
-    let r = a.refused.expect("refused");
-    assert_eq!(r.guard, Guard::Profile);
-    assert!(
-        r.why.contains("evening allows at most db.r6g.2xlarge"),
-        "{}",
-        r.why
-    );
+    assert!(only_none(&plan, KnobName::InstanceClass), "{plan:#?}");
+    assert_eq!(plan.at_limit[0].bound, "profile evening's maximum");
     // Above the cap, the schedule itself brings it down, rules or not.
     let mut w = World::new(db("db.r6g.4xlarge"), cpu(95.0));
     w.now = tuesday(19, 0);

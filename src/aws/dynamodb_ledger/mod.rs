@@ -27,6 +27,7 @@
 //! | `EVENT#{event id}` | `EVENT` | `holder`, `at` (N, epoch ms), `done` (BOOL) | `claim_event`, `finish_event`, `release_event` (deletes an unfinished claim of a failed run) |
 //! | `STATE` | `EMERGENCY` | `since` (RFC 3339) | `set_emergency` |
 //! | `STATE` | `BUDGET#{key}` | `level` (`ok`, `warn`, `emergency`) | `swap_budget_level` |
+//! | `LIMIT` | `{identifier}#{knob}#{ceiling\|floor}` | `episode` (the [`crate::ledger::LimitEpisode`] as JSON) | `set_limit_episode` (see `limits.rs`; closing deletes it) |
 //! | `SPOT#{group}` | `{at}#{instance}` (RFC 3339, nine fraction digits) | `warning` (the [`crate::ledger::SpotWarning`] as JSON) | `record_spot_warning` (see `spot.rs`) |
 //! | `STATE` | `PRICES#{region}` | `prices` (the [`crate::pricing::CachedPrices`] as JSON) | `store_prices` (see `prices.rs`) |
 //! | `RATE` | `SLOT#{n:05}` (0 ≤ n < `max_actions_per_hour`) | `entry` (log entry id), `at` (N, epoch ms) | `take_allowance` (only if free), `return_allowance` (see `allowance.rs`) |
@@ -57,7 +58,9 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
-use crate::ledger::{Claim, History, Ledger, LedgerError, LogEntry, PastAction, SpotWarning};
+use crate::ledger::{
+    Claim, History, Ledger, LedgerError, LimitEpisode, LogEntry, PastAction, SpotWarning,
+};
 use crate::plan::BudgetLevel;
 use codec::{
     CLOCKS, Item, Key, decode_clock, decode_entry, direction_name, epoch_secs_ceil, expired,
@@ -68,6 +71,7 @@ use table::Condition;
 mod allowance;
 mod claims;
 mod codec;
+mod limits;
 mod prices;
 mod spot;
 mod table;
@@ -164,6 +168,7 @@ impl Ledger for DynamoDbLedger {
         Ok(History {
             actions,
             emergency_since,
+            at_limit: self.query_limit_episodes().await?,
         })
     }
 
@@ -280,6 +285,14 @@ impl Ledger for DynamoDbLedger {
             }
         }
         Ok(())
+    }
+
+    async fn set_limit_episode(
+        &self,
+        episode: &LimitEpisode,
+        open: bool,
+    ) -> Result<(), LedgerError> {
+        self.put_limit_episode(episode, open).await
     }
 
     async fn swap_budget_level(

@@ -151,6 +151,10 @@ fn counts(t: &Tally) -> ActionCounts {
         refused: t.refused.values().sum(),
         refused_by_guard: t.refused.clone(),
         refused_decisions: t.refused_decisions,
+        at_ceiling: t.at_ceiling.episodes,
+        at_ceiling_decisions: t.at_ceiling.decisions,
+        at_floor: t.at_floor.episodes,
+        at_floor_decisions: t.at_floor.decisions,
         ..ActionCounts::default()
     };
     for a in &t.taken {
@@ -232,6 +236,10 @@ impl ActionCounts {
         self.reconfigured += other.reconfigured;
         self.refused += other.refused;
         self.refused_decisions += other.refused_decisions;
+        self.at_ceiling += other.at_ceiling;
+        self.at_ceiling_decisions += other.at_ceiling_decisions;
+        self.at_floor += other.at_floor;
+        self.at_floor_decisions += other.at_floor_decisions;
         for (g, n) in &other.refused_by_guard {
             *self.refused_by_guard.entry(*g).or_insert(0) += n;
         }

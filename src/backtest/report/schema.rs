@@ -206,6 +206,15 @@ pub struct ActionCounts {
     pub refused_by_guard: BTreeMap<Guard, usize>,
     /// Decisions in which a guard held something back.
     pub refused_decisions: usize,
+    /// At-ceiling episodes: a scale-up rule firing on a knob at the top of
+    /// its range, counted once per stay (not refusals).
+    pub at_ceiling: usize,
+    /// Decisions spent at ceiling.
+    pub at_ceiling_decisions: usize,
+    /// At-floor episodes: a scale-down rule firing at the bottom.
+    pub at_floor: usize,
+    /// Decisions spent at floor.
+    pub at_floor_decisions: usize,
 }
 
 /// One change carried out.

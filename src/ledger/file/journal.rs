@@ -9,7 +9,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ledger::{Claim, LedgerState, LogEntry, SpotWarning};
+use crate::ledger::{Claim, LedgerState, LimitEpisode, LogEntry, SpotWarning};
 use crate::plan::BudgetLevel;
 use crate::pricing::CachedPrices;
 
@@ -51,6 +51,10 @@ pub(super) enum Op {
     SwapBudgetLevel {
         key: String,
         level: BudgetLevel,
+    },
+    SetLimitEpisode {
+        episode: LimitEpisode,
+        open: bool,
     },
     SpotWarning {
         warning: SpotWarning,
@@ -125,6 +129,10 @@ impl Op {
                 Answer::Done
             }
             Op::SwapBudgetLevel { key, level } => Answer::Level(s.swap_budget_level(key, *level)),
+            Op::SetLimitEpisode { episode, open } => {
+                s.set_limit_episode(episode, *open);
+                Answer::Done
+            }
             Op::SpotWarning { warning } => {
                 s.record_spot_warning(warning);
                 Answer::Done

@@ -25,7 +25,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use self::journal::{Answer, Op};
-use super::{Claim, History, Ledger, LedgerError, LedgerState, LogEntry, PriceCache, SpotWarning};
+use super::{
+    Claim, History, Ledger, LedgerError, LedgerState, LimitEpisode, LogEntry, PriceCache,
+    SpotWarning,
+};
 use crate::plan::BudgetLevel;
 use crate::pricing::CachedPrices;
 
@@ -443,6 +446,18 @@ impl Ledger for FileLedger {
 
     async fn set_emergency(&self, since: Option<DateTime<Utc>>) -> Result<(), LedgerError> {
         self.change(Op::SetEmergency { since }).map(drop)
+    }
+
+    async fn set_limit_episode(
+        &self,
+        episode: &LimitEpisode,
+        open: bool,
+    ) -> Result<(), LedgerError> {
+        let op = Op::SetLimitEpisode {
+            episode: episode.clone(),
+            open,
+        };
+        self.change(op).map(drop)
     }
 
     async fn swap_budget_level(

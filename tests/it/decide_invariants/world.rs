@@ -445,6 +445,7 @@ pub fn world() -> impl Strategy<Value = World> {
                         .map(|p| past_action(p, &resources, now))
                         .collect(),
                     emergency_since: since.map(|m| now - TimeDelta::minutes(m as i64)),
+                    at_limit: Vec::new(),
                 };
                 World {
                     policy: policy(resources, max_per_hour, window),

@@ -3,7 +3,7 @@
 use futures::future::join_all;
 use serde_json::Value;
 use tidegate::lambda::alarm;
-use tidegate::ledger::LoggedStatus;
+use tidegate::ledger::{Ledger, LoggedStatus};
 
 use super::{Stack, alarm_event, at, capture_logs, event};
 use crate::support::MotoServer;
@@ -285,4 +285,44 @@ async fn a_run_that_fails_after_claiming_its_event_is_run_again_by_the_retry() {
     .expect("handled");
     assert_eq!(again["status"]["status"], "duplicate", "{again:#}");
     assert_eq!(stack.log(&function, now).await.len(), 1);
+}
+
+/// Issue 21.4: an alarm on an instance already at the top of its ladder is
+/// at ceiling: no change, no bounds refusal, one critical notice for the
+/// episode (not one per alarm delivery), and the DynamoDB ledger keeps the
+/// episode with when it began.
+#[tokio::test]
+async fn an_alarm_at_the_top_of_the_ladder_raises_one_at_ceiling_notice_per_episode() {
+    let moto = MotoServer::shared();
+    let stack = Stack::new(moto, "db.r6g.2xlarge", 8).await;
+    let function = stack.function("alarm").await;
+    let now = at("2026-11-23T10:00:00Z");
+    let fired = alarm_event(&stack.alarm, "ALARM", "2026-11-23T09:59:58.000+0000");
+    let answer = alarm::handle(&function, &fired, "req-1", now)
+        .await
+        .expect("handled");
+    assert_eq!(answer["status"]["status"], "done", "{answer:#}");
+    assert_eq!(stack.db_class().await, "db.r6g.2xlarge");
+    let notices = stack.notices().await;
+    assert_eq!(notices.len(), 1, "{notices:#?}");
+    assert_eq!(notices[0]["kind"], "at_ceiling");
+    assert_eq!(notices[0]["category"], "critical");
+    assert_eq!(notices[0]["resource"], stack.db.as_str());
+    assert_eq!(notices[0]["setting"], "db.r6g.2xlarge");
+
+    let history = function.ledger().history(now).await.expect("history");
+    assert_eq!(history.at_limit.len(), 1, "{history:?}");
+    assert_eq!(history.at_limit[0].since, now);
+
+    // The alarm again (a new state change: a new event), ten minutes on:
+    // the same episode, no second notice, the start kept.
+    let later = now + chrono::TimeDelta::minutes(10);
+    let again = alarm_event(&stack.alarm, "ALARM", "2026-11-23T10:09:58.000+0000");
+    alarm::handle(&function, &again, "req-2", later)
+        .await
+        .expect("handled");
+    assert!(stack.notices().await.is_empty(), "one notice per episode");
+    let history = function.ledger().history(later).await.expect("history");
+    assert_eq!(history.at_limit.len(), 1, "{history:?}");
+    assert_eq!(history.at_limit[0].since, now);
 }
