@@ -221,7 +221,8 @@ impl MotoServer {
         let addr = self.url.trim_start_matches("http://");
         let payload = body.map(|b| b.to_string()).unwrap_or_default();
         let mut stream = TcpStream::connect(addr)?;
-        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        // A reset walks every loaded backend: slow on a busy 2-core machine.
+        stream.set_read_timeout(Some(Duration::from_secs(120)))?;
         write!(
             stream,
             "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
