@@ -357,7 +357,7 @@ fn cases() -> Vec<Case> {
             rds(
                 "budgets:\n  daily_usd: 100\n  warn_at_percent: 80\n  emergency_at_percent: 90\n  emergency_profile: night\n  anomaly: { enabled: true, threshold_mads: 0 }\n",
             ),
-            (21, 30),
+            (21, 29),
             "budgets.anomaly.threshold_mads",
             "threshold_mads 0 is out of range",
         ),
