@@ -407,7 +407,10 @@ pub fn run_observed(
             _ => None,
         };
         let mut resource_notes = Vec::new();
-        let (driven, trace_report) = match trace_of.get(entry.resource.as_str()).map(|&k| &shifted[k]) {
+        let (driven, trace_report) = match trace_of
+            .get(entry.resource.as_str())
+            .map(|&k| &shifted[k])
+        {
             Some((_, t, spec)) => {
                 let replay = timeline::replay(t, spec, &window, max_gap);
                 for (all, this) in missing.iter_mut().zip(&replay.missing) {

@@ -141,7 +141,12 @@ impl Rig {
                 .send()
                 .await
                 .expect("ReceiveMessage");
-            bodies.extend(out.messages.unwrap_or_default().into_iter().filter_map(|m| m.body));
+            bodies.extend(
+                out.messages
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|m| m.body),
+            );
             if bodies.len() > n {
                 break;
             }
@@ -209,7 +214,13 @@ fn one_of_each() -> Vec<Notice> {
             &[],
             at,
         ),
-        notify::budget("prod", &standing(BudgetLevel::Emergency, 99.0), None, &[], at),
+        notify::budget(
+            "prod",
+            &standing(BudgetLevel::Emergency, 99.0),
+            None,
+            &[],
+            at,
+        ),
     ]
 }
 
