@@ -9,7 +9,8 @@
 //! - [`signals`]: alarm states, metric values and spend.
 //! - [`ledger`]: what was done before (cooldowns, rate limit, latches).
 //! - [`schedule`]: which profile is in force at an instant.
-//! - [`budget`]: budget periods, forecasts and thresholds.
+//! - [`budget`]: budget periods, forecasts and thresholds; spend anomalies
+//!   against the same weekday of past weeks ([`budget::anomaly`]).
 //! - [`pricing`]: the price book the decision prices actions with.
 //! - [`catalog`]: instance classes, their engines and sizes.
 //! - [`decide`]: the pure decision core and its guards.

@@ -5,11 +5,13 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
+use crate::budget::anomaly::{Anomaly, Measure};
 use crate::ledger::EventRef;
 use crate::plan::{Action, AtLimit, BudgetLevel, BudgetStanding, Cause};
 use crate::policy::Direction;
+use crate::ports::CostAnomaly;
 
 /// Who must act on a notice: what an SNS subscription filter policy routes
 /// on (message attribute `category`).
@@ -24,7 +26,7 @@ pub enum Category {
     Warning,
     /// For the record: changes made as planned.
     Info,
-    /// Money: a budget emergency and what it shed.
+    /// Money: a budget emergency and what it shed, a spend anomaly.
     Cost,
 }
 
@@ -67,8 +69,8 @@ impl Severity {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Notice {
     /// What kind: `applied`, `refused`, `failed`, `budget_warning`,
-    /// `budget_emergency`, `budget_released`, `policy_invalid`,
-    /// `at_ceiling`.
+    /// `budget_emergency`, `budget_released`, `spend_anomaly`,
+    /// `aws_cost_anomaly`, `policy_invalid`, `at_ceiling`.
     pub kind: &'static str,
     /// Who must act on it (see [`Category`]).
     pub category: Category,
@@ -336,6 +338,113 @@ pub fn at_ceiling(estate: &str, a: &AtLimit, event: &EventRef, at: DateTime<Utc>
             "since": a.since,
             "event": event,
             "at": at,
+        }),
+    )
+}
+
+/// How urgent a spend anomaly is by its size: [`Severity::High`] at twice
+/// the usual spend or more (or spend where there was none), else
+/// [`Severity::Medium`].
+pub fn anomaly_severity(excess_percent: Option<f64>) -> Severity {
+    match excess_percent {
+        Some(p) if p < 100.0 => Severity::Medium,
+        _ => Severity::High,
+    }
+}
+
+fn percent(p: Option<f64>) -> String {
+    p.map_or_else(|| "from nothing".to_owned(), |p| format!("{p:+.0}%"))
+}
+
+/// tidegate found a day (or today's run-rate) spending more than its
+/// weekday usually does.
+pub fn spend_anomaly(estate: &str, a: &Anomaly, at: DateTime<Utc>) -> Notice {
+    let weekday = a.date.format("%A");
+    let what = match a.measure {
+        Measure::Day => format!("{} spent ${:.2}", a.date, a.spend_usd),
+        Measure::RunRate { counted_hours } => format!(
+            "today ({}) runs at ${:.2}/day (from {counted_hours:.0} h counted)",
+            a.date, a.spend_usd
+        ),
+    };
+    let services = a
+        .services
+        .iter()
+        .map(|m| format!("{} +${:.2}", m.service, m.excess_usd))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let summary = format!(
+        "{what}: ${:.2} ({}) over the median of the last {} {weekday}s (${:.2}, threshold ${:.2}). Moved most: {}.",
+        a.excess_usd,
+        percent(a.excess_percent),
+        a.baseline.days,
+        a.baseline.median_usd,
+        a.threshold_usd,
+        if services.is_empty() {
+            "no single service"
+        } else {
+            services.as_str()
+        },
+    );
+    let mut body = json!({
+        "summary": summary,
+        "kind": "spend_anomaly",
+        "source": "tidegate",
+        "estate": estate,
+        "at": at,
+    });
+    if let (Some(b), Ok(Value::Object(fields))) = (body.as_object_mut(), serde_json::to_value(a)) {
+        b.extend(fields);
+    }
+    Notice::new(
+        "spend_anomaly",
+        (Category::Cost, anomaly_severity(a.excess_percent)),
+        format!(
+            "[tidegate {estate}] spend anomaly: {} +${:.2} ({}) over a usual {weekday}",
+            a.date,
+            a.excess_usd,
+            percent(a.excess_percent)
+        ),
+        body,
+    )
+}
+
+/// An anomaly AWS Cost Anomaly Detection found, passed on under its name.
+pub fn aws_cost_anomaly(estate: &str, a: &CostAnomaly, at: DateTime<Utc>) -> Notice {
+    let since = a
+        .start
+        .map_or_else(|| "an unknown day".to_owned(), |d| d.to_string());
+    let services = if a.services.is_empty() {
+        "no root cause named".to_owned()
+    } else {
+        a.services.join(", ")
+    };
+    let pct = a
+        .total_impact_percent
+        .map_or_else(String::new, |p| format!(" ({p:+.0}%)"));
+    Notice::new(
+        "aws_cost_anomaly",
+        (Category::Cost, anomaly_severity(a.total_impact_percent)),
+        format!(
+            "[tidegate {estate}] AWS Cost Anomaly Detection: ${:.2}{pct} over expected since {since}",
+            a.total_impact_usd
+        ),
+        json!({
+            "summary": format!(
+                "AWS Cost Anomaly Detection reports ${:.2}{pct} over expected spend since {since}{}; root cause: {services}.",
+                a.total_impact_usd,
+                a.end.map_or_else(|| ", still going on".to_owned(), |d| format!(" until {d}")),
+            ),
+            "kind": "aws_cost_anomaly",
+            "source": "AWS Cost Anomaly Detection",
+            "estate": estate,
+            "at": at,
+            "anomaly_id": a.id,
+            "start": a.start,
+            "end": a.end,
+            "total_impact_usd": a.total_impact_usd,
+            "total_impact_percent": a.total_impact_percent,
+            "services": a.services,
         }),
     )
 }

@@ -504,6 +504,63 @@ pub trait CostPort: Send + Sync {
         start: chrono::NaiveDate,
         end: chrono::NaiveDate,
     ) -> Result<f64, AwsError>;
+
+    /// Unblended cost of each UTC day from `start` up to (not including)
+    /// `end`, in total and per service, oldest first (GetCostAndUsage,
+    /// daily, grouped by the SERVICE dimension, summed over pages). A
+    /// source that cannot break spend down answers [`not_available`].
+    async fn daily_spend(
+        &self,
+        start: chrono::NaiveDate,
+        end: chrono::NaiveDate,
+    ) -> Result<Vec<crate::budget::anomaly::DaySpend>, AwsError> {
+        let _ = (start, end);
+        Err(not_available("GetCostAndUsage"))
+    }
+
+    /// AWS Cost Anomaly Detection's anomalies detected from `start` to
+    /// `end` (GetAnomalies, every page); empty when the account has no
+    /// monitor. A source without them answers [`not_available`].
+    async fn cost_anomalies(
+        &self,
+        start: chrono::NaiveDate,
+        end: chrono::NaiveDate,
+    ) -> Result<Vec<CostAnomaly>, AwsError> {
+        let _ = (start, end);
+        Err(not_available("GetAnomalies"))
+    }
+}
+
+/// The answer of a [`CostPort`] that does not serve `operation`.
+pub fn not_available(operation: &'static str) -> AwsError {
+    AwsError {
+        service: "ce",
+        operation,
+        resource: String::new(),
+        kind: crate::aws::ErrorKind::Other,
+        code: Some(NOT_AVAILABLE.to_owned()),
+        message: "this cost source does not serve it".to_owned(),
+    }
+}
+
+/// The error code of [`not_available`].
+pub const NOT_AVAILABLE: &str = "NotAvailable";
+
+/// One anomaly found by AWS Cost Anomaly Detection (GetAnomalies).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CostAnomaly {
+    /// Its AnomalyId.
+    pub id: String,
+    /// The first day it was detected, when AWS says.
+    pub start: Option<chrono::NaiveDate>,
+    /// Its last day; None while it goes on.
+    pub end: Option<chrono::NaiveDate>,
+    /// Spend over what AWS expected, USD, over its days.
+    pub total_impact_usd: f64,
+    /// That as a percent of the expected spend, when AWS says.
+    pub total_impact_percent: Option<f64>,
+    /// The services AWS names as its root causes, without repeats.
+    pub services: Vec<String>,
 }
 
 /// S3: where Terraform puts the shared policy file.

@@ -1,21 +1,31 @@
 //! The [`CostPort`] adapter on `aws-sdk-costexplorer`: unblended spend of a
-//! range of UTC days, from GetCostAndUsage (daily granularity, every page).
+//! range of UTC days, from GetCostAndUsage (daily granularity, every page),
+//! in total or per day and service; and AWS Cost Anomaly Detection's
+//! anomalies (GetAnomalies).
 //!
 //! Cost Explorer data lags by about a day and each call is billed, so the
 //! budget Lambda calls it once per run and adds the estate's live run-rate
 //! for today (`crate::budget`).
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use aws_sdk_costexplorer::Client;
+use aws_sdk_costexplorer::operation::get_anomalies::GetAnomaliesOutput;
 use aws_sdk_costexplorer::operation::get_cost_and_usage::GetCostAndUsageOutput;
-use aws_sdk_costexplorer::types::{DateInterval, Granularity};
+use aws_sdk_costexplorer::types::{
+    AnomalyDateInterval, DateInterval, Dimension, Granularity, GroupDefinition,
+    GroupDefinitionType, MetricValue,
+};
 use chrono::NaiveDate;
 
 use super::AwsError;
-use crate::ports::CostPort;
+use crate::budget::anomaly::DaySpend;
+use crate::ports::{CostAnomaly, CostPort};
 
 const SERVICE: &str = "ce";
 const OPERATION: &str = "GetCostAndUsage";
+const ANOMALIES: &str = "GetAnomalies";
 const METRIC: &str = "UnblendedCost";
 
 /// Spend from Cost Explorer.
@@ -47,11 +57,7 @@ impl CostPort for CostExplorerAdapter {
             return Ok(0.0);
         }
         let range = format!("{start}..{end}");
-        let period = DateInterval::builder()
-            .start(start.format("%Y-%m-%d").to_string())
-            .end(end.format("%Y-%m-%d").to_string())
-            .build()
-            .map_err(|e| AwsError::malformed(SERVICE, OPERATION, e.to_string()))?;
+        let period = interval(start, end)?;
         let mut total = 0.0;
         let mut token: Option<String> = None;
         loop {
@@ -77,6 +83,150 @@ impl CostPort for CostExplorerAdapter {
             }
         }
     }
+
+    /// One call per page, grouped by service. A day's groups may be split
+    /// over pages, so days are merged by date; a day with no group spent
+    /// nothing and is kept as $0.
+    async fn daily_spend(
+        &self,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<Vec<DaySpend>, AwsError> {
+        if start >= end {
+            return Ok(Vec::new());
+        }
+        let range = format!("{start}..{end}");
+        let period = interval(start, end)?;
+        let by_service = GroupDefinition::builder()
+            .r#type(GroupDefinitionType::Dimension)
+            .key(Dimension::Service.as_str())
+            .build();
+        let mut days = BTreeMap::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .get_cost_and_usage()
+                .time_period(period.clone())
+                .granularity(Granularity::Daily)
+                .metrics(METRIC)
+                .group_by(by_service.clone())
+                .set_next_page_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk(SERVICE, OPERATION, &range, e))?;
+            page_by_service(&page, &range, &mut days)?;
+            match page.next_page_token().filter(|t| !t.is_empty()) {
+                Some(next) if token.as_deref() == Some(next) => {
+                    return Err(malformed(&range, "the same NextPageToken twice"));
+                }
+                Some(next) => token = Some(next.to_owned()),
+                None => return Ok(days.into_values().collect()),
+            }
+        }
+    }
+
+    async fn cost_anomalies(
+        &self,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<Vec<CostAnomaly>, AwsError> {
+        let range = format!("{start}..{end}");
+        let when = AnomalyDateInterval::builder()
+            .start_date(start.format("%Y-%m-%d").to_string())
+            .end_date(end.format("%Y-%m-%d").to_string())
+            .build()
+            .map_err(|e| AwsError::malformed(SERVICE, ANOMALIES, e.to_string()))?;
+        let mut found = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .get_anomalies()
+                .date_interval(when.clone())
+                .set_next_page_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk(SERVICE, ANOMALIES, &range, e))?;
+            found.extend(anomalies_of(&page));
+            match page.next_page_token().filter(|t| !t.is_empty()) {
+                Some(next) if token.as_deref() == Some(next) => {
+                    let mut e =
+                        AwsError::malformed(SERVICE, ANOMALIES, "the same NextPageToken twice");
+                    e.resource = range;
+                    return Err(e);
+                }
+                Some(next) => token = Some(next.to_owned()),
+                None => return Ok(found),
+            }
+        }
+    }
+}
+
+fn interval(start: NaiveDate, end: NaiveDate) -> Result<DateInterval, AwsError> {
+    DateInterval::builder()
+        .start(start.format("%Y-%m-%d").to_string())
+        .end(end.format("%Y-%m-%d").to_string())
+        .build()
+        .map_err(|e| AwsError::malformed(SERVICE, OPERATION, e.to_string()))
+}
+
+/// Adds one grouped page's days to `days`. As [`page_total`], an amount
+/// that cannot be read is an error, not zero; so is a day without a
+/// readable start date.
+fn page_by_service(
+    page: &GetCostAndUsageOutput,
+    range: &str,
+    days: &mut BTreeMap<NaiveDate, DaySpend>,
+) -> Result<(), AwsError> {
+    for result in page.results_by_time() {
+        let start = result.time_period().map(|p| p.start()).unwrap_or_default();
+        let date: NaiveDate = start
+            .get(..10)
+            .and_then(|d| d.parse().ok())
+            .ok_or_else(|| malformed(range, format!("a day starting {start:?}")))?;
+        let day = days.entry(date).or_insert_with(|| DaySpend {
+            date,
+            ..DaySpend::default()
+        });
+        for group in result.groups() {
+            let service = group.keys().first().map_or("(no service)", String::as_str);
+            let value = group
+                .metrics()
+                .and_then(|m| m.get(METRIC))
+                .ok_or_else(|| malformed(range, format!("{date} {service}: no {METRIC}")))?;
+            let usd = usd_of(value, range, &format!("{date} {service}"))?;
+            *day.by_service.entry(service.to_owned()).or_default() += usd;
+            day.total_usd += usd;
+        }
+    }
+    Ok(())
+}
+
+/// The domain view of a GetAnomalies page. AWS writes dates as
+/// `yyyy-MM-dd` (sometimes with a time after): only the day is kept, and a
+/// date that does not read is left out rather than failing the anomaly.
+fn anomalies_of(page: &GetAnomaliesOutput) -> Vec<CostAnomaly> {
+    let day = |d: Option<&str>| d.and_then(|d| d.get(..10)).and_then(|d| d.parse().ok());
+    page.anomalies()
+        .iter()
+        .map(|a| {
+            let mut services: Vec<String> = Vec::new();
+            for s in a.root_causes().iter().filter_map(|r| r.service()) {
+                if !services.iter().any(|known| known == s) {
+                    services.push(s.to_owned());
+                }
+            }
+            CostAnomaly {
+                id: a.anomaly_id().to_owned(),
+                start: day(a.anomaly_start_date()),
+                end: day(a.anomaly_end_date()),
+                total_impact_usd: a.impact().map_or(0.0, |i| i.total_impact()),
+                total_impact_percent: a.impact().and_then(|i| i.total_impact_percentage()),
+                services,
+            }
+        })
+        .collect()
 }
 
 /// The sum of one page's daily totals. A day without the metric, or with
@@ -92,24 +242,28 @@ fn page_total(page: &GetCostAndUsageOutput, range: &str) -> Result<f64, AwsError
             .total()
             .and_then(|t| t.get(METRIC))
             .ok_or_else(|| malformed(range, format!("{when}: no {METRIC} total")))?;
-        let amount = value
-            .amount()
-            .ok_or_else(|| malformed(range, format!("{when}: {METRIC} without an amount")))?;
-        if let Some(unit) = value.unit().filter(|u| *u != "USD") {
-            return Err(malformed(
-                range,
-                format!("{when}: {METRIC} in {unit}, not USD"),
-            ));
-        }
-        let amount: f64 = amount
-            .trim()
-            .parse()
-            .ok()
-            .filter(|a: &f64| a.is_finite())
-            .ok_or_else(|| malformed(range, format!("{when}: {METRIC} amount {amount:?}")))?;
-        sum += amount;
+        sum += usd_of(value, range, &when)?;
     }
     Ok(sum)
+}
+
+/// A metric's amount in USD; `what` names it in the error.
+fn usd_of(value: &MetricValue, range: &str, what: &str) -> Result<f64, AwsError> {
+    let amount = value
+        .amount()
+        .ok_or_else(|| malformed(range, format!("{what}: {METRIC} without an amount")))?;
+    if let Some(unit) = value.unit().filter(|u| *u != "USD") {
+        return Err(malformed(
+            range,
+            format!("{what}: {METRIC} in {unit}, not USD"),
+        ));
+    }
+    amount
+        .trim()
+        .parse()
+        .ok()
+        .filter(|a: &f64| a.is_finite())
+        .ok_or_else(|| malformed(range, format!("{what}: {METRIC} amount {amount:?}")))
 }
 
 fn malformed(range: &str, what: impl Into<String>) -> AwsError {
@@ -120,7 +274,7 @@ fn malformed(range: &str, what: impl Into<String>) -> AwsError {
 
 #[cfg(test)]
 mod tests {
-    use aws_sdk_costexplorer::types::{MetricValue, ResultByTime};
+    use aws_sdk_costexplorer::types::{Anomaly, Group, Impact, ResultByTime, RootCause};
 
     use super::*;
 
@@ -172,5 +326,117 @@ mod tests {
             .results_by_time(day("2026-11-01", "1", "EUR"))
             .build();
         assert!(page_total(&euros, "r").is_err());
+    }
+
+    fn grouped(start: &str, groups: &[(&str, &str)]) -> ResultByTime {
+        let mut r = ResultByTime::builder().time_period(
+            DateInterval::builder()
+                .start(start)
+                .end(start)
+                .build()
+                .expect("interval"),
+        );
+        for (service, amount) in groups {
+            r = r.groups(
+                Group::builder()
+                    .keys(*service)
+                    .metrics(
+                        METRIC,
+                        MetricValue::builder().amount(*amount).unit("USD").build(),
+                    )
+                    .build(),
+            );
+        }
+        r.build()
+    }
+
+    #[test]
+    fn grouped_pages_merge_by_day_and_keep_days_without_spend() {
+        let mut days = BTreeMap::new();
+        let first = GetCostAndUsageOutput::builder()
+            .results_by_time(grouped("2026-11-01", &[("EC2", "10"), ("RDS", "2.5")]))
+            .results_by_time(grouped("2026-11-02", &[]))
+            .build();
+        // The next page carries more of the first day's services.
+        let second = GetCostAndUsageOutput::builder()
+            .results_by_time(grouped("2026-11-01", &[("S3", "0.5")]))
+            .build();
+        page_by_service(&first, "r", &mut days).expect("page 1");
+        page_by_service(&second, "r", &mut days).expect("page 2");
+        let got: Vec<DaySpend> = days.into_values().collect();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].total_usd, 13.0);
+        assert_eq!(got[0].by_service.len(), 3);
+        assert_eq!(got[0].by_service["S3"], 0.5);
+        assert_eq!(
+            (got[1].date.to_string(), got[1].total_usd),
+            ("2026-11-02".to_owned(), 0.0)
+        );
+
+        let bad = GetCostAndUsageOutput::builder()
+            .results_by_time(grouped("2026-11-01", &[("EC2", "lots")]))
+            .build();
+        let e = page_by_service(&bad, "r", &mut BTreeMap::new()).expect_err("not a number");
+        assert!(e.message.contains("EC2"), "{}", e.message);
+        let undated = GetCostAndUsageOutput::builder()
+            .results_by_time(grouped("soon", &[]))
+            .build();
+        assert!(page_by_service(&undated, "r", &mut BTreeMap::new()).is_err());
+    }
+
+    #[test]
+    fn anomalies_map_to_their_days_impact_and_root_cause_services() {
+        let cause = |service: &str| {
+            RootCause::builder()
+                .service(service)
+                .region("us-east-1")
+                .build()
+        };
+        let page = GetAnomaliesOutput::builder()
+            .anomalies(
+                Anomaly::builder()
+                    .anomaly_id("a-1")
+                    .monitor_arn("arn:aws:ce::123456789012:anomalymonitor/m")
+                    .anomaly_start_date("2026-11-20")
+                    .impact(
+                        Impact::builder()
+                            .max_impact(90.0)
+                            .total_impact(120.5)
+                            .total_impact_percentage(64.0)
+                            .build(),
+                    )
+                    .root_causes(cause("Amazon Relational Database Service"))
+                    .root_causes(cause("Amazon Relational Database Service"))
+                    .root_causes(cause("AWS Lambda"))
+                    .build()
+                    .expect("anomaly"),
+            )
+            .anomalies(
+                Anomaly::builder()
+                    .anomaly_id("a-2")
+                    .monitor_arn("arn:aws:ce::123456789012:anomalymonitor/m")
+                    .anomaly_start_date("2026-11-18T00:00:00Z")
+                    .anomaly_end_date("someday")
+                    .build()
+                    .expect("anomaly"),
+            )
+            .build()
+            .expect("page");
+        let got = anomalies_of(&page);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].id, "a-1");
+        assert_eq!(got[0].start, NaiveDate::from_ymd_opt(2026, 11, 20));
+        assert_eq!(got[0].end, None);
+        assert_eq!(
+            (got[0].total_impact_usd, got[0].total_impact_percent),
+            (120.5, Some(64.0))
+        );
+        assert_eq!(
+            got[0].services,
+            ["Amazon Relational Database Service", "AWS Lambda"]
+        );
+        assert_eq!(got[1].start, NaiveDate::from_ymd_opt(2026, 11, 18));
+        assert_eq!((got[1].end, got[1].total_impact_usd), (None, 0.0));
+        assert!(got[1].services.is_empty());
     }
 }

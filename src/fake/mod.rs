@@ -8,6 +8,7 @@
 
 mod autoscaling;
 mod cloudwatch;
+mod cost;
 mod elasticache;
 mod kafka;
 mod rds;
@@ -16,6 +17,7 @@ use std::sync::Mutex;
 
 pub use autoscaling::FakeAutoScaling;
 pub use cloudwatch::FakeCloudWatch;
+pub use cost::FakeCost;
 pub use elasticache::FakeElastiCache;
 pub use kafka::FakeKafka;
 pub use rds::FakeRds;

@@ -4,7 +4,10 @@
 //! warn threshold it notifies; at the emergency threshold the emergency
 //! profile comes into force (scale-downs only, never below a protected
 //! floor, biggest saving first) and it notifies again; when spend falls
-//! back under warn, the profile is released.
+//! back under warn, the profile is released. Each run then looks for spend
+//! anomalies ([`anomaly`]) and notifies each once.
+
+pub mod anomaly;
 
 use std::collections::BTreeMap;
 
@@ -52,6 +55,31 @@ pub async fn handle(
         answer["budget"] = serde_json::to_value(&plan.budget).unwrap_or_default();
         answer["emergency"] = Value::from(plan.emergency);
     }
+    // After the run: the budgets are guarded first, whatever the anomaly
+    // check finds or fails to read.
+    let estate = &runner.policy.estate;
+    let mut found = anomaly::check(cost, runner.ledger, estate, &budgets.anomaly, now).await;
+    for n in &found.notices {
+        tracing::info!(
+            function = function.name,
+            kind = n.kind,
+            severity = n.severity.as_str(),
+            subject = %n.subject,
+            "Spend anomaly."
+        );
+        if let Some(port) = runner.notify
+            && let Err(e) = port.publish_notice(n).await
+        {
+            found
+                .notes
+                .push(format!("notice `{}` not sent: {e}", n.subject));
+        }
+    }
+    for note in &found.notes {
+        tracing::warn!(function = function.name, note = %note, "Anomaly check incomplete.");
+    }
+    answer["anomalies"] = serde_json::to_value(&found).unwrap_or_default();
+    answer["anomalies"]["notified"] = found.notices.iter().map(|n| n.subject.clone()).collect();
     Ok(answer)
 }
 

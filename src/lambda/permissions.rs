@@ -10,7 +10,8 @@
 //! Aurora readers and promotes a smaller writer as a scheduler run does). The
 //! budget function adds Cost Explorer, the spot function the instance →
 //! group look-up. So the alarm and scheduler functions share one set, the
-//! budget function has that set plus `ce:GetCostAndUsage`, and the spot
+//! budget function has that set plus `ce:GetCostAndUsage` and
+//! `ce:GetAnomalies` (AWS Cost Anomaly Detection), and the spot
 //! function that set plus `autoscaling:DescribeAutoScalingInstances`.
 //!
 //! The tests keep three things in step:
@@ -136,11 +137,10 @@ pub const COMMON: &[Operation] = &[
 ];
 
 /// What only the budget function calls.
-pub const BUDGET_ONLY: &[Operation] = &[op(
-    "ce:GetCostAndUsage",
-    "costexplorer",
-    "get_cost_and_usage",
-)];
+pub const BUDGET_ONLY: &[Operation] = &[
+    op("ce:GetCostAndUsage", "costexplorer", "get_cost_and_usage"),
+    op("ce:GetAnomalies", "costexplorer", "get_anomalies"),
+];
 
 /// What only the spot function calls: the instance → group look-up.
 pub const SPOT_ONLY: &[Operation] = &[op(
@@ -362,6 +362,8 @@ mod tests {
         assert!(actions("budget").contains(&"ce:GetCostAndUsage"));
         assert!(!actions("alarm").contains(&"ce:GetCostAndUsage"));
         assert!(!actions("scheduler").contains(&"ce:GetCostAndUsage"));
+        assert!(actions("budget").contains(&"ce:GetAnomalies"));
+        assert!(!actions("alarm").contains(&"ce:GetAnomalies"));
         assert!(operations("other").is_none());
     }
 

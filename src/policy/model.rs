@@ -200,6 +200,40 @@ pub struct Budgets {
     pub emergency_at_percent: f64,
     /// Profile applied in an emergency.
     pub emergency_profile: String,
+    /// Spend anomaly detection on each budget run.
+    pub anomaly: AnomalySettings,
+}
+
+/// Spend anomaly detection (see `crate::budget::anomaly`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AnomalySettings {
+    /// Whether the budget run looks for anomalies at all.
+    pub enabled: bool,
+    /// Same-weekday days of this many past weeks make a day's baseline.
+    pub weeks: u32,
+    /// A day is anomalous only this many MADs over its baseline median...
+    pub threshold_mads: f64,
+    /// ...and at least this many USD over it...
+    pub min_excess_usd: f64,
+    /// ...and at least this percent over it.
+    pub min_excess_percent: f64,
+    /// Whether AWS Cost Anomaly Detection's own anomalies are read too.
+    pub aws_anomalies: bool,
+}
+
+impl Default for AnomalySettings {
+    /// On; 4 weeks; 3 MADs, at least $1 and 20% over the median; AWS's
+    /// anomalies read.
+    fn default() -> Self {
+        AnomalySettings {
+            enabled: true,
+            weeks: 4,
+            threshold_mads: 3.0,
+            min_excess_usd: 1.0,
+            min_excess_percent: 20.0,
+            aws_anomalies: true,
+        }
+    }
 }
 
 /// A budget period (UTC, as AWS Budgets counts them).

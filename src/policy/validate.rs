@@ -15,6 +15,7 @@
 //!   `replicas`) that are absent are not managed: no knob is built, so the
 //!   engine never changes a dimension the policy does not mention.
 
+mod anomaly;
 mod owner;
 mod predictive;
 mod profiles;
@@ -440,11 +441,13 @@ fn budgets(
         "emergency_profile",
         profiles,
     );
+    let anomaly = anomaly::check(cx, b.anomaly.as_ref());
     Some(Budgets {
         limits,
         warn_at_percent: warn,
         emergency_at_percent: emergency,
         emergency_profile: b.emergency_profile.clone(),
+        anomaly,
     })
 }
 

@@ -111,6 +111,25 @@ fn estate_policy_means_what_it_says() {
 }
 
 #[test]
+fn the_estate_looks_for_spend_anomalies_over_six_weeks() {
+    let p = policy::load_file(&shipped("estate.yaml")).expect("estate.yaml validates");
+    let b = p.budgets.expect("budgets");
+    assert_eq!(
+        b.anomaly,
+        policy::AnomalySettings {
+            weeks: 6,
+            ..policy::AnomalySettings::default()
+        }
+    );
+    // Without the block, the defaults: on, four weeks.
+    let m = policy::load_str(&rds("budgets: { daily_usd: 100, warn_at_percent: 80, emergency_at_percent: 95, emergency_profile: night }\n"), "m.yaml")
+        .expect("valid");
+    let d = m.budgets.expect("budgets").anomaly;
+    assert!(d.enabled && d.aws_anomalies);
+    assert_eq!((d.weeks, d.threshold_mads), (4, 3.0));
+}
+
+#[test]
 fn minimal_policy_gets_the_documented_defaults() {
     let p = policy::load_file(&shipped("minimal.yaml")).expect("minimal.yaml validates");
     assert_eq!(p.region, "us-east-1");

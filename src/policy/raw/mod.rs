@@ -177,6 +177,38 @@ pub struct BudgetsSpec {
     /// Profile applied in a budget emergency (scale-downs only, never below a
     /// protected floor).
     pub emergency_profile: String,
+    /// Spend anomaly detection (on by default).
+    #[serde(default)]
+    pub anomaly: Option<AnomalySpec>,
+}
+
+/// Spend anomaly detection: each day's spend against the same weekday of
+/// the last weeks (median and MAD), and AWS Cost Anomaly Detection's own
+/// anomalies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnomalySpec {
+    /// Look for anomalies on each budget run (default true).
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// Weeks of same-weekday history that make a day's baseline (3 to 12,
+    /// default 4).
+    #[serde(default)]
+    pub weeks: Option<u32>,
+    /// A day is anomalous when over its baseline median by more than this
+    /// many MADs (median absolute deviations; above 0, at most 20, default
+    /// 3)...
+    #[serde(default)]
+    pub threshold_mads: Option<f64>,
+    /// ...and by at least this many USD (default 1)...
+    #[serde(default)]
+    pub min_excess_usd: Option<f64>,
+    /// ...and by at least this percent of the median (default 20).
+    #[serde(default)]
+    pub min_excess_percent: Option<f64>,
+    /// Read AWS Cost Anomaly Detection's anomalies too (default true).
+    #[serde(default)]
+    pub aws_anomalies: Option<bool>,
 }
 
 /// Cooldowns, up and down apart.

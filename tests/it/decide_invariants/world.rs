@@ -391,6 +391,7 @@ fn policy(resources: Vec<Resource>, max_per_hour: u32, window: u64) -> Policy {
             warn_at_percent: 80.0,
             emergency_at_percent: 95.0,
             emergency_profile: "emergency".to_owned(),
+            anomaly: Default::default(),
         }),
         resources,
         prices: Default::default(),

@@ -3,6 +3,7 @@
 //! 95%). Each run is on its own day: moto answers a GetCostAndUsage body it
 //! has seen before with the same result, and each day's request differs.
 
+use chrono::{Datelike, Days, NaiveDate, Weekday};
 use serde_json::{Value, json};
 use tidegate::aws::CostExplorerAdapter;
 use tidegate::lambda::budget;
@@ -151,4 +152,132 @@ async fn an_aws_budgets_notification_triggers_a_check_once() {
         .await
         .expect("the re-delivery");
     assert_eq!(again["status"]["status"], "duplicate", "{again:#}");
+}
+
+/// A grouped GetCostAndUsage answer: each day from `first` for `days`
+/// days, a Wednesday costing `wednesday` (EC2 the difference over $100 of
+/// RDS), every other day $300 (EC2 $200, RDS $100); the last day holds
+/// only `last_share` of that.
+fn by_service(
+    first: NaiveDate,
+    days: u64,
+    wednesday: impl Fn(NaiveDate) -> f64,
+    last_share: f64,
+) -> Value {
+    let results: Vec<Value> = (0..days)
+        .map(|i| {
+            let d = first + Days::new(i);
+            let total = if d.weekday() == Weekday::Wed { wednesday(d) } else { 300.0 };
+            let share = if i + 1 == days { last_share } else { 1.0 };
+            let group = |service: &str, usd: f64| {
+                json!({
+                    "Keys": [service],
+                    "Metrics": { "UnblendedCost": { "Amount": format!("{:.2}", usd * share), "Unit": "USD" } }
+                })
+            };
+            json!({
+                "TimePeriod": { "Start": d.to_string(), "End": (d + Days::new(1)).to_string() },
+                "Total": {},
+                "Groups": [group("Amazon Elastic Compute Cloud - Compute", total - 100.0), group("Amazon Relational Database Service", 100.0)],
+                "Estimated": false
+            })
+        })
+        .collect();
+    json!({ "ResultsByTime": results, "DimensionValueAttributes": [], "GroupDefinitions": [] })
+}
+
+#[tokio::test]
+async fn spend_anomalies_are_notified_once_each() {
+    let moto = MotoServer::dedicated();
+    let stack = Stack::with_policy(&moto, "db.r6g.xlarge", 4, |p| {
+        p.replace("anomaly: { enabled: false }", "anomaly: { enabled: true }")
+    })
+    .await;
+    let function = stack.function("budget").await;
+    let cost = CostExplorerAdapter::new(&stack.sdk);
+    // Thursday 09:00: yesterday, a Wednesday, cost $700 against $300 on
+    // the four before. The check reads 31 days back and today so far.
+    let now = at("2026-11-26T09:00:00Z");
+    let first: NaiveDate = "2026-10-26".parse().expect("date");
+    let spike: NaiveDate = "2026-11-25".parse().expect("date");
+    moto.queue_cost_and_usage(vec![
+        spent("2026-11-26", "2026-11-27", 120.0),
+        by_service(
+            first,
+            32,
+            |d| if d == spike { 700.0 } else { 300.0 },
+            9.0 / 24.0,
+        ),
+    ]);
+    let scheduled = event("schedule-eventbridge.json");
+    let answer = budget::handle(&function, &cost, &scheduled, "req-1", now)
+        .await
+        .expect("the budget run");
+    assert_eq!(answer["budget"][0]["level"], "ok", "{answer:#}");
+    let days = answer["anomalies"]["days"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let verdicts: Vec<(&str, &str)> = days
+        .iter()
+        .filter_map(|d| Some((d["date"].as_str()?, d["verdict"].as_str()?)))
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("2026-11-23", "usual"),
+            ("2026-11-24", "usual"),
+            ("2026-11-25", "anomalous"),
+            ("2026-11-26", "usual"),
+        ],
+        "{answer:#}"
+    );
+    // moto 5.2.5 has no GetAnomalies: the run says so and goes on.
+    let notes = answer["anomalies"]["notes"].to_string();
+    assert!(
+        notes.contains("AWS Cost Anomaly Detection not read"),
+        "{answer:#}"
+    );
+    let notices = stack.notices().await;
+    let anomalies: Vec<&Value> = notices
+        .iter()
+        .filter(|n| n["kind"] == "spend_anomaly")
+        .collect();
+    assert_eq!(anomalies.len(), 1, "{notices:#?}");
+    let n = anomalies[0];
+    assert_eq!(
+        (n["category"].as_str(), n["severity"].as_str()),
+        (Some("cost"), Some("high"))
+    );
+    assert_eq!(n["date"], "2026-11-25");
+    assert_eq!(n["excess_usd"], 400.0);
+    assert_eq!(
+        n["services"][0]["service"],
+        "Amazon Elastic Compute Cloud - Compute"
+    );
+    assert_eq!(n["services"][0]["excess_usd"], 400.0);
+
+    // The next hour's run (same answers from moto) tells nothing again.
+    let mut again = scheduled.clone();
+    again["id"] = Value::from("the-next-hourly-event");
+    let answer = budget::handle(
+        &function,
+        &cost,
+        &again,
+        "req-2",
+        now + chrono::TimeDelta::hours(1),
+    )
+    .await
+    .expect("the budget run");
+    assert_eq!(
+        answer["anomalies"]["days"][2]["verdict"], "anomalous",
+        "{answer:#}"
+    );
+    let repeated: Vec<Value> = stack
+        .notices()
+        .await
+        .into_iter()
+        .filter(|n| n["kind"] == "spend_anomaly")
+        .collect();
+    assert!(repeated.is_empty(), "{repeated:#?}");
 }

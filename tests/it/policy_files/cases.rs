@@ -344,6 +344,33 @@ fn cases() -> Vec<Case> {
             "warn ≥ emergency",
         ),
         case(
+            "anomaly baseline of too few weeks",
+            rds(
+                "budgets:\n  daily_usd: 100\n  warn_at_percent: 80\n  emergency_at_percent: 90\n  emergency_profile: night\n  anomaly:\n    weeks: 2\n",
+            ),
+            (22, 5),
+            "budgets.anomaly.weeks",
+            "weeks 2 is out of range",
+        ),
+        case(
+            "anomaly threshold of no MADs",
+            rds(
+                "budgets:\n  daily_usd: 100\n  warn_at_percent: 80\n  emergency_at_percent: 90\n  emergency_profile: night\n  anomaly: { enabled: true, threshold_mads: 0 }\n",
+            ),
+            (21, 29),
+            "budgets.anomaly.threshold_mads",
+            "threshold_mads 0 is out of range",
+        ),
+        case(
+            "anomaly floor below zero dollars",
+            rds(
+                "budgets:\n  daily_usd: 100\n  warn_at_percent: 80\n  emergency_at_percent: 90\n  emergency_profile: night\n  anomaly:\n    min_excess_percent: 20\n    min_excess_usd: -1\n",
+            ),
+            (23, 5),
+            "budgets.anomaly.min_excess_usd",
+            "min_excess_usd -1 is negative",
+        ),
+        case(
             "spot percent outside 0–100",
             asg("{ min: 0, max: 4 }", "  web: { spot_percent: 120 }\n"),
             (16, 10),

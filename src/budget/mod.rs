@@ -13,6 +13,10 @@
 //!
 //! Spend that is not a finite number counts as unknown: it neither raises
 //! nor lowers a standing.
+//!
+//! [`anomaly`] finds days whose spend is unusual for their weekday.
+
+pub mod anomaly;
 
 use std::collections::BTreeMap;
 
@@ -213,6 +217,7 @@ mod tests {
             warn_at_percent: 80.0,
             emergency_at_percent: 95.0,
             emergency_profile: "emergency".into(),
+            anomaly: Default::default(),
         }
     }
 
