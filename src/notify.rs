@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::budget::anomaly::{Anomaly, Measure};
-use crate::ledger::EventRef;
+use crate::ledger::{EventRef, LogEntry};
 use crate::plan::{Action, AtLimit, BudgetLevel, BudgetStanding, Cause};
 use crate::policy::Direction;
 use crate::ports::CostAnomaly;
@@ -337,6 +337,47 @@ pub fn at_ceiling(estate: &str, a: &AtLimit, event: &EventRef, at: DateTime<Utc>
             "evidence": a.evidence,
             "since": a.since,
             "event": event,
+            "at": at,
+        }),
+    )
+}
+
+/// A run died between writing its intent and recording the outcome (a
+/// Lambda timeout, a crash): scaling of that resource was blind until this
+/// run settled the change from the resource's real state. Critical: the
+/// dead run may have left other work undone, and it should not happen.
+pub fn dead_run(estate: &str, entry: &LogEntry, at: DateTime<Utc>) -> Notice {
+    let a = &entry.action;
+    let (status, detail) = entry
+        .outcome
+        .as_ref()
+        .map_or(("unknown".to_owned(), String::new()), |o| {
+            (format!("{:?}", o.status).to_lowercase(), o.detail.clone())
+        });
+    Notice::new(
+        "dead_run",
+        (Category::Critical, Severity::High),
+        format!(
+            "[tidegate {estate}] a run died mid-change: {} (settled as {status})",
+            change(a)
+        ),
+        json!({
+            "summary": format!(
+                "Run {} wrote the intent {} at {} and never recorded its outcome; this run settled it as {status} from what AWS shows.",
+                entry.holder, change(a), entry.intent_at.format("%Y-%m-%d %H:%M:%S UTC")
+            ),
+            "kind": "dead_run",
+            "estate": estate,
+            "resource": a.identifier,
+            "policy_id": a.policy_id,
+            "knob": a.knob,
+            "from": a.from.to_string(),
+            "to": a.to.to_string(),
+            "dead_run": entry.holder,
+            "intent_at": entry.intent_at,
+            "entry": entry.id,
+            "settled_as": status,
+            "detail": detail,
             "at": at,
         }),
     )

@@ -765,6 +765,13 @@ impl Runner<'_> {
                 _ => {}
             }
         }
+        // A change a dead run left open, settled by this run's reconcile.
+        notices.extend(
+            report
+                .reconciled
+                .iter()
+                .map(|entry| notify::dead_run(estate, entry, now)),
+        );
         if trigger.notify_refusals {
             notices.extend(
                 plan.refused()

@@ -98,6 +98,13 @@ async fn an_intent_whose_call_took_effect_is_settled_as_applied_and_counts_towar
     .await
     .expect("run");
     assert_eq!(answer["reconciled"], 0, "{answer:#}");
+    let dead_runs = |notices: Vec<serde_json::Value>| -> Vec<serde_json::Value> {
+        notices
+            .into_iter()
+            .filter(|n| n["kind"] == "dead_run")
+            .collect()
+    };
+    assert!(dead_runs(stack.notices().await).is_empty());
     let log = db_log(&stack, &function, early).await;
     assert_eq!(log.len(), 1, "{log:#?}");
     assert!(log[0].outcome.is_none());
@@ -113,6 +120,14 @@ async fn an_intent_whose_call_took_effect_is_settled_as_applied_and_counts_towar
     .await
     .expect("run");
     assert_eq!(answer["reconciled"], 1, "{answer:#}");
+    // Issue 21.5: a dead run is critical news, said once, by the run that
+    // settled its change.
+    let dead = dead_runs(stack.notices().await);
+    assert_eq!(dead.len(), 1, "{dead:#?}");
+    assert_eq!(dead[0]["category"], "critical");
+    assert_eq!(dead[0]["severity"], "high");
+    assert_eq!(dead[0]["settled_as"], "applied");
+    assert_eq!(dead[0]["dead_run"], intent.holder.as_str());
     let log = db_log(&stack, &function, later).await;
     assert_eq!(log.len(), 1, "nothing lost, nothing added: {log:#?}");
     assert_eq!(log[0].id, intent.id);
