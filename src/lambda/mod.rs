@@ -176,6 +176,7 @@ impl Function {
             Ok(text) => crate::policy::load_str(&text, &source).map_err(|e| e.to_string()),
             Err(e) => Err(format!("reading {source}: {e}")),
         };
+        let policy = policy.and_then(|p| same_region(p, sdk.region().map(|r| r.as_ref())));
         match &policy {
             Ok(p) => tracing::info!(
                 function = name,
@@ -316,6 +317,20 @@ impl Function {
                 None
             }
         }
+    }
+}
+
+/// The policy, unless it is for another region than the one this function
+/// runs in: its clients observe and act in their own region, so a policy
+/// for `eu-west-1` run from `us-east-1` would decide on the wrong estate
+/// (and price it wrongly). Refused like an invalid policy, naming both.
+fn same_region(policy: Policy, running_in: Option<&str>) -> Result<Policy, String> {
+    match running_in {
+        Some(here) if here != policy.region => Err(format!(
+            "the policy is for region {} (`region:`, us-east-1 when unset) but this function runs in {here}: deploy it in {} or set `region: {here}`",
+            policy.region, policy.region
+        )),
+        _ => Ok(policy),
     }
 }
 

@@ -97,3 +97,29 @@ async fn a_policy_that_cannot_be_read_is_refused_the_same_way() {
     );
     assert_eq!(stack.capacity().await.2, 12);
 }
+
+/// A policy for another region than the function's: refused like an
+/// invalid policy (nothing observed or changed), naming both regions.
+#[tokio::test]
+async fn a_policy_for_another_region_is_refused_naming_both() {
+    let stack = Stack::with_policy(MotoServer::shared(), "db.r6g.large", 12, |p| {
+        p.replace("region: us-east-1", "region: eu-west-1")
+    })
+    .await;
+    let function = stack.function("scheduler").await;
+    let error = function.policy.as_ref().expect_err("refused");
+    assert!(
+        error.contains("region eu-west-1") && error.contains("runs in us-east-1"),
+        "{error}"
+    );
+    let answer = scheduler::handle(
+        &function,
+        &event("schedule-eventbridge.json"),
+        "req-r",
+        at("2026-11-23T17:05:00Z"),
+    )
+    .await
+    .expect("answered");
+    assert_eq!(answer["status"], "policy_invalid", "{answer:#}");
+    assert_eq!(stack.capacity().await.2, 12, "nothing changed");
+}
