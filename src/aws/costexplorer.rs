@@ -72,14 +72,9 @@ impl CostPort for CostExplorerAdapter {
                 .await
                 .map_err(|e| AwsError::from_sdk(SERVICE, OPERATION, &range, e))?;
             total += page_total(&page, &range)?;
-            match page.next_page_token().filter(|t| !t.is_empty()) {
-                // A service that hands back the token it was given would
-                // keep this loop going for ever.
-                Some(next) if token.as_deref() == Some(next) => {
-                    return Err(malformed(&range, "the same NextPageToken twice"));
-                }
-                Some(next) => token = Some(next.to_owned()),
-                None => return Ok(total),
+            token = next_page(token.as_deref(), page.next_page_token(), OPERATION, &range)?;
+            if token.is_none() {
+                return Ok(total);
             }
         }
     }
@@ -116,12 +111,9 @@ impl CostPort for CostExplorerAdapter {
                 .await
                 .map_err(|e| AwsError::from_sdk(SERVICE, OPERATION, &range, e))?;
             page_by_service(&page, &range, &mut days)?;
-            match page.next_page_token().filter(|t| !t.is_empty()) {
-                Some(next) if token.as_deref() == Some(next) => {
-                    return Err(malformed(&range, "the same NextPageToken twice"));
-                }
-                Some(next) => token = Some(next.to_owned()),
-                None => return Ok(days.into_values().collect()),
+            token = next_page(token.as_deref(), page.next_page_token(), OPERATION, &range)?;
+            if token.is_none() {
+                return Ok(days.into_values().collect());
             }
         }
     }
@@ -149,15 +141,9 @@ impl CostPort for CostExplorerAdapter {
                 .await
                 .map_err(|e| AwsError::from_sdk(SERVICE, ANOMALIES, &range, e))?;
             found.extend(anomalies_of(&page));
-            match page.next_page_token().filter(|t| !t.is_empty()) {
-                Some(next) if token.as_deref() == Some(next) => {
-                    let mut e =
-                        AwsError::malformed(SERVICE, ANOMALIES, "the same NextPageToken twice");
-                    e.resource = range;
-                    return Err(e);
-                }
-                Some(next) => token = Some(next.to_owned()),
-                None => return Ok(found),
+            token = next_page(token.as_deref(), page.next_page_token(), ANOMALIES, &range)?;
+            if token.is_none() {
+                return Ok(found);
             }
         }
     }
@@ -264,6 +250,25 @@ fn usd_of(value: &MetricValue, range: &str, what: &str) -> Result<f64, AwsError>
         .ok()
         .filter(|a: &f64| a.is_finite())
         .ok_or_else(|| malformed(range, format!("{what}: {METRIC} amount {amount:?}")))
+}
+
+/// The token for the next page (None: that was the last page). A service
+/// that hands back the token it was given would keep a loop going for
+/// ever: that is an error naming the call.
+fn next_page(
+    sent: Option<&str>,
+    next: Option<&str>,
+    operation: &'static str,
+    range: &str,
+) -> Result<Option<String>, AwsError> {
+    match next.filter(|t| !t.is_empty()) {
+        Some(next) if sent == Some(next) => {
+            let mut e = AwsError::malformed(SERVICE, operation, "the same NextPageToken twice");
+            e.resource = range.to_owned();
+            Err(e)
+        }
+        next => Ok(next.map(str::to_owned)),
+    }
 }
 
 fn malformed(range: &str, what: impl Into<String>) -> AwsError {
