@@ -444,4 +444,18 @@ mod tests {
         assert_eq!((got[1].end, got[1].total_impact_usd), (None, 0.0));
         assert!(got[1].services.is_empty());
     }
+
+    #[test]
+    fn a_page_token_handed_back_is_an_error_and_no_token_ends_the_pages() {
+        assert_eq!(
+            next_page(None, Some("a"), OPERATION, "r"),
+            Ok(Some("a".into()))
+        );
+        assert_eq!(next_page(Some("a"), Some(""), OPERATION, "r"), Ok(None));
+        assert_eq!(next_page(Some("a"), None, ANOMALIES, "r"), Ok(None));
+        let e = next_page(Some("a"), Some("a"), ANOMALIES, "2026-12-01..2026-12-04")
+            .expect_err("the same token twice");
+        assert_eq!(e.operation, ANOMALIES);
+        assert_eq!(e.resource, "2026-12-01..2026-12-04");
+    }
 }
