@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chrono::{DateTime, Utc};
 use futures::StreamExt as _;
 
-use super::lease::LostLeases;
+use super::leases::LostLeases;
 use super::{RunError, Runner, clock, journal};
 use crate::act::{self, Outcome};
 use crate::estate::Estate;

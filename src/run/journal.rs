@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use super::lease::LostLeases;
+use super::leases::LostLeases;
 use crate::act::Journal;
 use crate::ledger::{Ledger, LogEntry, Steps};
 

@@ -23,9 +23,11 @@
 
 mod acting;
 mod deadline;
+mod finish;
 mod journal;
-mod lease;
+mod leases;
 mod reconcile;
+mod report;
 mod spot;
 mod trigger;
 
@@ -35,192 +37,27 @@ mod lease_tests;
 mod resume_tests;
 
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+pub use report::{RunError, RunReport, RunStatus, Settings};
 pub use trigger::{Scope, Trigger};
 
-use crate::act::{Outcome, Pace, Report};
-use crate::aws::AwsError;
+use crate::act::{Outcome, Report};
 use crate::budget;
 use crate::decide::{Inputs, decide, recheck};
 use crate::estate::Estate;
-use crate::ledger::{Claim, EventRef, History, Ledger, LedgerError, LimitEpisode, LogEntry};
-use crate::notify::{self, Notice};
+use crate::ledger::{Claim, EventRef, History, Ledger};
 use crate::observe::{self, Observation, Ports};
-use crate::plan::{Action, BudgetLevel, Cause, LimitSide, Plan};
+use crate::plan::Plan;
 use crate::policy::Policy;
 use crate::ports::NotifyPort;
 use crate::pricing::{PriceBook, run_rate};
 
-use self::lease::LostLeases;
+use self::finish::SPEND_SOURCE;
+use self::leases::LostLeases;
 use self::spot::{reacting_classes, reacts_to_spot};
-
-/// Where a budget run's actual spend comes from, as standings name it.
-const SPEND_SOURCE: &str =
-    "spend: Cost Explorer, unblended, whole account; forecast adds the estate's run-rate";
-
-/// How long things last.
-#[derive(Debug, Clone, Copy)]
-pub struct Settings {
-    /// A resource lease. Short: a live run renews its leases every quarter
-    /// of this (a heartbeat while it acts), so it keeps them however long
-    /// it runs, and a dead run's leases lapse within this, after which the
-    /// next run reconciles what it left unfinished.
-    pub lease: TimeDelta,
-    /// Polling in multi-step changes.
-    pub pace: Pace,
-    /// An unfinished event claim older than this belongs to a run that
-    /// died: a re-delivery may take it over.
-    pub claim_stale_after: TimeDelta,
-    /// How long a handled event is remembered (re-deliveries come within
-    /// minutes; a day is ample).
-    pub claim_keep: TimeDelta,
-    /// How far back open intents are looked for. A dead run's intent is
-    /// found by the next run, minutes later; two days also cover a
-    /// resource that stays busy long after.
-    pub reconcile_within: TimeDelta,
-    /// Where a multi-step change's progress is shown as each step is
-    /// recorded (the CLI prints it); None: nowhere.
-    pub progress: Option<fn(&str)>,
-    /// Told before each planned action is carried out: its number (from
-    /// 1), how many are planned, and the action (the CLI's progress); None:
-    /// nobody.
-    pub on_action: Option<fn(usize, usize, &Action)>,
-    /// The caller's deadline for the run (a Lambda's, less a margin), if it
-    /// has one; the policy's `guardrails.timeouts.run` bounds it anyway.
-    pub deadline: Option<Instant>,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            lease: TimeDelta::minutes(2),
-            pace: Pace::default(),
-            claim_stale_after: TimeDelta::minutes(20),
-            claim_keep: TimeDelta::days(1),
-            reconcile_within: TimeDelta::days(2),
-            progress: None,
-            on_action: None,
-            deadline: None,
-        }
-    }
-}
-
-/// How a run ended.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[serde(rename_all = "snake_case", tag = "status", content = "why")]
-pub enum RunStatus {
-    /// Decided, and acted on what was planned.
-    Done,
-    /// The event was handled before (or is being handled now).
-    Duplicate,
-    /// Nothing in the policy answers this event.
-    Ignored(String),
-    /// The policy is in dry-run mode: planned, nothing acted on.
-    DryRun,
-}
-
-/// What a run did.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct RunReport {
-    /// The event answered.
-    pub event: EventRef,
-    /// How it ended.
-    pub status: RunStatus,
-    /// The plan acted on (the one decided under the leases), if any.
-    pub plan: Option<Plan>,
-    /// Each planned action's outcome.
-    pub outcomes: Vec<Report>,
-    /// Intents of earlier runs settled by this one.
-    pub reconciled: Vec<LogEntry>,
-    /// Resources with a multi-step change still under way after this run
-    /// (it carried them on as far as it could): nothing else is decided
-    /// for them until it ends.
-    pub under_way: BTreeSet<String>,
-    /// Notices sent (or attempted).
-    pub notices: Vec<Notice>,
-    /// Things the operator should know.
-    pub notes: Vec<String>,
-    /// Resources with planned changes left undone because another live
-    /// run holds their lease (the CLI exits non-zero for these).
-    pub left_to_others: Vec<String>,
-    /// Time spent in the decision core, milliseconds.
-    pub decide_ms: f64,
-}
-
-impl RunReport {
-    fn new(event: &EventRef, status: RunStatus) -> Self {
-        RunReport {
-            event: event.clone(),
-            status,
-            plan: None,
-            outcomes: Vec::new(),
-            reconciled: Vec::new(),
-            under_way: BTreeSet::new(),
-            notices: Vec::new(),
-            notes: Vec::new(),
-            left_to_others: Vec::new(),
-            decide_ms: 0.0,
-        }
-    }
-
-    /// Actions AWS accepted.
-    pub fn applied(&self) -> impl Iterator<Item = &Report> {
-        self.outcomes
-            .iter()
-            .filter(|r| matches!(r.outcome, Outcome::Applied { .. }))
-    }
-
-    /// Actions that failed.
-    pub fn failed(&self) -> impl Iterator<Item = &Report> {
-        self.outcomes
-            .iter()
-            .filter(|r| matches!(r.outcome, Outcome::Failed { .. }))
-    }
-
-    /// Actions the guards held back.
-    pub fn refused(&self) -> usize {
-        self.plan.as_ref().map_or(0, |p| p.refused().count())
-    }
-}
-
-/// Why a run stopped before its end. Nothing is acted on after either:
-/// without the ledger tidegate cannot promise cooldowns or leases, and
-/// without a complete observation it does not decide.
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    /// The ledger could not be read or written.
-    #[error("ledger: {0}")]
-    Ledger(LedgerError),
-    /// Observing the estate failed.
-    #[error("observing the estate: {0}")]
-    Aws(AwsError),
-    /// The run's deadline passed before it finished.
-    #[error(
-        "the run's deadline passed after {}: stopped; an unfinished change is settled by the next run",
-        deadline::shown(.after)
-    )]
-    Deadline {
-        /// How long the run had.
-        after: std::time::Duration,
-    },
-}
-
-impl From<LedgerError> for RunError {
-    fn from(e: LedgerError) -> Self {
-        RunError::Ledger(e)
-    }
-}
-
-// By hand rather than `#[from]`: the message already carries the cause,
-// and a `source` too would print it twice in an error chain.
-impl From<AwsError> for RunError {
-    fn from(e: AwsError) -> Self {
-        RunError::Aws(e)
-    }
-}
 
 /// Everything a run works with.
 pub struct Runner<'a> {
@@ -604,244 +441,6 @@ impl Runner<'_> {
             }
         }
         wanted
-    }
-
-    /// Takes the lease of each resource in `wanted`; the ones another run
-    /// holds are left to it (said so in the notes, and listed in
-    /// [`RunReport::left_to_others`]).
-    async fn take_leases(
-        &self,
-        wanted: &BTreeSet<String>,
-        now: DateTime<Utc>,
-        started: Instant,
-        report: &mut RunReport,
-    ) -> Result<BTreeSet<String>, RunError> {
-        let mut leased = BTreeSet::new();
-        let at = clock(now, started);
-        for id in wanted {
-            if self
-                .ledger
-                .take_lease(id, self.holder, at, at + self.settings.lease)
-                .await?
-            {
-                leased.insert(id.clone());
-            } else {
-                report.notes.push(format!(
-                    "{id}: another run holds its lease; its changes are left undone, to that run"
-                ));
-                report.left_to_others.push(id.clone());
-            }
-        }
-        Ok(leased)
-    }
-
-    /// Runs `work` while renewing `leased` every quarter lease, so a run
-    /// that acts for longer than one lease keeps its leases (and a run
-    /// that dies stops renewing them: they lapse within one lease). A lease
-    /// found lost (it lapsed and another run took it) goes into `lost`.
-    async fn with_heartbeat<T>(
-        &self,
-        leased: &BTreeSet<String>,
-        now: DateTime<Utc>,
-        started: Instant,
-        lost: &LostLeases,
-        work: impl std::future::Future<Output = T>,
-    ) -> T {
-        let every = (self.settings.lease / 4)
-            .to_std()
-            .unwrap_or(Duration::from_secs(30))
-            .max(Duration::from_millis(10));
-        let mut work = std::pin::pin!(work);
-        loop {
-            tokio::select! {
-                out = &mut work => return out,
-                () = tokio::time::sleep(every), if !leased.is_empty() => {
-                    self.renew_leases(leased, clock(now, started), lost).await;
-                }
-            }
-        }
-    }
-
-    /// One heartbeat: extends each lease still held to `at` + one lease.
-    async fn renew_leases(&self, leased: &BTreeSet<String>, at: DateTime<Utc>, lost: &LostLeases) {
-        for id in leased {
-            if lost.lease_still_held(id).is_err() {
-                continue;
-            }
-            match self
-                .ledger
-                .take_lease(id, self.holder, at, at + self.settings.lease)
-                .await
-            {
-                Ok(true) => {}
-                Ok(false) => {
-                    lost.lose(id);
-                    tracing::warn!(
-                        resource = %id,
-                        holder = self.holder,
-                        "Lease lost: another run took it over after it lapsed; nothing more is started on it."
-                    );
-                }
-                Err(e) => tracing::warn!(
-                    resource = %id,
-                    error = %e,
-                    "Lease not renewed; tried again at the next heartbeat."
-                ),
-            }
-        }
-    }
-
-    /// Gives the leases back. One that cannot be released expires on its
-    /// own: said in `notes` rather than failing the run.
-    async fn release_leases(&self, leased: &BTreeSet<String>, notes: &mut Vec<String>) {
-        for id in leased {
-            if let Err(e) = self.ledger.release_lease(id, self.holder).await {
-                notes.push(format!(
-                    "{id}: lease not released ({e}); it expires by itself"
-                ));
-            }
-        }
-    }
-
-    /// Latches, notices, and the plan into the report.
-    async fn finish(
-        &self,
-        plan: Plan,
-        history: &History,
-        trigger: &Trigger,
-        now: DateTime<Utc>,
-        report: &mut RunReport,
-    ) -> Result<(), RunError> {
-        let acting = report.status == RunStatus::Done;
-        let was_latched = history.emergency_since.is_some();
-        // The actions carried out are in the log already (intent and
-        // outcome); what the ledger keeps beside them is the latch.
-        let mut after = history.clone();
-        after.record(&plan, report.applied().map(|r| &r.action), now);
-        if acting && after.emergency_since != history.emergency_since {
-            self.ledger.set_emergency(after.emergency_since).await?;
-        }
-        let estate = &self.policy.estate;
-        let mut notices = Vec::new();
-        if acting {
-            // One notice per at-ceiling episode, when it begins; the ledger
-            // keeps the open ones so the next run says "since T".
-            let begun = after
-                .at_limit
-                .iter()
-                .filter(|e| !history.at_limit.iter().any(|h| h.same_place(e)));
-            for episode in begun {
-                self.ledger.set_limit_episode(episode, true).await?;
-                if let Some(a) = plan.at_limit.iter().find(|a| {
-                    a.side == LimitSide::Ceiling && LimitEpisode::of(a).same_place(episode)
-                }) {
-                    notices.push(notify::at_ceiling(estate, a, &trigger.event, now));
-                }
-            }
-            let ended = history
-                .at_limit
-                .iter()
-                .filter(|h| !after.at_limit.iter().any(|e| e.same_place(h)));
-            for episode in ended {
-                self.ledger.set_limit_episode(episode, false).await?;
-            }
-        }
-        for r in &report.outcomes {
-            match &r.outcome {
-                Outcome::Applied { detail } => notices.push(notify::applied(
-                    estate,
-                    &r.action,
-                    detail,
-                    &trigger.event,
-                    now,
-                )),
-                Outcome::Failed { error, .. } => notices.push(notify::failed(
-                    estate,
-                    &r.action,
-                    error,
-                    &trigger.event,
-                    now,
-                )),
-                _ => {}
-            }
-        }
-        // A change a dead run left open, settled by this run's reconcile.
-        notices.extend(
-            report
-                .reconciled
-                .iter()
-                .map(|entry| notify::dead_run(estate, entry, now)),
-        );
-        if trigger.notify_refusals {
-            notices.extend(
-                plan.refused()
-                    .map(|a| notify::refused(estate, a, &trigger.event, now)),
-            );
-        }
-        if trigger.spend.is_some() {
-            self.budget_notices(&plan, was_latched, now, &mut notices, report)
-                .await?;
-        }
-        for n in &notices {
-            if let Some(port) = self.notify
-                && let Err(e) = port.publish_notice(n).await
-            {
-                report
-                    .notes
-                    .push(format!("notice `{}` not sent: {e}", n.subject));
-            }
-        }
-        report.notices.extend(notices);
-        report.notes.extend(plan.notes.iter().cloned());
-        report.plan = Some(plan);
-        Ok(())
-    }
-
-    /// A notice when a budget climbs to a new level in its period (once per
-    /// period and level, not every hour), and when the emergency profile is
-    /// released.
-    async fn budget_notices(
-        &self,
-        plan: &Plan,
-        was_latched: bool,
-        now: DateTime<Utc>,
-        notices: &mut Vec<Notice>,
-        report: &RunReport,
-    ) -> Result<(), RunError> {
-        let estate = &self.policy.estate;
-        let shed: Vec<_> = report
-            .applied()
-            .filter(|r| matches!(r.action.cause, Cause::Budget { .. }))
-            .map(|r| &r.action)
-            .collect();
-        for standing in &plan.budget {
-            let (start, end) = budget::period_bounds(standing.period, now);
-            let key = format!("{}#{}", standing.period, start.format("%Y-%m-%d"));
-            let keep = end - start + TimeDelta::days(1);
-            let before = self
-                .ledger
-                .swap_budget_level(&key, standing.level, now, keep)
-                .await?;
-            if standing.level > before.unwrap_or(BudgetLevel::Ok) {
-                notices.push(notify::budget(estate, standing, before, &shed, now));
-            }
-        }
-        if was_latched
-            && !plan.emergency
-            && let Some(worst) = plan
-                .budget
-                .iter()
-                .max_by(|a, b| a.forecast_percent.total_cmp(&b.forecast_percent))
-        {
-            notices.push(notify::budget(
-                estate,
-                worst,
-                Some(BudgetLevel::Emergency),
-                &[],
-                now,
-            ));
-        }
-        Ok(())
     }
 }
 

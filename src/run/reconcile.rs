@@ -15,7 +15,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 
 use super::journal::LogJournal;
-use super::lease::LostLeases;
+use super::leases::LostLeases;
 use super::{RunError, RunReport, Runner};
 use crate::act::{self, Outcome, current_setting};
 use crate::estate::Status;

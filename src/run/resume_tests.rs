@@ -14,7 +14,6 @@ use tokio::sync::Notify;
 use super::{Runner, Settings, Trigger};
 use crate::act::Pace;
 use crate::act::tap::{Heard, Tap, Tapped};
-use crate::aws::{AwsError, ErrorKind};
 use crate::fake::FakeAws;
 use crate::ledger::{
     Claim, History, Ledger, LedgerError, LogEntry, LoggedStatus, MemoryLedger, SpotWarning,
@@ -23,6 +22,7 @@ use crate::ledger::{
 use crate::observe::Ports;
 use crate::plan::BudgetLevel;
 use crate::policy::{KnobName, load_str};
+use crate::ports::{AwsError, ErrorKind};
 use crate::ports::{ClusterMember, DbCluster, DbInstance};
 use crate::pricing::SnapshotPriceBook;
 use crate::signals::AlarmState;
