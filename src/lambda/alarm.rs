@@ -11,6 +11,21 @@ use super::events::alarm_changes;
 use super::respond::{self, HandlerError};
 use crate::run::{RunStatus, Trigger};
 
+/// The alarm function, for [`super::serve`].
+pub struct Alarm;
+
+impl super::Handler for Alarm {
+    async fn handle(
+        &self,
+        function: &Function,
+        event: &Value,
+        request_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Value, HandlerError> {
+        handle(function, event, request_id, now).await
+    }
+}
+
 /// Answers one alarm event (an SNS event may carry several changes; each
 /// is its own run). `request_id` names this invocation in leases and the
 /// log.
@@ -21,13 +36,15 @@ pub async fn handle(
     now: DateTime<Utc>,
 ) -> Result<Value, HandlerError> {
     let changes = alarm_changes(event)?;
-    let prices = function.price_book(now).await;
+    let prices = function
+        .prices_for(now, |policy| {
+            changes
+                .iter()
+                .any(|c| policy.rules_for_alarm(&c.alarm).next().is_some())
+        })
+        .await;
     let Some(runner) = function.runner(request_id, &prices, now).await else {
-        return Ok(respond::refused_invalid_policy(
-            function.name,
-            &function.policy_source,
-            function.policy.as_ref().err().map_or("", String::as_str),
-        ));
+        return Ok(function.refusal());
     };
     let mut answers = Vec::new();
     for change in changes {

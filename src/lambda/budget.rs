@@ -22,6 +22,23 @@ use crate::policy::BudgetPeriod;
 use crate::ports::CostPort;
 use crate::run::Trigger;
 
+/// The budget function, for [`super::serve`]: spend read through `cost`
+/// (Cost Explorer in the Lambda, built from the function's SDK
+/// configuration).
+pub struct Budget<C>(pub C);
+
+impl<C: CostPort> super::Handler for Budget<C> {
+    async fn handle(
+        &self,
+        function: &Function,
+        event: &Value,
+        request_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Value, HandlerError> {
+        handle(function, &self.0, event, request_id, now).await
+    }
+}
+
 /// Answers one budget event, reading spend through `cost`.
 pub async fn handle(
     function: &Function,
@@ -31,13 +48,11 @@ pub async fn handle(
     now: DateTime<Utc>,
 ) -> Result<Value, HandlerError> {
     let invocation = budget_invocation(event)?;
-    let prices = function.price_book(now).await;
+    let prices = function
+        .prices_for(now, |policy| policy.budgets.is_some())
+        .await;
     let Some(runner) = function.runner(request_id, &prices, now).await else {
-        return Ok(respond::refused_invalid_policy(
-            function.name,
-            &function.policy_source,
-            function.policy.as_ref().err().map_or("", String::as_str),
-        ));
+        return Ok(function.refusal());
     };
     let Some(budgets) = &runner.policy.budgets else {
         tracing::info!(

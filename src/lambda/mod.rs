@@ -23,6 +23,7 @@ pub mod events;
 pub mod permissions;
 mod respond;
 pub mod scheduler;
+mod serve;
 pub mod spot;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -41,6 +42,7 @@ use crate::pricing::{LivePriceBook, PriceBook, SnapshotPriceBook};
 use crate::run::{Runner, Settings};
 
 pub use respond::HandlerError;
+pub use serve::{Error, Handler, serve, start};
 
 /// How long before the Lambda's own deadline a run stops: time to say so,
 /// give the event claim and the leases back, and answer with an error
@@ -268,6 +270,36 @@ impl Function {
         crate::observe::price_book(policy, None, sources, now).await
     }
 
+    /// The prices for one event: the Pricing API's (see
+    /// [`Function::price_book`]) only when `has_work` says the policy has
+    /// something to do for the event; an event the policy does not answer
+    /// (an alarm that drives no rule, a policy without budgets) is priced
+    /// on the snapshot alone, without a call.
+    pub(super) async fn prices_for(
+        &self,
+        now: DateTime<Utc>,
+        has_work: impl FnOnce(&Policy) -> bool,
+    ) -> LivePriceBook {
+        match &self.policy {
+            Ok(policy) if has_work(policy) => self.price_book(now).await,
+            _ => LivePriceBook::snapshot_only(
+                "",
+                "nothing to price for this event".to_string(),
+                false,
+                self.prices.clone(),
+            ),
+        }
+    }
+
+    /// The answer of a function whose policy is invalid: it refuses to act.
+    pub(super) fn refusal(&self) -> serde_json::Value {
+        respond::refused_invalid_policy(
+            self.name,
+            &self.policy_source,
+            self.policy.as_ref().err().map_or("", String::as_str),
+        )
+    }
+
     /// A runner for one invocation priced by `prices`, or None when the
     /// policy is invalid (logged, and notified once per cold start).
     async fn runner<'a>(
@@ -332,32 +364,6 @@ fn same_region(policy: Policy, running_in: Option<&str>) -> Result<Policy, Strin
         )),
         _ => Ok(policy),
     }
-}
-
-/// What every function's `main` does before serving events: JSON logs on
-/// stdout (level from `TIDEGATE_LOG`: `error`, `warn`, `info` (default),
-/// `debug` or `trace`), the
-/// configuration from the environment, the SDK configuration from the
-/// standard chain (the Lambda's role), and the cold start.
-pub async fn start(name: &'static str) -> Result<Function, HandlerError> {
-    let level = std::env::var("TIDEGATE_LOG")
-        .ok()
-        .and_then(|l| l.parse::<tracing::Level>().ok())
-        .unwrap_or(tracing::Level::INFO);
-    // A second subscriber (tests) is not an error worth stopping for.
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(false)
-        .with_span_list(false)
-        .with_max_level(level)
-        .with_writer(std::io::stdout)
-        .try_init();
-    let config = Config::from_env(|k| std::env::var(k).ok()).inspect_err(|e| {
-        tracing::error!(function = name, error = %e, "cannot start: {e}");
-    })?;
-    let sdk = crate::aws::load_config(&crate::aws::Endpoint::default()).await;
-    Ok(Function::cold_start(name, &config, &sdk).await)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::emf;
 use super::events::EventError;
 use crate::act::Outcome;
-use crate::aws::AwsError;
+use crate::ports::AwsError;
 use crate::run::{RunError, RunReport};
 
 /// Why an invocation failed (Lambda then reports an error, and an

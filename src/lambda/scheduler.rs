@@ -10,6 +10,21 @@ use super::Function;
 use super::respond::{self, HandlerError};
 use crate::run::Trigger;
 
+/// The scheduler function, for [`super::serve`].
+pub struct Scheduler;
+
+impl super::Handler for Scheduler {
+    async fn handle(
+        &self,
+        function: &Function,
+        event: &Value,
+        request_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Value, HandlerError> {
+        handle(function, event, request_id, now).await
+    }
+}
+
 /// Answers one scheduler invocation. The event is not read: whatever
 /// invoked the function, the answer is the same convergence run. (No
 /// idempotency record either: running twice converges to the same state.)
@@ -19,13 +34,9 @@ pub async fn handle(
     request_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Value, HandlerError> {
-    let prices = function.price_book(now).await;
+    let prices = function.prices_for(now, |_| true).await;
     let Some(runner) = function.runner(request_id, &prices, now).await else {
-        return Ok(respond::refused_invalid_policy(
-            function.name,
-            &function.policy_source,
-            function.policy.as_ref().err().map_or("", String::as_str),
-        ));
+        return Ok(function.refusal());
     };
     let report = runner.run(&Trigger::schedule(None), now).await?;
     respond::log(function.name, &runner.policy.estate, &report, now);

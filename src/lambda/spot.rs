@@ -14,7 +14,23 @@ use super::Function;
 use super::events::spot_event;
 use super::respond::{self, HandlerError};
 use crate::ledger::SpotWarning;
+use crate::policy::ResourceKind;
 use crate::run::{RunStatus, Trigger};
+
+/// The spot function, for [`super::serve`].
+pub struct Spot;
+
+impl super::Handler for Spot {
+    async fn handle(
+        &self,
+        function: &Function,
+        event: &Value,
+        request_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Value, HandlerError> {
+        handle(function, event, request_id, now).await
+    }
+}
 
 /// Answers one spot warning.
 pub async fn handle(
@@ -39,13 +55,16 @@ pub async fn handle(
         // The same shape as a run's answer (`RunStatus::Ignored`).
         return Ok(json!({ "status": { "status": "ignored", "why": why }, "applied": [] }));
     };
-    let prices = function.price_book(now).await;
+    let prices = function
+        .prices_for(now, |policy| {
+            policy
+                .resources
+                .iter()
+                .any(|r| r.kind == ResourceKind::AutoscalingGroup)
+        })
+        .await;
     let Some(runner) = function.runner(request_id, &prices, now).await else {
-        return Ok(respond::refused_invalid_policy(
-            function.name,
-            &function.policy_source,
-            function.policy.as_ref().err().map_or("", String::as_str),
-        ));
+        return Ok(function.refusal());
     };
     let trigger = Trigger::spot(
         Some(warning.id.clone()),

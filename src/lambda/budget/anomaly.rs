@@ -20,12 +20,12 @@
 use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 use serde::Serialize;
 
-use crate::aws::ErrorKind;
 use crate::budget::anomaly::{self, RECENT_DAYS, Verdict};
 use crate::ledger::Ledger;
 use crate::notify::{self, Notice, Severity};
 use crate::plan::BudgetLevel;
 use crate::policy::AnomalySettings;
+use crate::ports::ErrorKind;
 use crate::ports::{CostAnomaly, CostPort, NOT_AVAILABLE};
 
 /// How long a day's notified severity is kept: past the last run that
