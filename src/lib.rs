@@ -31,6 +31,7 @@
 //!   terminal.
 
 pub mod act;
+#[cfg(feature = "aws")]
 pub mod aws;
 pub mod backtest;
 pub mod budget;

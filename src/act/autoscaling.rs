@@ -8,11 +8,11 @@
 //! Whether the change is already in effect was decided by the caller on a
 //! fresh observation.
 
-use crate::aws::{AwsError, ErrorKind};
 use crate::estate::{Member, Setting};
 use crate::observe::Ports;
 use crate::plan::Action;
 use crate::policy::KnobName;
+use crate::ports::{AwsError, ErrorKind};
 
 /// Applies one planned action; returns the calls made, for the operator.
 /// `refresh`: the minimum healthy percent of an instance refresh to start

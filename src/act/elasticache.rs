@@ -9,12 +9,12 @@
 //! shard) before the call, so an out-of-range target fails with a clear
 //! error rather than AWS's.
 
-use crate::aws::{AwsError, ErrorKind};
 use crate::estate::{Member, Setting};
 use crate::observe::Ports;
 use crate::plan::Action;
 use crate::policy::KnobName;
 use crate::ports::AllowedNodeTypes;
+use crate::ports::{AwsError, ErrorKind};
 
 const SERVICE: &str = "elasticache";
 /// ElastiCache's shard range (cluster mode).

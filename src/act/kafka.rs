@@ -9,12 +9,12 @@
 //! this way (fewer brokers, smaller volumes) fails with a clear error
 //! before any call.
 
-use crate::aws::{AwsError, ErrorKind};
 use crate::estate::{Member, Setting};
 use crate::observe::Ports;
 use crate::plan::Action;
 use crate::policy::KnobName;
 use crate::ports::KafkaCluster;
+use crate::ports::{AwsError, ErrorKind};
 
 const SERVICE: &str = "kafka";
 

@@ -34,12 +34,12 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use serde::Serialize;
 
-use crate::aws::AwsError;
 use crate::estate::{Estate, Member, Setting, Status};
 use crate::ledger::Steps;
 use crate::observe::Ports;
 use crate::plan::Action;
 use crate::policy::{KnobName, Policy, Resource, ResourceKind};
+use crate::ports::AwsError;
 
 /// How long to wait between polls, and at most, in multi-step changes
 /// (Aurora writer resize).

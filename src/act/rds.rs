@@ -9,11 +9,11 @@
 //! can see first (a shrinking ceiling, a setting of the wrong shape) fails
 //! before any call, named like AWS's own errors.
 
-use crate::aws::{AwsError, ErrorKind};
 use crate::estate::{Member, Power, Setting};
 use crate::observe::Ports;
 use crate::plan::Action;
 use crate::policy::{KnobName, Resource};
+use crate::ports::{AwsError, ErrorKind};
 
 const SERVICE: &str = "rds";
 

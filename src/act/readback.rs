@@ -13,11 +13,11 @@
 use chrono::Utc;
 
 use super::{Outcome, current_setting};
-use crate::aws::AwsError;
 use crate::estate::{Member, Status};
 use crate::observe::{self, Ports};
 use crate::plan::Action;
 use crate::policy::{Policy, Resource};
+use crate::ports::AwsError;
 
 /// The outcome of `action`, whose call ended in `error`, from the resource
 /// as it is now.

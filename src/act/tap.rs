@@ -12,9 +12,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 
-use crate::aws::AwsError;
 use crate::observe::Ports;
 use crate::policy::SpotMix;
+use crate::ports::AwsError;
 use crate::ports::{
     AllowedNodeTypes, AutoScalingGroup, AutoScalingPort, DbCluster, DbInstance, ElastiCachePort,
     KafkaCluster, KafkaPort, Listing, RdsPort, ReplicationGroup, Tags,

@@ -9,7 +9,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use super::error::{AwsError, ErrorKind, classify_code};
+use super::{AwsError, ErrorKind, classify_code};
 
 impl AwsError {
     /// Classifies an SDK error from `service`'s `operation` on `resource`.

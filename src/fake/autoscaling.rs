@@ -6,9 +6,9 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::{lock, refuse};
-use crate::aws::{AwsError, ErrorKind};
 use crate::policy::SpotMix;
 use crate::ports::{AutoScalingGroup, AutoScalingPort, Listing};
+use crate::ports::{AwsError, ErrorKind};
 
 /// Auto Scaling with state.
 #[derive(Debug, Default)]

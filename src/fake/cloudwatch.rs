@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::lock;
-use crate::aws::AwsError;
+use crate::ports::AwsError;
 use crate::ports::{AlarmReading, CloudWatchPort, History, MetricQuery};
 use crate::signals::AlarmState;
 

@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 
 use super::lock;
-use crate::aws::AwsError;
 use crate::budget::anomaly::DaySpend;
+use crate::ports::AwsError;
 use crate::ports::{CostAnomaly, CostPort, not_available};
 
 /// The account's spend, day by day, and its Cost Anomaly Detection.

@@ -6,8 +6,8 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::{lock, refuse};
-use crate::aws::{AwsError, ErrorKind};
 use crate::ports::{AllowedNodeTypes, ElastiCachePort, Listing, ReplicationGroup, Tags};
+use crate::ports::{AwsError, ErrorKind};
 
 /// ElastiCache with state.
 #[derive(Debug, Default)]

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::{lock, refuse};
-use crate::aws::{AwsError, ErrorKind};
+use crate::ports::{AwsError, ErrorKind};
 use crate::ports::{KafkaCluster, KafkaPort, Listing, Unreadable};
 
 /// MSK, as AWS behaves: one update at a time, only while `ACTIVE`, only

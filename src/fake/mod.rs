@@ -22,7 +22,7 @@ pub use elasticache::FakeElastiCache;
 pub use kafka::FakeKafka;
 pub use rds::FakeRds;
 
-use crate::aws::{AwsError, ErrorKind};
+use crate::ports::{AwsError, ErrorKind};
 
 fn refuse(
     service: &'static str,

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 
 use super::{lock, refuse};
-use crate::aws::{AwsError, ErrorKind};
+use crate::ports::{AwsError, ErrorKind};
 use crate::ports::{DbCluster, DbInstance, Listing, RdsPort, Tags};
 
 /// RDS and Aurora, as AWS behaves.

@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{History, LimitEpisode, LogEntry, SpotWarning};
-use crate::aws::AwsError;
 use crate::plan::BudgetLevel;
+use crate::ports::AwsError;
 use crate::pricing::CachedPrices;
 
 /// Why the ledger could not be read or written.

@@ -16,9 +16,9 @@
 use std::collections::BTreeMap;
 
 use super::{Observation, nothing_found, selects};
-use crate::aws::ErrorKind;
 use crate::estate::{Member, Setting, Status};
 use crate::policy::{KnobName, Policy, Resource, ResourceKind, Selector};
+use crate::ports::ErrorKind;
 use crate::ports::{ElastiCachePort, ReplicationGroup, Tags};
 
 /// Adds the members `policy` selects to `obs`. Returns the groups whose
@@ -150,8 +150,8 @@ mod tests {
     use async_trait::async_trait;
 
     use super::*;
-    use crate::aws::AwsError;
     use crate::policy::load_str;
+    use crate::ports::AwsError;
     use crate::ports::Listing;
 
     const POLICY: &str = r#"

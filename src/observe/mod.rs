@@ -28,9 +28,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
-use crate::aws::AwsError;
 use crate::estate::Estate;
 use crate::policy::{Policy, ResourceKind, Selector};
+use crate::ports::AwsError;
 use crate::ports::{
     AutoScalingPort, CloudWatchPort, ElastiCachePort, KafkaPort, Listing, RdsPort, Tags,
 };

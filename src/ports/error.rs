@@ -1,8 +1,8 @@
 //! AWS errors, classified once: what the engine needs to know to decide
 //! whether to retry, skip or report, with the call, the resource and AWS's
-//! own code and message kept for the operator. No SDK type here: the pure
-//! modules (ports, fakes, backtest) name these without the `aws` feature;
-//! `super::sdk_error` turns an SDK error into one.
+//! own code and message kept for the operator. No SDK type here: it is
+//! the ports' error, named by the pure modules (fakes, backtest) without
+//! the `aws` feature; `crate::aws`'s `sdk_error` turns an SDK error into one.
 
 use std::fmt;
 

@@ -6,12 +6,14 @@
 //! listed once per run, however many resources the policy names (the
 //! second look under the leases reads DB instances by identifier).
 
+mod error;
+pub use error::{AwsError, ErrorKind, classify_code};
+
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::aws::AwsError;
 use crate::policy::SpotMix;
 use crate::signals::AlarmState;
 
@@ -470,7 +472,7 @@ pub trait CloudWatchPort: Send + Sync {
             service: "cloudwatch",
             operation: "GetMetricData",
             resource: String::new(),
-            kind: crate::aws::ErrorKind::Other,
+            kind: crate::ports::ErrorKind::Other,
             code: None,
             message: "this CloudWatch port keeps no metric history".to_owned(),
         })
@@ -537,7 +539,7 @@ pub fn not_available(operation: &'static str) -> AwsError {
         service: "ce",
         operation,
         resource: String::new(),
-        kind: crate::aws::ErrorKind::Other,
+        kind: crate::ports::ErrorKind::Other,
         code: Some(NOT_AVAILABLE.to_owned()),
         message: "this cost source does not serve it".to_owned(),
     }

@@ -23,12 +23,12 @@ mod writer;
 mod tests;
 
 use super::{Journal, Outcome, Pace};
-use crate::aws::{AwsError, ErrorKind};
 use crate::estate::{Member, Power, Setting};
 use crate::ledger::Steps;
 use crate::observe::Ports;
 use crate::plan::Action;
 use crate::policy::{KnobName, Resource};
+use crate::ports::{AwsError, ErrorKind};
 
 use self::view::View;
 

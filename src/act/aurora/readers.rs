@@ -13,9 +13,9 @@
 
 use super::view::{View, free_name, newest};
 use super::{SERVERLESS_CLASS, after, refuse};
-use crate::aws::{AwsError, ErrorKind};
 use crate::observe::Ports;
 use crate::policy::{KnobName, Resource};
+use crate::ports::{AwsError, ErrorKind};
 
 const ALREADY_EXISTS: &str = "DBInstanceAlreadyExists";
 const NOT_FOUND: &str = "DBInstanceNotFound";

@@ -2,8 +2,8 @@
 //! on them (free names, the newest readers). Pure but for [`View::read`].
 
 use super::refuse;
-use crate::aws::{AwsError, ErrorKind};
 use crate::observe::Ports;
+use crate::ports::{AwsError, ErrorKind};
 use crate::ports::{DbCluster, DbInstance};
 
 /// Statuses an instance never leaves by itself on its way to `available`.

@@ -24,10 +24,10 @@ use chrono::Utc;
 use super::view::{DEAD_ENDS, View, free_name};
 use super::{SERVERLESS_CLASS, refuse};
 use crate::act::{Journal, Outcome, Pace};
-use crate::aws::{AwsError, ErrorKind};
 use crate::ledger::{Step, StepOp, StepState, Steps};
 use crate::observe::Ports;
 use crate::ports::DbInstance;
+use crate::ports::{AwsError, ErrorKind};
 
 /// Starts the resize of cluster `id`'s writer to `class`: the steps are
 /// planned from the cluster as it is now, recorded, then taken.

@@ -9,9 +9,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use super::queries::{metric_queries, wanted};
 use super::storage::{GIB, StorageRead, Used};
 use super::{Observation, alarm_names, read};
-use crate::aws::{AwsError, ErrorKind};
 use crate::estate::{Estate, Member, Setting, Status, StorageFacts};
 use crate::policy::{KnobName, Policy, ResourceKind, load_str};
+use crate::ports::{AwsError, ErrorKind};
 use crate::ports::{CloudWatchPort, Dimensions, MetricQuery};
 use crate::signals::AlarmState;
 
