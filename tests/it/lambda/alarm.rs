@@ -3,7 +3,7 @@
 use futures::future::join_all;
 use serde_json::Value;
 use tidegate::lambda::alarm;
-use tidegate::ledger::{Ledger, LoggedStatus};
+use tidegate::ledger::{Ledger, LoggedStatus, PriceCache};
 
 use super::{Stack, alarm_event, at, capture_logs, event};
 use crate::support::MotoServer;
@@ -122,6 +122,14 @@ async fn an_unknown_alarm_does_nothing_and_says_so() {
     );
     assert_eq!(stack.db_class().await, "db.r6g.large");
     assert!(stack.notices().await.is_empty());
+    // Nothing to decide, so nothing priced: the Pricing API was not asked
+    // (a run that asks keeps its answer in the ledger's price cache).
+    let cached = function
+        .ledger()
+        .cached_prices("us-east-1")
+        .await
+        .expect("read the price cache");
+    assert!(cached.is_none(), "{cached:?}");
     let warned = logs
         .lines()
         .into_iter()
