@@ -36,7 +36,7 @@ use crate::ports::{
 };
 use crate::signals::Signals;
 
-pub use metrics::metric_queries;
+pub use metrics::{TERRAFORM_METRICS_FILE, metric_queries, terraform_metrics};
 pub use prices::{PRICE_CACHE_KEEP, PriceApi, PriceSources, price_book, price_book_for};
 
 /// The ports observe and act go through.

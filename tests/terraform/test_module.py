@@ -180,8 +180,12 @@ def test_each_metric_rule_of_the_policy_becomes_an_alarm(module, policy):
     assert alarm["alarm_name"] == "${each.key}"
     assert alarm["alarm_actions"] == ['${aws_lambda_function.this["alarm"].arn}']
     assert "local.metric_rules" in module["locals"]["alarms"]
-    namespaces = module["locals"]["namespaces"]
-    dims = module["locals"]["dimension_names"]
+    # The table is the engine's (generated; src/observe/metrics/terraform.rs
+    # checks the committed file is current).
+    assert module["locals"]["metrics"] == '${jsondecode(file("${path.module}/metrics.json"))}'
+    table = json.loads((MODULE / "metrics.json").read_text())
+    namespaces = table["namespaces"]
+    dims = table["dimension_names"]
     names = []
     for r, rule, name in policy_rules(policy):
         if name is None:

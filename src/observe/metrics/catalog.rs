@@ -440,13 +440,7 @@ mod tests {
 
     #[test]
     fn lists_hold_each_name_once() {
-        for kind in [
-            ResourceKind::RdsInstance,
-            ResourceKind::AuroraCluster,
-            ResourceKind::MskCluster,
-            ResourceKind::ElasticacheRedis,
-            ResourceKind::AutoscalingGroup,
-        ] {
+        for kind in ResourceKind::ALL {
             let mut names: Vec<&str> = known_metrics(kind).collect();
             let n = names.len();
             names.sort_unstable();

@@ -28,12 +28,14 @@
 //!
 //! Split by concern: [`catalog`] lists the metric names each kind's
 //! namespace publishes (for validation), [`queries`] says what to read, [`storage`] turns the
-//! storage metrics into a used percent, this file reads and files the
-//! answers.
+//! storage metrics into a used percent, [`terraform`] writes the
+//! namespace/dimension table for the Terraform module's alarms, this file
+//! reads and files the answers.
 
 pub(crate) mod catalog;
 mod queries;
 mod storage;
+mod terraform;
 #[cfg(test)]
 mod tests;
 use std::collections::BTreeMap;
@@ -46,6 +48,7 @@ use crate::ports::CloudWatchPort;
 use crate::signals::AlarmState;
 
 pub use queries::metric_queries;
+pub use terraform::{TERRAFORM_METRICS_FILE, terraform_metrics};
 
 /// Every alarm name the policy's rules map to, sorted, once each.
 fn alarm_names(policy: &Policy) -> Vec<String> {

@@ -38,26 +38,39 @@ pub(super) fn namespace(kind: ResourceKind) -> &'static str {
     }
 }
 
+/// The dimension that names a resource of `kind` in its namespace (for
+/// MSK's per-broker metrics, beside `Broker ID`); None for ElastiCache,
+/// whose node metrics are per member cluster (`CacheClusterId`), with no
+/// replication-group dimension.
+pub(super) fn dimension_name(kind: ResourceKind) -> Option<&'static str> {
+    match kind {
+        ResourceKind::RdsInstance => Some("DBInstanceIdentifier"),
+        ResourceKind::AuroraCluster => Some("DBClusterIdentifier"),
+        ResourceKind::AutoscalingGroup => Some("AutoScalingGroupName"),
+        ResourceKind::MskCluster => Some("Cluster Name"),
+        ResourceKind::ElasticacheRedis => None,
+    }
+}
+
 /// The dimension sets `metric` of `member` is published under (see the
 /// module table); empty when its sub-resources are not known.
 fn sources(member: &Member, metric: &str) -> Vec<Dimensions> {
     let id = &member.identifier;
     let one = |name: &str| vec![vec![(name.to_owned(), id.clone())]];
-    match member.kind {
-        ResourceKind::RdsInstance => one("DBInstanceIdentifier"),
-        ResourceKind::AuroraCluster => one("DBClusterIdentifier"),
-        ResourceKind::AutoscalingGroup => one("AutoScalingGroupName"),
-        ResourceKind::MskCluster if MSK_CLUSTER_METRICS.contains(&metric) => one("Cluster Name"),
-        ResourceKind::MskCluster => broker_ids(member)
-            .into_iter()
-            .map(|b| {
-                vec![
-                    ("Cluster Name".to_owned(), id.clone()),
-                    ("Broker ID".to_owned(), b),
-                ]
-            })
-            .collect(),
-        ResourceKind::ElasticacheRedis => member
+    match (member.kind, dimension_name(member.kind)) {
+        (ResourceKind::MskCluster, Some(cluster)) if !MSK_CLUSTER_METRICS.contains(&metric) => {
+            broker_ids(member)
+                .into_iter()
+                .map(|b| {
+                    vec![
+                        (cluster.to_owned(), id.clone()),
+                        ("Broker ID".to_owned(), b),
+                    ]
+                })
+                .collect()
+        }
+        (_, Some(name)) => one(name),
+        (_, None) => member
             .parts
             .iter()
             .map(|c| vec![("CacheClusterId".to_owned(), c.clone())])

@@ -240,6 +240,15 @@ pub enum ResourceKind {
 }
 
 impl ResourceKind {
+    /// Every kind, in the order the policy reference lists them.
+    pub const ALL: [ResourceKind; 5] = [
+        ResourceKind::RdsInstance,
+        ResourceKind::AuroraCluster,
+        ResourceKind::MskCluster,
+        ResourceKind::ElasticacheRedis,
+        ResourceKind::AutoscalingGroup,
+    ];
+
     /// The kind as written in the policy file.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -75,13 +75,7 @@ impl Owner<'_> {
 /// ones a resource of kind `kind` (as written) may have: the common keys and
 /// its own. `None` when `kind` is no kind, so the caller keeps them all.
 pub fn keys_of_kind<'e>(expected: &[&'e str], kind: &str) -> Option<Vec<&'e str>> {
-    const KINDS: [ResourceKind; 5] = [
-        ResourceKind::RdsInstance,
-        ResourceKind::AuroraCluster,
-        ResourceKind::MskCluster,
-        ResourceKind::ElasticacheRedis,
-        ResourceKind::AutoscalingGroup,
-    ];
+    const KINDS: [ResourceKind; 5] = ResourceKind::ALL;
     let own = KINDS.into_iter().find(|k| k.as_str() == kind)?;
     let foreign = |key: &str| KINDS.iter().any(|k| kind_keys(*k).contains(&key));
     Some(
