@@ -14,7 +14,10 @@ use aws_sdk_autoscaling::types::LaunchTemplateSpecification;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 use tidegate::lambda::{scheduler, spot};
-use tidegate::policy::SpotMix;
+use tidegate::ledger::{Ledger, SpotWarning, SpotWarningKind};
+use tidegate::policy::{KnobName, SpotMix};
+use tidegate::pricing::SnapshotPriceBook;
+use tidegate::run::{Runner, Settings, Trigger};
 
 use super::{Stack, at, event};
 use crate::support::{MotoServer, unique};
@@ -241,6 +244,79 @@ async fn three_warnings_raise_one_step_a_fourth_changes_nothing_and_quiet_steps_
     // Never below it.
     run(t0 + TimeDelta::minutes(3 + 200)).await;
     assert_eq!(mix_of(&stack, &web).await.0, 30);
+}
+
+#[tokio::test]
+async fn plan_shows_the_spot_mix_change_a_scheduler_run_then_makes() {
+    // One path (issue 13): `tidegate plan` reads the spot warnings in the
+    // ledger as a run does, so it shows the raise the next run makes.
+    let (stack, web, instance, _) = stack().await;
+    let scheduler_fn = stack.function("scheduler").await;
+    let t0 = at("2026-11-23T10:00:00Z");
+    let ledger = scheduler_fn.ledger();
+    for (m, kind) in [
+        (0, SpotWarningKind::Interruption),
+        (1, SpotWarningKind::Rebalance),
+        (2, SpotWarningKind::Interruption),
+    ] {
+        let warning = SpotWarning {
+            group: web.clone(),
+            instance: instance.clone(),
+            kind,
+            at: t0 + TimeDelta::minutes(m),
+        };
+        ledger
+            .record_spot_warning(&warning, TimeDelta::days(1))
+            .await
+            .expect("record a warning");
+    }
+    let now = t0 + TimeDelta::minutes(3);
+    let policy = scheduler_fn.policy.as_ref().expect("a valid policy");
+    let prices = SnapshotPriceBook::embedded();
+    let runner = Runner {
+        policy,
+        ports: scheduler_fn.ports(),
+        ledger,
+        notify: None,
+        prices: &prices,
+        holder: "tidegate plan",
+        settings: Settings::default(),
+    };
+    let plan = runner
+        .preview(&Trigger::cli("tidegate plan", None), now)
+        .await
+        .expect("plan");
+    let planned: Vec<_> = plan
+        .planned()
+        .filter(|a| a.identifier == web && a.knob == KnobName::SpotMix)
+        .collect();
+    assert_eq!(planned.len(), 1, "{plan:#?}");
+    let shown = planned[0].to.clone();
+    assert_eq!(mix_of(&stack, &web).await.0, 30, "plan changed nothing");
+
+    let answer = scheduler::handle(
+        &scheduler_fn,
+        &event("schedule-eventbridge.json"),
+        "req-s",
+        now,
+    )
+    .await
+    .expect("scheduler run");
+    let applied: Vec<_> = stack
+        .log(&scheduler_fn, now)
+        .await
+        .into_iter()
+        .filter(|l| l.action.identifier == web)
+        .collect();
+    assert_eq!(applied.len(), 1, "{answer:#}");
+    assert_eq!(applied[0].action.to, shown, "{answer:#}");
+    assert_eq!(
+        mix_of(&stack, &web).await,
+        (
+            50,
+            vec!["m6i.large".into(), "m5.large".into(), "m7i.large".into()]
+        )
+    );
 }
 
 #[tokio::test]
