@@ -48,6 +48,13 @@ impl Alarms {
                 continue;
             };
             if m.metric != metric {
+                // One trace drives a resource: a rule on another metric
+                // has nothing to read in the replay. Said, not skipped.
+                notes.push(format!(
+                    "rule `{}` reads `{}`, which this trace ({metric}) is not: it never fires in the replay",
+                    m.describe(),
+                    m.metric
+                ));
                 continue;
             }
             let (above, threshold) = match m.comparison {

@@ -498,6 +498,18 @@ pub struct MetricThreshold {
     pub period: Span,
     /// Periods in a row.
     pub evaluation_periods: u32,
+    /// Where a metric outside the kind's namespace lives (`namespace:`,
+    /// `dimensions:`); None: the kind's own namespace and dimensions.
+    pub custom: Option<CustomMetric>,
+}
+
+/// A metric a rule names with its own namespace and dimensions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomMetric {
+    /// CloudWatch namespace.
+    pub namespace: String,
+    /// Dimension name and value pairs, sorted by name.
+    pub dimensions: Vec<(String, String)>,
 }
 
 impl MetricThreshold {

@@ -16,6 +16,7 @@
 //!   engine never changes a dimension the policy does not mention.
 
 mod anomaly;
+mod custom_metric;
 mod owner;
 mod predictive;
 mod profiles;

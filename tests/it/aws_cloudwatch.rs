@@ -283,6 +283,107 @@ resources:
     assert!(obs.notes.is_empty(), "{:?}", obs.notes);
 }
 
+/// A rule with its own `namespace:` and `dimensions:` reads its metric
+/// there (issue 21.1): PgBouncer's waiting clients, published by the
+/// operator under `PgBouncer` with a `Pool` dimension, not the group's.
+#[tokio::test]
+async fn a_rule_with_its_own_namespace_reads_its_metric_there() {
+    let moto = MotoServer::shared();
+    let config = moto.sdk_config().await;
+    let (adapter, cw) = clients(moto).await;
+    let asg = AutoScalingAdapter::new(&config);
+    let (rds, elasticache, kafka) = (
+        RdsAdapter::new(&config),
+        ElastiCacheAdapter::new(&config),
+        KafkaAdapter::new(&config),
+    );
+    let ports = Ports {
+        rds: &rds,
+        elasticache: &elasticache,
+        kafka: &kafka,
+        autoscaling: &asg,
+        cloudwatch: &adapter,
+    };
+    let (id, group, pool) = (unique("pgb"), unique("pgb-group"), unique("pool"));
+    let template = create_launch_template(moto, &unique("lt-pgb"));
+    aws_sdk_autoscaling::Client::new(&config)
+        .create_auto_scaling_group()
+        .auto_scaling_group_name(&group)
+        .availability_zones("us-east-1a")
+        .min_size(0)
+        .max_size(4)
+        .desired_capacity(0)
+        .launch_template(
+            aws_sdk_autoscaling::types::LaunchTemplateSpecification::builder()
+                .launch_template_id(template)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("create group");
+    let policy = load_str(
+        &format!(
+            r#"
+version: 1
+estate: cw-custom
+guardrails: {{ max_actions_per_hour: 10, oscillation_window: 1h }}
+spot_mix:
+  web: {{ spot_percent: 0, on_demand_base: 0, allocation_strategy: lowest-price, instance_types: [m6i.large] }}
+resources:
+  - id: {id}
+    kind: autoscaling_group
+    identifier: {group}
+    workload_class: web
+    capacity: {{ min: 0, max: 4, floor: 0 }}
+    scale_up:
+      - {{ metric: cl_waiting, above: 5, evaluation_periods: 2, statistic: Maximum, namespace: PgBouncer, dimensions: {{ Pool: {pool} }} }}
+"#
+        ),
+        "cw-custom.yaml",
+    )
+    .expect("a custom metric validates");
+    let now = Utc::now();
+    let mut call = cw.put_metric_data().namespace("PgBouncer");
+    for (minutes_ago, value) in [(13, 1.0), (8, 7.0), (3, 9.0)] {
+        let at = now - TimeDelta::minutes(minutes_ago);
+        call = call.metric_data(
+            MetricDatum::builder()
+                .metric_name("cl_waiting")
+                .dimensions(Dimension::builder().name("Pool").value(&pool).build())
+                .timestamp(SmithyTime::from_secs(at.timestamp()))
+                .value(value)
+                .build(),
+        );
+    }
+    call.send().await.expect("put PgBouncer points");
+    // The same name under the group's own dimension must not be what is read.
+    let mut decoy = cw.put_metric_data().namespace("AWS/EC2");
+    decoy = decoy.metric_data(
+        MetricDatum::builder()
+            .metric_name("cl_waiting")
+            .dimensions(
+                Dimension::builder()
+                    .name("AutoScalingGroupName")
+                    .value(&group)
+                    .build(),
+            )
+            .timestamp(SmithyTime::from_secs(
+                (now - TimeDelta::minutes(3)).timestamp(),
+            ))
+            .value(100.0)
+            .build(),
+    );
+    decoy.send().await.expect("put decoy point");
+
+    let obs = observe::observe(&policy, ports, now).await;
+    assert_eq!(
+        obs.signals.series(&group, "cl_waiting"),
+        Some(&[1.0, 7.0, 9.0][..]),
+        "{:?}",
+        obs.notes
+    );
+}
+
 /// A broker metric read from two brokers' series is, per period, the
 /// hotter broker's value: AWS publishes `CpuUser` per `Cluster Name` +
 /// `Broker ID`, and the adapter folds the sources by max.

@@ -269,6 +269,27 @@ fn emulated_alarms_average_each_period_and_need_every_period() {
     assert_eq!(state(&alarms), Some(AlarmState::Ok));
 }
 
+#[test]
+fn a_rule_on_a_metric_the_trace_is_not_is_said_to_never_fire() {
+    let p = policy::load_str(
+        &std::fs::read_to_string(fixture("tiny/policy.yaml")).expect("tiny policy"),
+        "tiny.yaml",
+    )
+    .expect("validates");
+    let web = p.resource("web").expect("web");
+    // The tiny policy's rules read CPUUtilization; a trace of another
+    // metric drives none of them, and each is named.
+    let (alarms, notes) = backtest::alarms::Alarms::new(web, "NetworkIn", 300);
+    assert_eq!(alarms.states().count(), 0);
+    assert_eq!(notes.len(), web.rules().count(), "{notes:?}");
+    assert!(
+        notes
+            .iter()
+            .all(|n| n.contains("reads `CPUUtilization`, which this trace (NetworkIn) is not")),
+        "{notes:?}"
+    );
+}
+
 /// tiny/web.csv on 2 instances: 50, 50, 100, 100, 50, 50 (%).
 /// Demand 1, 1, 2, 2, 1, 1 instances. The up rule needs 2 periods over 80%:
 /// interval 2 runs at 100% on 2 (a breach), interval 3 fires it and runs at

@@ -205,6 +205,15 @@ def check_state(state, policy):
     eq("operator alarms to the notices topic", sorted(
         (r["name"], r["values"]["alarm_actions"] == [notices]) for r in alarms if r["name"] != "rule"),
         sorted([("failure_queue", True)] + [("actions_failed", True)] * len(FUNCTIONS)))
+    # A rule with its own namespace: (issue 21.1) is alarmed where it lives.
+    for r, rule in ((r, rule) for r in policy.get("resources", [])
+                    for d in ("scale_up", "scale_down") for rule in r.get(d, [])):
+        if "namespace" in rule and r.get("identifier"):
+            own = [a["values"] for a in alarms if a["name"] == "rule"
+                   and a["values"]["metric_name"] == rule["metric"] and r["id"] in a["index"]]
+            eq(f"custom-metric alarm of {r['id']} ({rule['metric']})",
+               [(a["namespace"], a["dimensions"]) for a in own],
+               [(rule["namespace"], rule.get("dimensions", {}))])
     eq("dashboards", n("aws_cloudwatch_dashboard"), 1)
     widgets = json.loads(by_type["aws_cloudwatch_dashboard"][0]["values"]["dashboard_body"])["widgets"] if n(
         "aws_cloudwatch_dashboard") else []

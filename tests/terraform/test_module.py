@@ -195,7 +195,7 @@ def test_each_metric_rule_of_the_policy_becomes_an_alarm(module, policy):
         if "identifier" in r:
             names.append(name)
     assert len(names) == len(set(names)), "duplicate alarm names"
-    assert len(names) == 16, names  # the reference estate: 16 metric rules
+    assert len(names) == 17, names  # the reference estate: 17 metric rules
     perm = res(module, "aws_lambda_permission", "alarm_action")
     assert perm["for_each"] == "${local.alarms}"
     assert perm["principal"] == "lambda.alarms.cloudwatch.amazonaws.com"

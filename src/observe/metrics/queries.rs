@@ -7,7 +7,7 @@ use chrono::TimeDelta;
 
 use super::storage::{self, StorageRead};
 use crate::estate::{Estate, Member, Setting};
-use crate::policy::{KnobName, Policy, ResourceKind, Trigger};
+use crate::policy::{CustomMetric, KnobName, Policy, ResourceKind, Trigger};
 use crate::ports::{Dimensions, MetricQuery};
 
 /// MSK metrics published per cluster (`Cluster Name` alone); every other
@@ -113,11 +113,16 @@ impl Builder {
         &mut self,
         member: &Member,
         metric: &str,
+        custom: Option<&CustomMetric>,
         statistic: &str,
         period_secs: u32,
         periods: i64,
     ) -> bool {
-        let sources = sources(member, metric);
+        // A metric the rule places itself is read there, once.
+        let (namespace, sources) = match custom {
+            Some(c) => (c.namespace.as_str(), vec![c.dimensions.clone()]),
+            None => (namespace(member.kind), sources(member, metric)),
+        };
         if sources.is_empty() {
             let what = match member.kind {
                 ResourceKind::ElasticacheRedis => "member cluster",
@@ -131,7 +136,7 @@ impl Builder {
         }
         let query = MetricQuery {
             identifier: member.identifier.clone(),
-            namespace: namespace(member.kind).to_owned(),
+            namespace: namespace.to_owned(),
             metric: metric.to_owned(),
             sources,
             statistic: statistic.to_owned(),
@@ -170,7 +175,15 @@ pub(super) fn wanted(policy: &Policy, estate: &Estate) -> Wanted {
             let period_secs = u32::try_from(t.period.as_secs()).unwrap_or(u32::MAX);
             // The rule judges its last N values of the series as read.
             let periods = i64::from(t.evaluation_periods.max(1)) + 1;
-            b.add(member, &t.metric, &t.statistic, period_secs, periods);
+            let custom = t.custom.as_ref();
+            b.add(
+                member,
+                &t.metric,
+                custom,
+                &t.statistic,
+                period_secs,
+                periods,
+            );
         }
         if resource.storage.is_none() {
             continue;
@@ -182,6 +195,7 @@ pub(super) fn wanted(policy: &Policy, estate: &Estate) -> Wanted {
             if b.add(
                 member,
                 metric,
+                None,
                 statistic,
                 storage::STORAGE_PERIOD_SECS,
                 storage::STORAGE_PERIODS,

@@ -471,6 +471,16 @@ pub struct RuleSpec {
     /// CloudWatch metric name, e.g. `CPUUtilization`.
     #[serde(default)]
     pub metric: Option<String>,
+    /// A metric outside the kind's own namespace (your application's, or
+    /// another AWS service's such as `AWS/ApplicationELB`): its CloudWatch
+    /// namespace. With it, `metric` is not checked against the kind's
+    /// metric list, and is read (and alarmed on) under `dimensions`.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// The dimensions of a `namespace:` metric, name → value (e.g.
+    /// `{ TargetGroup: targetgroup/api/0123456789abcdef }`); none by default.
+    #[serde(default)]
+    pub dimensions: Option<BTreeMap<String, String>>,
     /// Fire when the metric is above this value.
     #[serde(default)]
     pub above: Option<f64>,

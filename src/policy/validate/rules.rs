@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::custom_metric::custom_metric;
 use super::owner::Owner;
 use super::{Ctx, finite, hint};
 use crate::observe::metrics::catalog;
@@ -215,6 +216,8 @@ fn alarm_only(cx: &mut Ctx<'_>, p: &str, spec: &RuleSpec) {
         ("period", spec.period.is_some()),
         ("evaluation_periods", spec.evaluation_periods.is_some()),
         ("target", spec.target.is_some()),
+        ("namespace", spec.namespace.is_some()),
+        ("dimensions", spec.dimensions.is_some()),
     ];
     for (field, present) in metric_fields {
         if present {
@@ -235,18 +238,27 @@ fn metric_threshold(
     spec: &RuleSpec,
 ) -> Option<MetricThreshold> {
     let before = cx.count();
+    let ns = catalog::kind_namespace(owner.kind);
+    let custom = custom_metric(cx, p, spec, ns);
+    // A metric of another namespace is the operator's to name: only the
+    // kind's own namespace has a list to check it against.
+    // (When `namespace:`/`dimensions:` are wrong, that is the problem
+    // said; the name is checked only against a namespace it is meant for.)
+    let own_namespace = match &custom {
+        Some(Some(c)) => c.namespace == ns,
+        Some(None) => true,
+        None => spec.namespace.as_deref() == Some(ns),
+    };
     if metric.trim().is_empty() {
         cx.at(
             &locate::key(p, "metric"),
             "the metric name is empty",
             "a CloudWatch metric name such as `CPUUtilization`",
         );
-    } else if !catalog::is_known(owner.kind, metric) {
+    } else if own_namespace && !catalog::is_known(owner.kind, metric) {
         // A generated alarm on a name the namespace never publishes stays
-        // INSUFFICIENT_DATA forever: the rule could never fire. (Rules
-        // cannot name their own namespace and dimensions, so there is no
-        // custom-metric escape here.)
-        let ns = catalog::kind_namespace(owner.kind);
+        // INSUFFICIENT_DATA forever: the rule could never fire. (A metric
+        // of the operator's own is named with `namespace:`.)
         cx.at(
             &locate::key(p, "metric"),
             format!(
@@ -255,7 +267,7 @@ fn metric_threshold(
                 hint(metric, catalog::known_metrics(owner.kind))
             ),
             format!(
-                "a metric name of {ns} (case-sensitive), e.g. {}",
+                "a metric name of {ns} (case-sensitive), e.g. {}; or, for a metric of your own, its `namespace:` and `dimensions:`",
                 example_metrics(owner.kind)
             ),
         );
@@ -348,12 +360,14 @@ fn metric_threshold(
         );
     }
     let comparison = comparison?;
+    let custom = custom?;
     (cx.count() == before).then(|| MetricThreshold {
         metric: metric.to_owned(),
         comparison,
         statistic,
         period,
         evaluation_periods,
+        custom,
     })
 }
 

@@ -38,12 +38,18 @@ locals {
           : floor(local.class_gib_per_unit[substr(split(".", x.class)[1], 0, 1)] * local.class_units[split(".", x.class)[2]] * 1073741824 / 12582880)
         ))
       ), null)
+      # A rule with its own `namespace:` reads its metric there, under its
+      # own `dimensions:` (none by default), as the engine does.
+      custom            = try(x.rule.namespace, null) != null
+      custom_dimensions = try(x.rule.dimensions, {})
       # Per-broker MSK metrics: the highest broker, by a Metrics Insights query.
-      insights = x.kind == "msk_cluster" && !contains(local.msk_cluster_metrics, x.metric)
+      insights = try(x.rule.namespace, null) == null && x.kind == "msk_cluster" && !contains(local.msk_cluster_metrics, x.metric)
+      # ElastiCache node metrics: the highest member cluster.
+      per_member = try(x.rule.namespace, null) == null && x.kind == "elasticache_redis"
     })
   }
 
-  elasticache_alarms = { for name, a in local.alarms : name => a if a.kind == "elasticache_redis" }
+  elasticache_alarms = { for name, a in local.alarms : name => a if a.per_member }
   elasticache_groups = toset([for a in local.elasticache_alarms : a.identifier])
 }
 
@@ -69,14 +75,15 @@ resource "aws_cloudwatch_metric_alarm" "rule" {
   alarm_actions       = [aws_lambda_function.this["alarm"].arn]
   tags                = merge(var.tags, { "tidegate:resource" = each.value.resource_id })
 
-  # A single metric: RDS, Aurora, Auto Scaling, cluster-level MSK.
-  metric_name = each.value.kind == "elasticache_redis" || each.value.insights ? null : each.value.metric
-  namespace   = each.value.kind == "elasticache_redis" || each.value.insights ? null : local.namespaces[each.value.kind]
-  period      = each.value.kind == "elasticache_redis" || each.value.insights ? null : each.value.period
-  statistic   = each.value.kind == "elasticache_redis" || each.value.insights ? null : each.value.statistic
-  dimensions = each.value.kind == "elasticache_redis" || each.value.insights ? null : {
-    (local.dimension_names[each.value.kind]) = each.value.identifier
-  }
+  # A single metric: RDS, Aurora, Auto Scaling, cluster-level MSK, and any
+  # rule's own `namespace:` metric.
+  metric_name = each.value.per_member || each.value.insights ? null : each.value.metric
+  namespace   = each.value.per_member || each.value.insights ? null : (each.value.custom ? each.value.rule.namespace : local.namespaces[each.value.kind])
+  period      = each.value.per_member || each.value.insights ? null : each.value.period
+  statistic   = each.value.per_member || each.value.insights ? null : each.value.statistic
+  dimensions = each.value.per_member || each.value.insights ? null : (
+    each.value.custom ? tomap(each.value.custom_dimensions) : tomap({ (local.dimension_names[each.value.kind]) = each.value.identifier })
+  )
 
   # Per-broker MSK metrics: the highest broker.
   dynamic "metric_query" {
@@ -91,7 +98,7 @@ resource "aws_cloudwatch_metric_alarm" "rule" {
 
   # ElastiCache: one query per member cluster, and their maximum.
   dynamic "metric_query" {
-    for_each = each.value.kind == "elasticache_redis" ? [1] : []
+    for_each = each.value.per_member ? [1] : []
     content {
       id          = "highest"
       expression  = "MAX(METRICS())"
@@ -100,7 +107,7 @@ resource "aws_cloudwatch_metric_alarm" "rule" {
     }
   }
   dynamic "metric_query" {
-    for_each = each.value.kind == "elasticache_redis" ? data.aws_elasticache_replication_group.watched[each.value.identifier].member_clusters : []
+    for_each = each.value.per_member ? data.aws_elasticache_replication_group.watched[each.value.identifier].member_clusters : []
     content {
       id          = "m${index(tolist(data.aws_elasticache_replication_group.watched[each.value.identifier].member_clusters), metric_query.value)}"
       return_data = false
@@ -120,7 +127,7 @@ resource "aws_cloudwatch_metric_alarm" "rule" {
       error_message = "No threshold for ${each.key}: set var.max_connections[\"${each.value.resource_id}\"] (the floor class ${coalesce(each.value.class, "?")} or engine ${coalesce(each.value.engine, "?")} is not in the module's table)."
     }
     precondition {
-      condition     = each.value.kind != "elasticache_redis" || try(length(data.aws_elasticache_replication_group.watched[each.value.identifier].member_clusters), 0) <= 10
+      condition     = !each.value.per_member || try(length(data.aws_elasticache_replication_group.watched[each.value.identifier].member_clusters), 0) <= 10
       error_message = "${each.key}: a metric-math alarm reads at most 10 metrics; ${each.value.identifier} has more member clusters."
     }
   }

@@ -146,6 +146,7 @@ fn rule(id: &str, direction: Direction, knob: KnobName, critical: bool) -> Rule 
             statistic: "Average".to_owned(),
             period: Span::from_mins(5),
             evaluation_periods: PERIODS,
+            custom: None,
         }),
         direction,
         knob,

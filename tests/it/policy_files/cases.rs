@@ -520,6 +520,50 @@ fn cases() -> Vec<Case> {
             "resources[0].scale_up[0].metric",
             "is not a metric AWS/EC2 publishes for an autoscaling_group",
         ),
+        // --- custom metrics: `namespace:` and `dimensions:` (issue 21.1) ---
+        case(
+            "dimensions without a namespace",
+            rds(
+                "    scale_up:\n      - { metric: cl_waiting, above: 5, dimensions: { pool: main } }\n",
+            ),
+            (17, 41),
+            "resources[0].scale_up[0].dimensions",
+            "there is no `namespace`",
+        ),
+        case(
+            "the kind's own namespace without dimensions",
+            rds(
+                "    scale_up:\n      - { metric: CPUUtilization, above: 80, namespace: AWS/RDS }\n",
+            ),
+            (17, 46),
+            "resources[0].scale_up[0].namespace",
+            "is this kind's own namespace, and the rule gives no `dimensions`",
+        ),
+        case(
+            "a misspelt metric in the kind's own namespace is still refused",
+            rds(
+                "    scale_up:\n      - { metric: CPUUtilisation, above: 80, namespace: AWS/RDS, dimensions: { DBInstanceIdentifier: db } }\n",
+            ),
+            (17, 11),
+            "resources[0].scale_up[0].metric",
+            "did you mean `CPUUtilization`?",
+        ),
+        case(
+            "an empty dimension value",
+            rds(
+                "    scale_up:\n      - { metric: cl_waiting, above: 5, namespace: PgBouncer, dimensions: { pool: '' } }\n",
+            ),
+            (17, 77),
+            "resources[0].scale_up[0].dimensions.pool",
+            "empty or over-long name or value",
+        ),
+        case(
+            "a namespace on an alarm rule",
+            rds("    scale_up:\n      - { alarm: db-busy, namespace: PgBouncer }\n"),
+            (17, 27),
+            "resources[0].scale_up[0].namespace",
+            "only applies to metric rules",
+        ),
         // --- the file as a whole ---
         case(
             "empty file",
